@@ -1,0 +1,206 @@
+"""The one typed interaction-log object every part of recgym reads.
+
+Raw logs arrive with arbitrary user/item ids; models need contiguous indices. `InteractionLog` keeps
+both: the frame holds contiguous `user`/`item` indices and `user_ids`/`item_ids` map them back to the
+raw ids, so any result can be reported in the data's own terms.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Feedback = Literal["click", "rating"]
+COLUMNS = ("user", "item", "rating", "timestamp")
+
+
+class LogError(ValueError):
+    """A log that cannot be used as it is; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What validation removed from a log and why, so nothing is dropped silently."""
+
+    duplicate_rows: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"dropped {self.duplicate_rows} exact duplicate rows"
+            if self.duplicate_rows
+            else "nothing dropped"
+        )
+
+
+@dataclass(frozen=True)
+class InteractionLog:
+    """Interactions sorted by (user, timestamp), with contiguous ids and the maps back to raw ids.
+
+    `frame` columns: `user`, `item` (int64 contiguous indices), `rating` (float64: 0/1 for click logs,
+    the star value for rating logs) and `timestamp` (int64, seconds). Click logs may hold impressions
+    that were not clicked (rating 0): those are explicit negatives.
+    """
+
+    frame: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    feedback: Feedback = "rating"
+    rating_range: tuple[float, float] = (0.5, 5.0)
+    name: str = "log"
+    report: CleaningReport = field(default_factory=CleaningReport)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def like_threshold(self) -> float:
+        """Feedback at or above this counts as a like (a click, or 4 of 5 stars)."""
+        if self.feedback == "click":
+            return 1.0
+        low, high = self.rating_range
+        return low + 0.75 * (high - low)
+
+    @property
+    def has_explicit_negatives(self) -> bool:
+        """True when the log records items shown but not clicked."""
+        return self.feedback == "click" and bool((self.frame["rating"] < 1.0).any())
+
+    def positives(self) -> pd.DataFrame:
+        """Rows that count as interactions for implicit-feedback training.
+
+        Click logs: clicked rows only. Rating logs: every rated row (He et al. 2017 treat any rating
+        as an interaction).
+        """
+        if self.feedback == "click":
+            return self.frame[self.frame["rating"] >= 1.0]
+        return self.frame
+
+    def with_frame(self, frame: pd.DataFrame) -> InteractionLog:
+        """A log over the same id maps holding another subset of rows (used by splits)."""
+        return InteractionLog(
+            frame=frame.reset_index(drop=True),
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+            feedback=self.feedback,
+            rating_range=self.rating_range,
+            name=self.name,
+            report=self.report,
+        )
+
+    def raw_items(self, items: np.ndarray) -> np.ndarray:
+        """Raw item ids of contiguous item indices."""
+        return self.item_ids[np.asarray(items)]
+
+    def raw_users(self, users: np.ndarray) -> np.ndarray:
+        """Raw user ids of contiguous user indices."""
+        return self.user_ids[np.asarray(users)]
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        feedback: Feedback = "rating",
+        rating_range: tuple[float, float] | None = None,
+        drop_duplicates: bool = False,
+        name: str = "log",
+    ) -> InteractionLog:
+        """Validate a raw frame with columns user, item, rating, timestamp and index its ids.
+
+        Raises `LogError` naming the problem for: missing columns, an empty log, NaN values, negative
+        or non-integer ids, ratings outside `rating_range` (or not 0/1 for click logs), and exact
+        duplicate rows unless `drop_duplicates`, in which case they are dropped with a warning and
+        counted in `report`. Datetime timestamps are converted to integer seconds.
+        """
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        if missing:
+            raise LogError(f"{name}: missing columns {missing}; found {list(frame.columns)}")
+        frame = frame.loc[:, list(COLUMNS)]
+        if len(frame) == 0:
+            raise LogError(f"{name}: the log is empty")
+        for column in COLUMNS:
+            n_nan = int(frame[column].isna().sum())
+            if n_nan:
+                first = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
+                raise LogError(f"{name}: column '{column}' has {n_nan} NaN values (first at row {first})")
+        if pd.api.types.is_datetime64_any_dtype(frame["timestamp"]):
+            frame = frame.assign(timestamp=_datetime_seconds(frame["timestamp"]))
+        for column in ("user", "item", "timestamp"):
+            values = pd.to_numeric(frame[column], errors="coerce")
+            as_float = values.to_numpy(dtype=float)
+            if values.isna().any() or not np.isfinite(as_float).all() or np.any(np.mod(as_float, 1) != 0):
+                raise LogError(f"{name}: column '{column}' must hold integers")
+            frame = frame.assign(**{column: values.astype(np.int64)})
+        for column in ("user", "item"):
+            n_negative = int((frame[column] < 0).sum())
+            if n_negative:
+                raise LogError(f"{name}: column '{column}' has {n_negative} negative ids")
+        rating = pd.to_numeric(frame["rating"], errors="coerce")
+        if rating.isna().any() or not np.isfinite(rating.to_numpy(dtype=float)).all():
+            raise LogError(f"{name}: column 'rating' must hold finite numbers")
+        frame = frame.assign(rating=rating.astype(np.float64))
+        if feedback == "click":
+            rating_range = (0.0, 1.0)
+            bad = ~frame["rating"].isin([0.0, 1.0])
+            if bad.any():
+                raise LogError(f"{name}: click logs need rating 0 or 1; {int(bad.sum())} rows differ")
+        else:
+            if rating_range is None:
+                rating_range = (float(frame["rating"].min()), float(frame["rating"].max()))
+            low, high = rating_range
+            if low > high:
+                raise ValueError(f"rating_range must be (low, high) with low <= high; got {rating_range}")
+            bad = (frame["rating"] < low) | (frame["rating"] > high)
+            if bad.any():
+                raise LogError(
+                    f"{name}: {int(bad.sum())} ratings outside the range [{low}, {high}] "
+                    f"(min {frame['rating'].min()}, max {frame['rating'].max()})"
+                )
+        duplicated = frame.duplicated(subset=["user", "item", "timestamp"], keep="first")
+        n_duplicates = int(duplicated.sum())
+        if n_duplicates and not drop_duplicates:
+            raise LogError(
+                f"{name}: {n_duplicates} duplicate (user, item, timestamp) rows; "
+                "pass drop_duplicates=True to keep the first of each"
+            )
+        if n_duplicates:
+            warnings.warn(f"{name}: dropped {n_duplicates} duplicate rows", stacklevel=2)
+            frame = frame[~duplicated]
+        user_codes, user_ids = pd.factorize(frame["user"], sort=True)
+        item_codes, item_ids = pd.factorize(frame["item"], sort=True)
+        indexed = pd.DataFrame(
+            {
+                "user": user_codes.astype(np.int64),
+                "item": item_codes.astype(np.int64),
+                "rating": frame["rating"].to_numpy(),
+                "timestamp": frame["timestamp"].to_numpy(),
+            }
+        )
+        indexed = indexed.sort_values(["user", "timestamp"], kind="stable").reset_index(drop=True)
+        return cls(
+            frame=indexed,
+            user_ids=np.asarray(user_ids),
+            item_ids=np.asarray(item_ids),
+            feedback=feedback,
+            rating_range=(float(rating_range[0]), float(rating_range[1])),
+            name=name,
+            report=CleaningReport(duplicate_rows=n_duplicates),
+        )
+
+
+def _datetime_seconds(values: pd.Series) -> pd.Series:
+    """Datetimes (naive ones read as UTC) as integer seconds, whatever their unit or time zone."""
+    utc = pd.to_datetime(values, utc=True)
+    return (utc - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)

@@ -1,0 +1,153 @@
+"""Every policy on the same simulated users, with the same random streams, and honest intervals.
+
+All evaluated users run at once as one batch. Each policy sees the same user sample and a simulator
+generator seeded the same way; because every step draws the same number of random numbers whatever
+the actions, the simulator's randomness is shared across policies (common random numbers), so
+differences between policies are not noise from different draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from recgym.policy import Policy
+from recgym.sessions import Sessions
+from recgym.simulators.protocol import UserSimulator
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Who is evaluated and for how long."""
+
+    n_users: int = 1000
+    """Simulated sessions per policy (users drawn from the simulator's population)."""
+    horizon: int = 50
+    """Longest session."""
+    history_len: int = 10
+    """Recent steps in the observation (must match what agents were trained with)."""
+    seed: int = 0
+    """Seed of the user sample and of the simulator's and policies' random streams."""
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Per-session outcomes of one policy: returns, lengths, clicks, diversity; item exposure counts."""
+
+    returns: np.ndarray  # [N]
+    lengths: np.ndarray  # [N]
+    clicks: np.ndarray  # [N]
+    diversity: np.ndarray  # [N], NaN for sessions shorter than 2
+    item_counts: np.ndarray  # [n_items]
+
+
+def evaluation_users(simulator: UserSimulator, n_users: int, seed: int) -> torch.Tensor:
+    """The seeded user sample: without replacement when the population is large enough."""
+    generator = torch.Generator().manual_seed(seed)
+    if n_users <= simulator.n_users:
+        users = torch.randperm(simulator.n_users, generator=generator)[:n_users]
+    else:
+        users = torch.randint(simulator.n_users, (n_users,), generator=generator)
+    return users.to(simulator.device)
+
+
+def _unit_item_vectors(simulator: UserSimulator) -> torch.Tensor | None:
+    vectors = getattr(simulator, "item_vectors", None)
+    if vectors is None:
+        return None
+    return torch.nn.functional.normalize(vectors.float(), dim=-1)
+
+
+@torch.no_grad()
+def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, config: EvalConfig) -> Episodes:
+    """Run one session per user to the end under policy.
+
+    Diversity is 1 - the mean pairwise cosine similarity of the items shown in a session, using the
+    simulator's `item_vectors` when it has them (else items count as different unless identical).
+    """
+    device = simulator.device
+    sim_generator = torch.Generator(device=device).manual_seed(config.seed)
+    policy_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
+    batch = users.shape[0]
+    sessions = Sessions(simulator, batch, history_len=config.history_len, horizon=config.horizon)
+    sessions.reset(users, sim_generator)
+    vectors = _unit_item_vectors(simulator)
+    active = torch.ones(batch, dtype=torch.bool, device=device)
+    returns = torch.zeros(batch, device=device)
+    lengths = torch.zeros(batch, dtype=torch.long, device=device)
+    clicks = torch.zeros(batch, device=device)
+    counts = torch.zeros(simulator.n_items, device=device)
+    rows = torch.arange(batch, device=device)
+    # sum of the shown items' unit vectors (one-hot items when the simulator has no vectors)
+    vector_sum = torch.zeros(
+        batch, vectors.shape[1] if vectors is not None else simulator.n_items, device=device
+    )
+    for _ in range(config.horizon):
+        items = policy.act(sessions.observation(), sessions.shown.clone(), policy_generator)
+        result = sessions.step(items, sim_generator)
+        weight = active.float()
+        returns += result.reward * weight
+        clicks += result.click.float() * weight
+        lengths += active.long()
+        counts.index_add_(0, items.long(), weight)
+        if vectors is not None:
+            vector_sum += vectors[items.long()] * weight[:, None]
+        else:
+            vector_sum[rows, items.long()] += weight
+        active &= ~(result.terminated | result.truncated)
+        if not bool(active.any()):
+            break
+    n = lengths.float()
+    pairs = n * (n - 1)
+    similar = ((vector_sum**2).sum(-1) - n) / pairs.clamp_min(
+        1
+    )  # sum over pairs i != j of cos = |sum v|^2 - n
+    diversity = torch.where(n >= 2, 1.0 - similar, torch.full_like(n, float("nan")))
+    return Episodes(
+        returns=returns.cpu().numpy(),
+        lengths=lengths.cpu().numpy(),
+        clicks=clicks.cpu().numpy(),
+        diversity=diversity.cpu().numpy(),
+        item_counts=counts.cpu().numpy(),
+    )
+
+
+def bootstrap_ci(
+    values: np.ndarray, seed: int, level: float = 0.95, resamples: int = 2000
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (no normality assumption on returns)."""
+    if len(values) == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def summarize(episodes: Episodes, seed: int = 0) -> dict[str, float | int | list[float]]:
+    """The per-policy entry of results.json."""
+    return {
+        "return_mean": float(episodes.returns.mean()),
+        "return_ci95": list(bootstrap_ci(episodes.returns, seed)),
+        "session_length": float(episodes.lengths.mean()),
+        "ctr": float(episodes.clicks.sum() / max(episodes.lengths.sum(), 1)),
+        "coverage": float((episodes.item_counts > 0).mean()),
+        "diversity": float(np.nanmean(episodes.diversity)) if np.isfinite(episodes.diversity).any() else 0.0,
+        "n_users": int(len(episodes.returns)),
+    }
+
+
+def evaluate(
+    simulator: UserSimulator, policies: dict[str, Policy], config: EvalConfig | None = None
+) -> dict[str, dict]:
+    """Evaluate every policy on the same users; returns {"policies": {name: summary}, "config": ...}."""
+    config = config or EvalConfig()
+    users = evaluation_users(simulator, config.n_users, config.seed)
+    results = {
+        name: summarize(rollout(simulator, policy, users, config), config.seed)
+        for name, policy in policies.items()
+    }
+    return {"policies": results, "config": asdict(config)}

@@ -1,0 +1,187 @@
+"""Logs in, a fitted and calibrated user model out, cached on disk by what produced it.
+
+`fit_user_model` splits the log (leave-last-out), holds a random share of the training rows out for
+calibration, trains the model with early stopping on the validation split, calibrates its click
+probability on the held-out rows, and reports test metrics under both ranking protocols. The result is
+saved under a key derived from the log's content and the config, so a second run loads it instead of
+refitting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from recgym.data.interactions import InteractionLog
+from recgym.data.sampling import sample_negatives, user_item_sets
+from recgym.data.splits import leave_last_out
+from recgym.models.calibration import Calibration, fit_platt, fit_rating_map
+from recgym.models.metrics import evaluate_ranking
+from recgym.models.neumf import NeuMF, NeuMFConfig
+from recgym.models.training import TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class UserModelConfig:
+    """Everything that decides a fitted user model (and so its cache key)."""
+
+    neumf: NeuMFConfig = field(default_factory=NeuMFConfig)
+    """Architecture of the NeuMF model."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Optimisation settings."""
+    calibration_fraction: float = 0.1
+    """Share of training rows held out to calibrate the click probability."""
+    calibration_negatives: int = 4
+    """Unseen items added as non-clicks per held-out row when the log records no impressions."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.calibration_fraction < 0.5:
+            raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
+
+
+@dataclass
+class FittedUserModel:
+    """A trained model with its calibration, the config that made it and its measured quality."""
+
+    model: NeuMF
+    calibration: Calibration
+    config: UserModelConfig
+    metrics: dict[str, Any]
+    fit_report: dict[str, Any]
+
+    @property
+    def n_users(self) -> int:
+        return self.model.n_users
+
+    @property
+    def n_items(self) -> int:
+        return self.model.n_items
+
+    @torch.no_grad()
+    def click_logits(self, users: torch.Tensor) -> torch.Tensor:
+        """Calibrated click logits [B, n_items] of users [B]."""
+        return self.calibration.logit(self.model.score_all(users))
+
+
+def log_fingerprint(log: InteractionLog) -> str:
+    """SHA-256 of a log's rows and feedback type: the data part of the cache key."""
+    digest = hashlib.sha256(np.ascontiguousarray(log.frame.to_numpy(dtype=np.float64)).tobytes())
+    digest.update(f"{log.feedback}{log.rating_range}{log.n_users}{log.n_items}".encode())
+    return digest.hexdigest()
+
+
+def cache_key(log: InteractionLog, config: UserModelConfig) -> str:
+    payload = json.dumps(
+        {"data": log_fingerprint(log), "config": asdict(config)}, sort_keys=True, default=str
+    )
+    return "neumf-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _calibration_rows(
+    log: InteractionLog, held: Any, config: UserModelConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Users, items and click labels of the held-out rows (plus unseen items as non-clicks if needed)."""
+    users, items = held["user"].to_numpy(), held["item"].to_numpy()
+    labels = (held["rating"].to_numpy() >= log.like_threshold).astype(np.float32)
+    if log.has_explicit_negatives or config.calibration_negatives == 0:
+        return users, items, labels
+    unseen = sample_negatives(users, config.calibration_negatives, log.n_items, user_item_sets(log), rng)
+    return (
+        np.concatenate([users, np.repeat(users, config.calibration_negatives)]),
+        np.concatenate([items, unseen.reshape(-1)]),
+        np.concatenate([labels, np.zeros(unseen.size, dtype=np.float32)]),
+    )
+
+
+def _calibrate(model: NeuMF, log: InteractionLog, held: Any, config: UserModelConfig, rng) -> Calibration:
+    users, items, labels = _calibration_rows(log, held, config, rng)
+    with torch.no_grad():
+        raw = model.score(torch.from_numpy(users), torch.from_numpy(items))
+    slope, intercept = fit_platt(raw, torch.from_numpy(labels))
+    liked = held["rating"].to_numpy() >= log.like_threshold
+    rated_raw = raw[: len(held)][torch.from_numpy(liked)]
+    rated = torch.from_numpy(held["rating"].to_numpy()[liked]).float()
+    rating_slope, rating_intercept = fit_rating_map(rated_raw, rated)
+    return Calibration(slope, intercept, rating_slope, rating_intercept, log.rating_range)
+
+
+def train_user_model(log: InteractionLog, config: UserModelConfig, progress: bool = True) -> FittedUserModel:
+    """Split, fit, calibrate and evaluate a NeuMF user model on log (no cache)."""
+    split = leave_last_out(log)
+    rng = np.random.default_rng(config.train.seed)
+    train_frame = split.train.frame
+    held_mask = rng.random(len(train_frame)) < config.calibration_fraction
+    held = train_frame[held_mask]
+    fit_log = split.train.with_frame(train_frame[~held_mask])
+    with torch.random.fork_rng():
+        torch.manual_seed(config.train.seed)
+        model = NeuMF(config.neumf, log.n_users, log.n_items)
+    report = fit(model, fit_log, split.valid, config.train, progress=progress)
+    calibration = _calibrate(model, log, held, config, rng)
+    metrics = evaluate_ranking(model, split.train, split.test, seed=config.train.seed)
+    metrics["users_kept_in_train"] = split.kept_in_train
+    return FittedUserModel(model, calibration, config, metrics, asdict(report))
+
+
+def _save(folder: Path, fitted: FittedUserModel, log: InteractionLog) -> None:
+    meta = {
+        "model": "neumf",
+        "n_users": fitted.n_users,
+        "n_items": fitted.n_items,
+        "data": {"name": log.name, "fingerprint": log_fingerprint(log)},
+        "config": asdict(fitted.config),
+        "calibration": fitted.calibration.to_dict(),
+        "metrics": fitted.metrics,
+        "fit_report": fitted.fit_report,
+    }
+    save_checkpoint(folder, fitted.model.state_dict(), meta)
+
+
+def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedUserModel:
+    tensors, meta = load_checkpoint(folder)
+    if (meta.get("n_users"), meta.get("n_items")) != (log.n_users, log.n_items):
+        raise CheckpointError(
+            f"checkpoint {folder}: fitted for {meta.get('n_users')} users x {meta.get('n_items')} items, "
+            f"the log has {log.n_users} x {log.n_items}"
+        )
+    model = NeuMF(config.neumf, log.n_users, log.n_items)
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"checkpoint {folder}: weights do not fit the model config ({error})"
+        ) from error
+    model.eval()
+    calibration_fields = dict(meta["calibration"])
+    calibration_fields["rating_range"] = tuple(calibration_fields["rating_range"])
+    return FittedUserModel(
+        model, Calibration(**calibration_fields), config, meta["metrics"], meta["fit_report"]
+    )
+
+
+def fit_user_model(
+    log: InteractionLog,
+    config: UserModelConfig | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> FittedUserModel:
+    """Load the fitted model for (log, config) from cache_dir, or fit it and save it there."""
+    config = config or UserModelConfig()
+    folder = Path(cache_dir) / cache_key(log, config) if cache_dir is not None else None
+    if folder is not None and folder.exists():
+        try:
+            return _load(folder, log, config)
+        except CheckpointError as error:
+            warnings.warn(f"refitting: cached user model unusable ({error})", stacklevel=2)
+    fitted = train_user_model(log, config, progress=progress)
+    if folder is not None:
+        _save(folder, fitted, log)
+    return fitted

@@ -1,0 +1,244 @@
+"""Offline ranking metrics for leave-one-out evaluation (HR@k, NDCG@k).
+
+Two protocols rank each user's one held-out positive:
+- sampled: against `n_negatives` items the user never interacted with, drawn uniformly (He et al.,
+  "Neural Collaborative Filtering", WWW 2017: 99 negatives);
+- full: against every item except the user's training items, the protocol Krichene & Rendle ("On
+  Sampled Metrics for Item Recommendation", KDD 2020) recommend because sampled metrics can
+  order models differently from it.
+
+Ties always count against the model, so a constant scorer gets the worst rank rather than the best.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from recgym.data.interactions import InteractionLog
+
+
+class Scorer(Protocol):
+    """What ranking needs of a user model: the `score` / `score_all` half of the models' contract."""
+
+    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor: ...
+
+    def score_all(self, users: torch.Tensor) -> torch.Tensor: ...
+
+
+KnownItems = Sequence[Sequence[int]] | tuple[np.ndarray, np.ndarray]
+"""Known items per user: item lists indexed by user, or a CSR pair (indptr [n_users + 1], items)."""
+
+
+def hit_rate(ranks: torch.Tensor, k: int) -> float:
+    """Share of held-out items ranked in the top k; `ranks` [N] are 0-based."""
+    return float((ranks < k).double().mean())
+
+
+def ndcg(ranks: torch.Tensor, k: int) -> float:
+    """Mean NDCG@k with one relevant item per row: 1 / log2(rank + 2) inside the top k, else 0."""
+    gains = 1.0 / torch.log2(ranks.double() + 2.0)  # [N]
+    return float(torch.where(ranks < k, gains, torch.zeros_like(gains)).mean())
+
+
+@contextmanager
+def _scoring(model: Scorer) -> Iterator[torch.device]:
+    """No gradients and, for an `nn.Module`, eval mode (no dropout), restored afterwards.
+
+    Yields the model's device (CPU for a model without tensors), so index tensors can be moved there.
+    """
+    if not isinstance(model, nn.Module):
+        with torch.no_grad():
+            yield torch.device("cpu")
+        return
+    tensors = [*model.parameters(), *model.buffers()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield tensors[0].device if tensors else torch.device("cpu")
+    finally:
+        model.train(was_training)
+
+
+def sampled_ranks(
+    model: Scorer,
+    users: torch.Tensor,
+    items: torch.Tensor,
+    negatives: torch.Tensor,
+    *,
+    chunk_size: int = 1024,
+) -> torch.Tensor:
+    """Rank [N] of each held-out item among itself and its sampled negatives.
+
+    The rank is the number of negatives scoring >= the held-out item: ties count against the model,
+    so a constant scorer gets rank n_neg (the worst), not 0.
+
+    :param model: has `score(users [B], items [B]) -> [B]`.
+    :param users: [N] user indices.
+    :param items: [N] the held-out item of each user.
+    :param negatives: [N, n_neg] sampled negative items per user.
+    :param chunk_size: users scored at once, bounding memory.
+    :return: LongTensor [N] of ranks in 0..n_neg, on the CPU.
+    """
+    ranks = []
+    with _scoring(model) as device:
+        for start in range(0, len(users), chunk_size):
+            stop = start + chunk_size
+            candidates = torch.cat([items[start:stop, None], negatives[start:stop]], dim=1).to(device)
+            chunk_users = users[start:stop, None].to(device).expand_as(candidates)  # [b, 1 + n_neg]
+            scores = model.score(chunk_users.reshape(-1), candidates.reshape(-1)).view(candidates.shape)
+            ranks.append((scores[:, 1:] >= scores[:, :1]).sum(dim=1).cpu())  # [b]
+    return torch.cat(ranks) if ranks else torch.zeros(0, dtype=torch.long)
+
+
+def full_ranks(
+    model: Scorer,
+    users: torch.Tensor,
+    items: torch.Tensor,
+    exclude: KnownItems,
+    *,
+    chunk_size: int = 256,
+) -> torch.Tensor:
+    """Rank [N] of each held-out item among all items, the user's known items left out.
+
+    The rank is the number of other, non-excluded items scoring >= the held-out item (ties count
+    against the model). The held-out item never competes with itself, even when listed in `exclude`.
+
+    :param model: has `score_all(users [B]) -> [B, n_items]`.
+    :param users: [N] user indices.
+    :param items: [N] the held-out item of each user.
+    :param exclude: known (training) items per user, indexed by user index.
+    :param chunk_size: users scored at once; memory grows with chunk_size * n_items.
+    :return: LongTensor [N] of ranks in 0..n_items - 1, on the CPU.
+    """
+    indptr, known = (torch.tensor(a, dtype=torch.long) for a in _as_csr(exclude))
+    ranks = []
+    with _scoring(model) as device:
+        for start in range(0, len(users), chunk_size):
+            chunk_users = users[start : start + chunk_size].cpu()  # [b]
+            chunk_items = items[start : start + chunk_size].to(device)  # [b]
+            scores = model.score_all(chunk_users.to(device))  # [b, n_items]
+            rows = torch.arange(len(chunk_users), device=device)  # [b]
+            beats = scores >= scores[rows, chunk_items][:, None]  # [b, n_items]
+            row, col = _rows_of(indptr, known, chunk_users)
+            beats[row.to(device), col.to(device)] = False
+            beats[rows, chunk_items] = False
+            ranks.append(beats.sum(dim=1).cpu())  # [b]
+    return torch.cat(ranks) if ranks else torch.zeros(0, dtype=torch.long)
+
+
+def _as_csr(exclude: KnownItems) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr [n_users + 1], items [nnz]) from either accepted form of known items."""
+    if isinstance(exclude, tuple) and len(exclude) == 2 and isinstance(exclude[0], np.ndarray):
+        return exclude[0], exclude[1]
+    lengths = np.array([len(row) for row in exclude], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    items = np.concatenate(
+        [np.zeros(0, dtype=np.int64), *(np.asarray(row, dtype=np.int64) for row in exclude)]
+    )
+    return indptr, items
+
+
+def _rows_of(
+    indptr: torch.Tensor, known: torch.Tensor, users: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row [nnz_b], item [nnz_b]): every known item of the chunk's users [b], with its chunk row."""
+    starts, lengths = indptr[users], indptr[users + 1] - indptr[users]  # [b], [b]
+    row = torch.repeat_interleave(torch.arange(len(users)), lengths)  # [nnz_b]
+    offsets = torch.cumsum(lengths, dim=0) - lengths  # [b]: where each row starts in the output
+    position = starts[row] + torch.arange(len(row)) - offsets[row]  # [nnz_b]
+    return row, known[position]
+
+
+def _csr(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> tuple[np.ndarray, ...]:
+    """(indptr [n_users + 1], items [nnz], keys [nnz]): each user's distinct items, sorted.
+
+    `keys` = user * n_items + item, sorted, for vectorised membership tests.
+    """
+    keys = np.unique(users.astype(np.int64) * n_items + items)
+    counts = np.bincount(keys // n_items, minlength=n_users)
+    return np.concatenate([[0], np.cumsum(counts)]), keys % n_items, keys
+
+
+def _sample_negatives(
+    users: np.ndarray, seen_keys: np.ndarray, n_items: int, n_negatives: int, rng: np.random.Generator
+) -> np.ndarray:
+    """[N, n_negatives] items each user has not seen, distinct within a row (rejection sampling).
+
+    Only rows still holding a seen or repeated item are redrawn, so a few dense users cost little.
+    """
+    negatives = rng.integers(0, n_items, size=(len(users), n_negatives))  # [N, n_neg]
+    active = np.arange(len(users))  # rows that may still need a redraw
+    while len(active):
+        rows = negatives[active]  # [a, n_neg]
+        keys = users[active, None] * n_items + rows  # [a, n_neg]
+        at = np.minimum(np.searchsorted(seen_keys, keys), len(seen_keys) - 1)
+        order = np.argsort(rows, axis=1, kind="stable")
+        ordered = np.take_along_axis(rows, order, axis=1)
+        repeat = np.zeros(rows.shape, dtype=bool)  # later copies of an item; the first one stays
+        np.put_along_axis(repeat, order[:, 1:], ordered[:, 1:] == ordered[:, :-1], axis=1)
+        redraw = (seen_keys[at] == keys) | repeat  # [a, n_neg]
+        rows[redraw] = rng.integers(0, n_items, size=int(redraw.sum()))
+        negatives[active] = rows
+        active = active[redraw.any(axis=1)]
+    return negatives
+
+
+def evaluate_ranking(
+    model: Scorer,
+    train: InteractionLog,
+    held_out: InteractionLog,
+    *,
+    k: int = 10,
+    n_negatives: int = 99,
+    seed: int = 0,
+) -> dict[str, dict[str, float] | int]:
+    """HR@k and NDCG@k of the held-out positives under the sampled and the full protocol.
+
+    :param model: a user model with `score` and `score_all`.
+    :param train: the training log; all its rows (not only positives) are excluded in the full protocol.
+    :param held_out: validation or test log with at most one positive row per user.
+    :param k: cut-off of both metrics; the result keys carry it (`hr@10`).
+    :param n_negatives: negatives per user for the sampled protocol, drawn uniformly without
+        replacement among the items the user has no row for in train or held_out.
+    :param seed: seeds the numpy generator that draws the negatives.
+    :return: `{"sampled": {"hr@k", "ndcg@k"}, "full": {"hr@k", "ndcg@k"}, "n_users": N}`.
+    :raises ValueError: when a user has two held-out positives, no user has one, or a user has fewer
+        unseen items than `n_negatives`.
+    """
+    positives = held_out.positives()
+    users = positives["user"].to_numpy(dtype=np.int64)
+    items = positives["item"].to_numpy(dtype=np.int64)
+    if len(users) == 0:
+        raise ValueError("held_out has no positive rows to rank")
+    if len(np.unique(users)) != len(users):
+        raise ValueError("held_out must hold at most one positive row per user")
+    n_users, n_items = max(train.n_users, held_out.n_users), max(train.n_items, held_out.n_items)
+    seen_users = np.concatenate([train.frame["user"].to_numpy(), held_out.frame["user"].to_numpy()])
+    seen_items = np.concatenate([train.frame["item"].to_numpy(), held_out.frame["item"].to_numpy()])
+    seen_indptr, _, seen_keys = _csr(seen_users, seen_items, n_users, n_items)
+    n_candidates = n_items - np.diff(seen_indptr)[users]  # [N]
+    if (n_candidates < n_negatives).any():
+        worst = int(np.argmin(n_candidates))
+        raise ValueError(
+            f"user {users[worst]} has {n_candidates[worst]} unseen items, "
+            f"fewer than n_negatives={n_negatives}"
+        )
+    negatives = _sample_negatives(users, seen_keys, n_items, n_negatives, np.random.default_rng(seed))
+    train_indptr, train_items, _ = _csr(
+        train.frame["user"].to_numpy(), train.frame["item"].to_numpy(), n_users, n_items
+    )
+    users_t, items_t = torch.tensor(users), torch.tensor(items)
+    sampled = sampled_ranks(model, users_t, items_t, torch.from_numpy(negatives))
+    full = full_ranks(model, users_t, items_t, (train_indptr, train_items))
+    return {
+        "sampled": {f"hr@{k}": hit_rate(sampled, k), f"ndcg@{k}": ndcg(sampled, k)},
+        "full": {f"hr@{k}": hit_rate(full, k), f"ndcg@{k}": ndcg(full, k)},
+        "n_users": len(users),
+    }

@@ -1,0 +1,97 @@
+"""B concurrent recommendation sessions over any `UserSimulator`.
+
+This is the one implementation of a session step: the Gymnasium env is the batch-of-one case, the
+evaluation runs every evaluated user at once, and the synthetic log generator uses it too. It keeps
+what an agent may observe (the recent items and responses, and the items shown so far), apart from
+the simulator's hidden state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from recgym.simulators.protocol import SimState, UserSimulator
+
+PAD = 0
+"""History slots hold item + 1; 0 marks an empty slot."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Outcome of one step for B users."""
+
+    reward: torch.Tensor  # [B] float32
+    click: torch.Tensor  # [B] bool
+    terminated: torch.Tensor  # [B] bool: the user left
+    truncated: torch.Tensor  # [B] bool: the horizon was reached without leaving
+
+
+class Sessions:
+    """State of B sessions: the simulator's state plus the observable history.
+
+    :param simulator: any object following the `UserSimulator` protocol.
+    :param batch_size: number of concurrent sessions B.
+    :param history_len: recent steps kept in the observation.
+    :param horizon: steps after which a session is truncated.
+    """
+
+    def __init__(self, simulator: UserSimulator, batch_size: int, history_len: int = 10, horizon: int = 50):
+        if batch_size < 1 or history_len < 1 or horizon < 1:
+            raise ValueError("batch_size, history_len and horizon must be >= 1")
+        self.simulator = simulator
+        self.batch_size, self.history_len, self.horizon = batch_size, history_len, horizon
+        device = simulator.device
+        self.users = torch.zeros(batch_size, dtype=torch.long, device=device)
+        self.history_items = torch.full((batch_size, history_len), PAD, dtype=torch.long, device=device)
+        self.history_responses = torch.zeros(batch_size, history_len, device=device)
+        self.length = torch.zeros(batch_size, dtype=torch.long, device=device)
+        self.shown = torch.zeros(batch_size, simulator.n_items, dtype=torch.bool, device=device)
+        self.state: SimState = {}
+
+    def reset(self, users: torch.Tensor, generator: torch.Generator) -> None:
+        """Start fresh sessions for users [B]."""
+        if users.shape != (self.batch_size,):
+            raise ValueError(f"reset expects users of shape ({self.batch_size},), got {tuple(users.shape)}")
+        if users.min() < 0 or users.max() >= self.simulator.n_users:
+            raise ValueError(
+                f"user ids must be in [0, {self.simulator.n_users}), got {users.tolist()[:8]}..."
+            )
+        self.users = users.to(self.simulator.device)
+        self.state = self.simulator.initial_state(self.users, generator)
+        self.history_items.fill_(PAD)
+        self.history_responses.zero_()
+        self.length.zero_()
+        self.shown.zero_()
+
+    def step(self, items: torch.Tensor, generator: torch.Generator) -> StepResult:
+        """Show items [B] (long), one per user, and advance every session by one step."""
+        n_items = self.simulator.n_items
+        if items.shape != (self.batch_size,):
+            raise ValueError(f"step expects items of shape ({self.batch_size},), got {tuple(items.shape)}")
+        if items.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
+        if bool(((items < 0) | (items >= n_items)).any()):
+            raise ValueError(f"item ids must be in [0, {n_items}), got {items.tolist()[:8]}")
+        items = items.long().to(self.simulator.device)
+        response = self.simulator.respond(self.state, items, generator)
+        reward = response.reward.float()
+        if not bool(torch.isfinite(reward).all()):
+            raise FloatingPointError("the simulator returned a non-finite reward")
+        self.state = self.simulator.transition(self.state, items, response, generator)
+        left = self.simulator.leaves(self.state, generator)
+        self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
+        self.history_responses = torch.cat([self.history_responses[:, 1:], reward[:, None]], dim=1)
+        self.shown.scatter_(1, items[:, None], True)
+        self.length += 1
+        truncated = (self.length >= self.horizon) & ~left
+        return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)
+
+    def observation(self) -> dict[str, torch.Tensor]:
+        """What an agent sees: user id [B, 1], recent items [B, H] (item + 1, 0 = empty), responses [B, H]."""
+        return {
+            "user": self.users[:, None],
+            "items": self.history_items,
+            "responses": self.history_responses,
+        }

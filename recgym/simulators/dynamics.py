@@ -1,0 +1,140 @@
+"""Explicit user dynamics shared by the ground-truth world and the log-fitted simulators.
+
+A click model alone makes every step independent, and then the best policy is greedy. These
+dynamics make the future depend on what is recommended (see docs/dynamics.md for the defaults):
+
+- **Fatigue**: each user carries `exposure` [B, d], a decaying sum of the unit vectors of the items
+  shown (`exposure <- decay * exposure + v_item`). Showing item i costs `fatigue_weight * max(0,
+  <exposure, v_i>)` on the click logit: similar items tire, dissimilar ones do not.
+- **Repetition**: an item already shown in this session costs `repeat_penalty` on the logit.
+- **Satisfaction**: an exponential average of recent clicks, starting at 1.
+- **Leaving**: after each step a user leaves with probability
+  `sigmoid(leave_base + leave_fatigue * fatigue + leave_unsatisfied * (1 - satisfaction))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from recgym.simulators.protocol import Response, SimState
+
+
+@dataclass(frozen=True)
+class DynamicsConfig:
+    """Parameters of fatigue, repetition and the leave model (logit scale)."""
+
+    fatigue_decay: float = 0.7
+    """Share of exposure kept per step; 0.7 halves it in about two steps."""
+    fatigue_weight: float = 0.8
+    """Click-logit cost per unit of similarity-weighted exposure."""
+    repeat_penalty: float = 3.0
+    """Click-logit cost of showing an item again in the same session."""
+    satisfaction_decay: float = 0.7
+    """Share of satisfaction kept per step (an average over about the last three responses)."""
+    leave_base: float = -4.0
+    """Leave logit of a fresh, satisfied user: about 2% per step."""
+    leave_fatigue: float = 0.5
+    """Leave-logit increase per unit of fatigue felt at the last step."""
+    leave_unsatisfied: float = 2.0
+    """Leave-logit increase of a user whose recent recommendations were all ignored."""
+
+    def __post_init__(self) -> None:
+        for name in ("fatigue_decay", "satisfaction_decay"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"DynamicsConfig.{name} must be in [0, 1), got {value}")
+        for name in ("fatigue_weight", "repeat_penalty", "leave_fatigue", "leave_unsatisfied"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"DynamicsConfig.{name} must be >= 0, got {getattr(self, name)}")
+
+
+class DynamicsSimulator:
+    """Base for simulators whose click logit is an affinity minus the shared dynamics' costs.
+
+    Subclasses provide `affinity_logit(state, items)` and `item_vectors` [n_items, d] (unit rows);
+    they may override `update_interest` to move user interest with consumption.
+    """
+
+    n_users: int
+    n_items: int
+    device: torch.device
+    item_vectors: torch.Tensor
+    dynamics: DynamicsConfig
+    reward: str = "click"
+
+    def affinity_logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] click logit of items [B] for a fresh user in state, before dynamics."""
+        raise NotImplementedError
+
+    def rating(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] rating a user gives an item they clicked; click logs rate a click 1."""
+        return torch.ones(items.shape, device=self.device)
+
+    def update_interest(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+        """Interest after consumption; the default keeps it fixed."""
+        return state
+
+    def initial_state(self, users: torch.Tensor, generator: torch.Generator) -> SimState:
+        batch = users.shape[0]
+        return self.extra_state(users) | {
+            "user": users.to(self.device),
+            "exposure": torch.zeros(batch, self.item_vectors.shape[1], device=self.device),
+            "fatigue": torch.zeros(batch, device=self.device),
+            "satisfaction": torch.ones(batch, device=self.device),
+            "shown": torch.zeros(batch, self.n_items, dtype=torch.bool, device=self.device),
+        }
+
+    def extra_state(self, users: torch.Tensor) -> SimState:
+        """Subclass state for a fresh session (e.g. the interest vector)."""
+        return {}
+
+    def click_probability(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] probability that each user clicks the item shown, given fatigue and repetition."""
+        vectors = self.item_vectors[items]  # [B, d]
+        fatigue = (state["exposure"] * vectors).sum(-1).clamp_min(0.0)  # [B]
+        repeated = state["shown"].gather(1, items[:, None]).squeeze(1)  # [B]
+        logit = (
+            self.affinity_logit(state, items)
+            - self.dynamics.fatigue_weight * fatigue
+            - self.dynamics.repeat_penalty * repeated.float()
+        )
+        return torch.sigmoid(logit)
+
+    def respond(self, state: SimState, items: torch.Tensor, generator: torch.Generator) -> Response:
+        probability = self.click_probability(state, items)
+        click = torch.rand(probability.shape, generator=generator, device=self.device) < probability
+        reward = click.float() * self.rating(state, items) if self.reward == "rating" else click.float()
+        return Response(click=click, reward=reward)
+
+    def transition(
+        self, state: SimState, items: torch.Tensor, response: Response, generator: torch.Generator
+    ) -> SimState:
+        d = self.dynamics
+        vectors = self.item_vectors[items]
+        fatigue = (state["exposure"] * vectors).sum(-1).clamp_min(0.0)
+        shown = state["shown"].clone()
+        shown.scatter_(1, items[:, None], True)
+        state = state | {
+            "exposure": d.fatigue_decay * state["exposure"] + vectors,
+            "fatigue": fatigue,
+            "satisfaction": d.satisfaction_decay * state["satisfaction"]
+            + (1.0 - d.satisfaction_decay) * response.click.float(),
+            "shown": shown,
+        }
+        return self.update_interest(state, items, response.click)
+
+    def leave_probability(self, state: SimState) -> torch.Tensor:
+        """[B] probability of ending the session after the last step."""
+        d = self.dynamics
+        logit = (
+            d.leave_base
+            + d.leave_fatigue * state["fatigue"]
+            + d.leave_unsatisfied * (1.0 - state["satisfaction"])
+        )
+        return torch.sigmoid(logit)
+
+    def leaves(self, state: SimState, generator: torch.Generator) -> torch.Tensor:
+        probability = self.leave_probability(state)
+        return torch.rand(probability.shape, generator=generator, device=self.device) < probability

@@ -1,0 +1,86 @@
+"""Validation of raw frames into an `InteractionLog`: every bad input names its problem."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recgym.data import InteractionLog, LogError
+
+
+def raw(**overrides: list) -> pd.DataFrame:
+    columns = {
+        "user": [10, 10, 30, 20],
+        "item": [7, 5, 7, 9],
+        "rating": [4.0, 3.0, 5.0, 1.0],
+        "timestamp": [200, 100, 50, 70],
+    }
+    return pd.DataFrame({**columns, **overrides})
+
+
+def test_valid_frame_is_indexed_and_sorted() -> None:
+    log = InteractionLog.from_frame(raw(), rating_range=(1, 5), name="tiny")
+    assert log.n_users == 3 and log.n_items == 3 and len(log) == 4
+    assert log.frame["user"].tolist() == [0, 0, 1, 2]
+    assert log.frame["timestamp"].tolist() == [100, 200, 70, 50]
+    assert log.frame.dtypes.tolist() == [np.int64, np.int64, np.float64, np.int64]
+    assert log.report.duplicate_rows == 0
+
+
+def test_id_maps_round_trip_to_raw_ids() -> None:
+    frame = raw()
+    log = InteractionLog.from_frame(frame, rating_range=(1, 5))
+    back = set(
+        zip(
+            log.raw_users(log.frame["user"]),
+            log.raw_items(log.frame["item"]),
+            log.frame["timestamp"],
+            strict=True,
+        )
+    )
+    assert back == set(zip(frame["user"], frame["item"], frame["timestamp"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (raw().drop(columns=["rating", "timestamp"]), {}, "missing columns"),
+        (raw().iloc[:0], {}, "empty"),
+        (raw(rating=[4.0, np.nan, 5.0, 1.0]), {}, "NaN"),
+        (raw(item=[7, -5, 7, 9]), {}, "negative"),
+        (raw(user=[1.5, 10, 30, 20]), {}, "integers"),
+        (raw(rating=[4.0, 3.0, 6.0, 1.0]), {"rating_range": (1, 5)}, "outside the range"),
+        (raw(rating=[1.0, 0.0, 0.5, 1.0]), {"feedback": "click"}, "0 or 1"),
+        (raw(rating=[4.0, 3.0, np.inf, 1.0]), {}, "finite"),
+    ],
+    ids=["missing", "empty", "nan", "negative", "non-integer", "range", "click", "inf"],
+)
+def test_bad_input_raises_log_error_naming_the_problem(
+    frame: pd.DataFrame, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(LogError, match=message):
+        InteractionLog.from_frame(frame, **kwargs)
+
+
+def test_duplicates_raise_unless_dropped_and_counted() -> None:
+    frame = pd.concat([raw(), raw().iloc[[0, 2]]], ignore_index=True)
+    with pytest.raises(LogError, match="2 duplicate"):
+        InteractionLog.from_frame(frame)
+    with pytest.warns(UserWarning, match="dropped 2"):
+        log = InteractionLog.from_frame(frame, drop_duplicates=True)
+    assert len(log) == 4
+    assert log.report.duplicate_rows == 2
+
+
+def test_click_log_keeps_impressions_as_negatives() -> None:
+    log = InteractionLog.from_frame(raw(rating=[1.0, 0.0, 1.0, 0.0]), feedback="click")
+    assert log.rating_range == (0.0, 1.0)
+    assert log.has_explicit_negatives
+    assert len(log.positives()) == 2
+
+
+def test_datetime_timestamps_become_seconds() -> None:
+    stamps = pd.to_datetime(
+        ["1970-01-01 00:00:10", "1970-01-01 00:01", "1970-01-02", "1970-01-01"], format="ISO8601"
+    )
+    log = InteractionLog.from_frame(raw(timestamp=stamps))
+    assert sorted(log.frame["timestamp"].tolist()) == [0, 10, 60, 86400]
