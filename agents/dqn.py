@@ -1,5 +1,11 @@
-"""stable-baselines3 DQN for recommendation: a feature extractor over item histories, and an adapter
-that lets a trained SB3 model act in recgym's batched evaluation.
+"""stable-baselines3 DQN for recommendation.
+
+The Q-network scores every item by a dot product: `Q(s, i) = <query(s), e_i> + b_i`, where the query
+is the user's embedding plus a learned correction from the recent history, and `e_i` are the item
+embeddings the history encoder also reads. Items therefore share statistical strength (an item
+similar to a clicked one gets a similar value), which a plain `Linear(features, n_items)` head cannot
+do, and the embeddings can start from a fitted recommender's (`NeuMF.dot_embeddings`), so that the
+agent's first greedy policy is the supervised ranking and Q-learning corrects it for what happens later.
 """
 
 from __future__ import annotations
@@ -11,41 +17,65 @@ import gymnasium as gym
 import torch
 from gymnasium import spaces
 from stable_baselines3 import DQN
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
+from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
 from agents.baselines import best_unshown
 
 
 class HistoryExtractor(BaseFeaturesExtractor):
-    """Features of (user, recent items, responses): learned user and item embeddings pooled three ways.
+    """Features of (user, recent items, responses): [user embedding | pooled history].
 
-    The pools mirror what drives the user: items that earned a reward (taste), a recency-weighted sum
-    of everything shown (what tires them), and the last item. Observation arrays arrive as floats
-    (SB3 casts Box observations) and are cast back to ids here.
+    The history is pooled three ways, mirroring what drives a user: items that earned a reward
+    (taste), a recency-weighted sum of everything shown (what tires them), and the last item.
+    SB3 hands Box observations over as floats; ids are cast back here.
 
     :param observation_space: `envs.observation_space(...)`.
-    :param embedding_dim: size of user and item embeddings.
-    :param features_dim: size of the output features.
+    :param embedding_dim: size of user and item embeddings (ignored when initial ones are given).
     :param recency_decay: weight ratio between consecutive history slots in the recency pool.
+    :param user_init: optional [n_users, d] initial user embeddings.
+    :param item_init: optional [n_items, d] initial item embeddings.
     """
 
     def __init__(
         self,
         observation_space: spaces.Dict,
         embedding_dim: int = 32,
-        features_dim: int = 128,
         recency_decay: float = 0.7,
+        user_init: torch.Tensor | None = None,
+        item_init: torch.Tensor | None = None,
     ):
-        super().__init__(observation_space, features_dim)
         n_users = int(observation_space["user"].high[0]) + 1
         n_items = int(observation_space["items"].high[0])
         history_len = observation_space["items"].shape[0]
+        if item_init is not None:
+            embedding_dim = item_init.shape[1]
+        super().__init__(observation_space, features_dim=4 * embedding_dim + history_len)
+        self.embedding_dim = embedding_dim
         self.user_embedding = nn.Embedding(n_users, embedding_dim)
         self.item_embedding = nn.Embedding(n_items + 1, embedding_dim, padding_idx=0)
+        nn.init.normal_(self.user_embedding.weight, std=0.1)
+        nn.init.normal_(self.item_embedding.weight, std=0.1)
+        with torch.no_grad():
+            if user_init is not None:
+                self._check_init("user_init", user_init, (n_users, embedding_dim))
+                self.user_embedding.weight.copy_(user_init)
+            if item_init is not None:
+                self._check_init("item_init", item_init, (n_items, embedding_dim))
+                self.item_embedding.weight[1:].copy_(item_init)
+            self.item_embedding.weight[0].zero_()
         recency = recency_decay ** torch.arange(history_len - 1, -1, -1, dtype=torch.float32)
         self.register_buffer("recency", recency)  # [H], newest slot weighs 1
-        self.mlp = nn.Sequential(nn.Linear(4 * embedding_dim + history_len, features_dim), nn.ReLU())
+
+    @staticmethod
+    def _check_init(name: str, tensor: torch.Tensor, shape: tuple[int, int]) -> None:
+        if tuple(tensor.shape) != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {tuple(tensor.shape)}")
+
+    def item_vectors(self) -> torch.Tensor:
+        """[n_items, d] embeddings of the catalog (row i is item i)."""
+        return self.item_embedding.weight[1:]
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         users = observations["user"].long().squeeze(-1)  # [B]
@@ -54,10 +84,50 @@ class HistoryExtractor(BaseFeaturesExtractor):
         embedded = self.item_embedding(items)  # [B, H, d]; padding rows are zero
         rewarded = (embedded * responses[..., None]).sum(1)  # [B, d]
         recent = (embedded * self.recency[None, :, None]).sum(1)  # [B, d]
-        features = torch.cat(
-            [self.user_embedding(users), rewarded, recent, embedded[:, -1], responses], dim=-1
-        )
-        return self.mlp(features)
+        return torch.cat([self.user_embedding(users), rewarded, recent, embedded[:, -1], responses], dim=-1)
+
+
+class ItemScoringQNetwork(QNetwork):
+    """Q(s, i) = <user embedding + MLP(features), e_i> + b_i - r * [i in history].
+
+    Scores run over the extractor's item embeddings. The learned `repeat_cost` r lets the network
+    value an item already in the observed history differently from a fresh one. The MLP's last
+    layer starts at zero, so the initial Q-values are the embeddings' dot products.
+    """
+
+    features_extractor: HistoryExtractor
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        dim = self.features_extractor.embedding_dim
+        layers = create_mlp(self.features_dim, dim, self.net_arch, self.activation_fn)
+        nn.init.zeros_(layers[-1].weight)
+        nn.init.zeros_(layers[-1].bias)
+        self.q_net = nn.Sequential(*layers)
+        self.item_bias = nn.Parameter(torch.zeros(int(self.action_space.n)))
+        self.repeat_cost = nn.Parameter(torch.zeros(()))
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        features = self.extract_features(obs, self.features_extractor)  # [B, F]
+        dim = self.features_extractor.embedding_dim
+        query = features[:, :dim] + self.q_net(features)  # [B, d]; features start with the user embedding
+        q_values = query @ self.features_extractor.item_vectors().T + self.item_bias  # [B, n_items]
+        history = obs["items"].long()  # [B, H], item + 1 (0 = empty slot)
+        in_history = torch.zeros(q_values.shape[0], q_values.shape[1] + 1, device=q_values.device)
+        in_history.scatter_(1, history, 1.0)  # [B, n_items + 1]; column 0 collects empty slots
+        return q_values - self.repeat_cost * in_history[:, 1:]
+
+
+class ItemScoringDQNPolicy(DQNPolicy):
+    """DQN policy over dict observations whose Q-network scores items by dot product."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("features_extractor_class", HistoryExtractor)
+        super().__init__(*args, **kwargs)
+
+    def make_q_net(self) -> QNetwork:
+        net_args = self._update_features_extractor(self.net_args, features_extractor=None)
+        return ItemScoringQNetwork(**net_args).to(self.device)
 
 
 @dataclass(frozen=True)
@@ -72,8 +142,8 @@ class DQNConfig:
     """Transitions collected before the first update."""
     batch_size: int = 128
     """Transitions per gradient step."""
-    gamma: float = 0.95
-    """Discount; sessions last tens of steps, so 0.95 sees about 20 ahead."""
+    gamma: float = 0.9
+    """Discount; a horizon of about 10 steps, the scale on which fatigue builds and fades."""
     train_freq: int = 4
     """Env steps between updates."""
     target_update_interval: int = 2_000
@@ -83,11 +153,9 @@ class DQNConfig:
     exploration_final_eps: float = 0.05
     """Final epsilon."""
     embedding_dim: int = 32
-    """User and item embedding size of the feature extractor."""
-    features_dim: int = 128
-    """Feature size fed to the Q head."""
+    """User and item embedding size (taken from the initial embeddings when given)."""
     net_arch: tuple[int, ...] = (128,)
-    """Hidden layers of the Q head."""
+    """Hidden layers of the query correction MLP."""
 
 
 def make_dqn(
@@ -95,27 +163,20 @@ def make_dqn(
     config: DQNConfig,
     seed: int = 0,
     device: str = "cpu",
-    tensorboard_log: str | None = None,
+    initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> DQN:
-    """A DQN with the history feature extractor on env (a Gymnasium env or an SB3 VecEnv)."""
+    """A DQN with the item-scoring Q-network on env (a Gymnasium env or an SB3 VecEnv).
+
+    :param initial_embeddings: optional (user [n_users, d], item [n_items, d]) embeddings to start
+        from, e.g. a fitted NeuMF's `dot_embeddings()`.
+    """
     params = asdict(config)
-    policy_kwargs = {
-        "features_extractor_class": HistoryExtractor,
-        "features_extractor_kwargs": {
-            "embedding_dim": params.pop("embedding_dim"),
-            "features_dim": params.pop("features_dim"),
-        },
-        "net_arch": list(params.pop("net_arch")),
-    }
+    extractor_kwargs: dict[str, Any] = {"embedding_dim": params.pop("embedding_dim")}
+    if initial_embeddings is not None:
+        extractor_kwargs["user_init"], extractor_kwargs["item_init"] = initial_embeddings
+    policy_kwargs = {"features_extractor_kwargs": extractor_kwargs, "net_arch": list(params.pop("net_arch"))}
     return DQN(
-        "MultiInputPolicy",
-        env,
-        policy_kwargs=policy_kwargs,
-        seed=seed,
-        device=device,
-        tensorboard_log=tensorboard_log,
-        verbose=0,
-        **params,
+        ItemScoringDQNPolicy, env, policy_kwargs=policy_kwargs, seed=seed, device=device, verbose=0, **params
     )
 
 

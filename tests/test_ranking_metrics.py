@@ -100,12 +100,8 @@ def test_oracle_gets_one_and_adversary_gets_zero() -> None:
     adversary = evaluate_ranking(TableModel(_table(held_out, 0.0)), train, held_out, n_negatives=15)
     assert adversary["sampled"] == {"hr@10": 0.0, "ndcg@10": 0.0}
     assert adversary["full"] == {"hr@10": 0.0, "ndcg@10": 0.0}
-    assert set(
-        evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, k=5, n_negatives=3)["full"]
-    ) == {
-        "hr@5",
-        "ndcg@5",
-    }
+    at_five = evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, k=5, n_negatives=3)
+    assert set(at_five["full"]) == {"hr@5", "ndcg@5"}
 
 
 def test_negatives_are_unseen_and_distinct() -> None:
@@ -134,5 +130,5 @@ def test_fixed_seed_is_deterministic() -> None:
 
 def test_too_few_candidates_raise() -> None:
     train, held_out = _logs()
-    with pytest.raises(ValueError, match="fewer than n_negatives=17"):
+    with pytest.raises(ValueError, match="fewer than n_per_user=17"):
         evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=17)

@@ -53,9 +53,14 @@ class UserItemSets:
         return np.repeat(np.arange(self.n_users, dtype=np.int64), self.counts) * self.n_items + self.items
 
 
-def user_item_sets(log: InteractionLog) -> UserItemSets:
-    """Every item each user touched in `log` (all rows, non-clicked impressions included)."""
-    keys = np.unique(log.frame["user"].to_numpy() * log.n_items + log.frame["item"].to_numpy())
+def user_item_sets(log: InteractionLog, positives_only: bool = False) -> UserItemSets:
+    """The items each user touched in `log`: all rows, or only positive interactions.
+
+    Impressions that were not clicked are known non-interactions, so negative sampling that means
+    "not interacted with" passes `positives_only=True`.
+    """
+    frame = log.positives() if positives_only else log.frame
+    keys = np.unique(frame["user"].to_numpy() * log.n_items + frame["item"].to_numpy())
     users, items = np.divmod(keys, log.n_items)
     indptr = np.zeros(log.n_users + 1, dtype=np.int64)
     np.cumsum(np.bincount(users, minlength=log.n_users), out=indptr[1:])

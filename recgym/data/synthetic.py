@@ -28,7 +28,7 @@ class LoggingConfig:
 
     world: WorldConfig = field(default_factory=WorldConfig)
     """The world that is observed."""
-    sessions_per_user: int = 6
+    sessions_per_user: int = 20
     """Sessions logged for every user."""
     horizon: int = 30
     """Longest logged session."""

@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from recgym.data.interactions import InteractionLog
+from recgym.data.sampling import sample_negatives, user_item_sets
 
 
 class Scorer(Protocol):
@@ -156,40 +158,6 @@ def _rows_of(
     return row, known[position]
 
 
-def _csr(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> tuple[np.ndarray, ...]:
-    """(indptr [n_users + 1], items [nnz], keys [nnz]): each user's distinct items, sorted.
-
-    `keys` = user * n_items + item, sorted, for vectorised membership tests.
-    """
-    keys = np.unique(users.astype(np.int64) * n_items + items)
-    counts = np.bincount(keys // n_items, minlength=n_users)
-    return np.concatenate([[0], np.cumsum(counts)]), keys % n_items, keys
-
-
-def _sample_negatives(
-    users: np.ndarray, seen_keys: np.ndarray, n_items: int, n_negatives: int, rng: np.random.Generator
-) -> np.ndarray:
-    """[N, n_negatives] items each user has not seen, distinct within a row (rejection sampling).
-
-    Only rows still holding a seen or repeated item are redrawn, so a few dense users cost little.
-    """
-    negatives = rng.integers(0, n_items, size=(len(users), n_negatives))  # [N, n_neg]
-    active = np.arange(len(users))  # rows that may still need a redraw
-    while len(active):
-        rows = negatives[active]  # [a, n_neg]
-        keys = users[active, None] * n_items + rows  # [a, n_neg]
-        at = np.minimum(np.searchsorted(seen_keys, keys), len(seen_keys) - 1)
-        order = np.argsort(rows, axis=1, kind="stable")
-        ordered = np.take_along_axis(rows, order, axis=1)
-        repeat = np.zeros(rows.shape, dtype=bool)  # later copies of an item; the first one stays
-        np.put_along_axis(repeat, order[:, 1:], ordered[:, 1:] == ordered[:, :-1], axis=1)
-        redraw = (seen_keys[at] == keys) | repeat  # [a, n_neg]
-        rows[redraw] = rng.integers(0, n_items, size=int(redraw.sum()))
-        negatives[active] = rows
-        active = active[redraw.any(axis=1)]
-    return negatives
-
-
 def evaluate_ranking(
     model: Scorer,
     train: InteractionLog,
@@ -202,15 +170,16 @@ def evaluate_ranking(
     """HR@k and NDCG@k of the held-out positives under the sampled and the full protocol.
 
     :param model: a user model with `score` and `score_all`.
-    :param train: the training log; all its rows (not only positives) are excluded in the full protocol.
+    :param train: the training log; its positive interactions are excluded in the full protocol
+        (impressions that were not clicked stay candidates).
     :param held_out: validation or test log with at most one positive row per user.
     :param k: cut-off of both metrics; the result keys carry it (`hr@10`).
     :param n_negatives: negatives per user for the sampled protocol, drawn uniformly without
-        replacement among the items the user has no row for in train or held_out.
+        replacement among the items the user has not interacted with in train or held_out.
     :param seed: seeds the numpy generator that draws the negatives.
     :return: `{"sampled": {"hr@k", "ndcg@k"}, "full": {"hr@k", "ndcg@k"}, "n_users": N}`.
     :raises ValueError: when a user has two held-out positives, no user has one, or a user has fewer
-        unseen items than `n_negatives`.
+        unseen items than `n_negatives` (raised by `sample_negatives`).
     """
     positives = held_out.positives()
     users = positives["user"].to_numpy(dtype=np.int64)
@@ -219,24 +188,14 @@ def evaluate_ranking(
         raise ValueError("held_out has no positive rows to rank")
     if len(np.unique(users)) != len(users):
         raise ValueError("held_out must hold at most one positive row per user")
-    n_users, n_items = max(train.n_users, held_out.n_users), max(train.n_items, held_out.n_items)
-    seen_users = np.concatenate([train.frame["user"].to_numpy(), held_out.frame["user"].to_numpy()])
-    seen_items = np.concatenate([train.frame["item"].to_numpy(), held_out.frame["item"].to_numpy()])
-    seen_indptr, _, seen_keys = _csr(seen_users, seen_items, n_users, n_items)
-    n_candidates = n_items - np.diff(seen_indptr)[users]  # [N]
-    if (n_candidates < n_negatives).any():
-        worst = int(np.argmin(n_candidates))
-        raise ValueError(
-            f"user {users[worst]} has {n_candidates[worst]} unseen items, "
-            f"fewer than n_negatives={n_negatives}"
-        )
-    negatives = _sample_negatives(users, seen_keys, n_items, n_negatives, np.random.default_rng(seed))
-    train_indptr, train_items, _ = _csr(
-        train.frame["user"].to_numpy(), train.frame["item"].to_numpy(), n_users, n_items
-    )
+    known = user_item_sets(
+        train.with_frame(pd.concat([train.positives(), positives])), positives_only=True
+    )  # [user] -> items interacted with in train or held out
+    negatives = sample_negatives(users, n_negatives, train.n_items, known, np.random.default_rng(seed))
+    train_known = user_item_sets(train, positives_only=True)
     users_t, items_t = torch.tensor(users), torch.tensor(items)
     sampled = sampled_ranks(model, users_t, items_t, torch.from_numpy(negatives))
-    full = full_ranks(model, users_t, items_t, (train_indptr, train_items))
+    full = full_ranks(model, users_t, items_t, (train_known.indptr, train_known.items))
     return {
         "sampled": {f"hr@{k}": hit_rate(sampled, k), f"ndcg@{k}": ndcg(sampled, k)},
         "full": {f"hr@{k}": hit_rate(full, k), f"ndcg@{k}": ndcg(full, k)},

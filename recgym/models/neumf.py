@@ -70,6 +70,12 @@ class NeuMF(nn.Module):
         """Binary cross-entropy of the logits against labels [B] in {0, 1}."""
         return F.binary_cross_entropy_with_logits(self.score(users, items), labels)
 
+    def dot_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """User [n_users, gmf_dim] and item [n_items, gmf_dim] vectors whose dot product is the GMF
+        tower's share of the logit: a ready initialisation for agents that score items by a dot product."""
+        gmf_weight = self.head.weight[0, : self.config.gmf_dim]  # [gmf_dim]
+        return (self.gmf_user.weight * gmf_weight).detach(), self.gmf_item.weight.detach()
+
     def item_vectors(self) -> torch.Tensor:
         """[n_items, gmf_dim + half]: the item's learned embeddings, for item-item similarity."""
         return torch.cat([self.gmf_item.weight, self.mlp_item.weight], dim=-1).detach()

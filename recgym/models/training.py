@@ -109,7 +109,7 @@ def _fit(
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
-    exclude = user_item_sets(train)
+    exclude = user_item_sets(train, positives_only=True)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )

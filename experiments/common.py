@@ -1,0 +1,36 @@
+"""Pieces every experiment shares: reading the chosen logs and naming the run folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from recgym.data import InteractionLog, load_movielens
+from recgym.data.synthetic import generate_logs
+
+DataSource = Literal["synthetic", "movielens"]
+
+
+def load_logs(data: DataSource, path: str | None) -> InteractionLog:
+    """The built-in synthetic logs, or MovieLens files (u.data, ratings.dat, ratings.csv, .inter) at path."""
+    if data == "synthetic":
+        return generate_logs()[0]
+    if path is None:
+        raise ValueError("--data movielens needs --path to a MovieLens file or folder")
+    return load_movielens(path)
+
+
+def env_name(data: DataSource, path: str | None) -> str:
+    """Short name of the simulated world, e.g. 'neumf-synthetic' or 'neumf-ml-100k' (from the path)."""
+    if data == "synthetic" or path is None:
+        return "neumf-synthetic"
+    resolved = Path(path).resolve()
+    return f"neumf-{(resolved if resolved.is_dir() else resolved.parent).name}"
+
+
+def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:
+    """`out/{env}__{experiment}__{seed}__{unix time}`, created."""
+    folder = Path(out) / f"{env}__{experiment}__{seed}__{int(time.time())}"
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder

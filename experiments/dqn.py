@@ -1,0 +1,141 @@
+"""Logs -> NeuMF user simulator -> DQN -> evaluation against the supervised baselines.
+
+    python -m experiments.dqn                      # synthetic default logs, about 5 minutes on 2 CPU cores
+    python -m experiments.dqn --data movielens --path ../shared/data/ml-100k
+    tensorboard --logdir runs
+
+Order: seed, data, user model, simulator, env, agent, train, evaluate, report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+import tyro
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import configure
+
+from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
+from agents.callbacks import ProgressCallback
+from agents.dqn import DQNConfig, SB3Policy, make_dqn
+from envs.rec_env import RecEnv
+from experiments.common import DataSource, env_name, load_logs, make_run_dir
+from recgym.evaluation import EvalConfig, evaluate
+from recgym.models.fitted import UserModelConfig, fit_user_model
+from recgym.reporting import log_to_tensorboard, markdown_table, write_results
+from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.log_fitted import LogFittedSimulator
+from recgym.simulators.registry import default_cache_dir
+from recgym.tags import FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG
+
+
+@dataclass
+class Args:
+    """Train a DQN recommender in a simulator fitted on logs and compare it with the baselines."""
+
+    data: DataSource = "synthetic"
+    """Logs to fit the user model on: the built-in synthetic world, or MovieLens files at --path."""
+    path: str | None = None
+    """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
+    total_timesteps: int = 300_000
+    """DQN training steps (summed over the parallel envs)."""
+    n_envs: int = 4
+    """Parallel single-user envs collecting experience."""
+    eval_users: int = 2000
+    """Simulated sessions per policy in the evaluation."""
+    horizon: int = 50
+    """Longest session, in recommendations."""
+    history_len: int = 20
+    """Recent recommendations and responses in the observation."""
+    reward: str = "click"
+    """Reward per step: 'click', or 'rating' (predicted rating of a clicked item)."""
+    seed: int = 0
+    """Seed of the user model, the agent and the evaluation."""
+    device: str = "cpu"
+    """Torch device of the simulator and the agent ('cpu', 'cuda')."""
+    out: str = "runs"
+    """Folder that receives the run folder `{env}__dqn__{seed}__{time}`."""
+    cache_dir: str | None = None
+    """Cache of fitted user models (default: $RECGYM_CACHE or ~/.cache/recgym)."""
+    progress: bool = True
+    """Show progress bars."""
+    init_from_user_model: bool = True
+    """Start the DQN's user and item embeddings from the fitted NeuMF's GMF tower."""
+    user_model: UserModelConfig = field(default_factory=UserModelConfig)
+    """NeuMF architecture and training."""
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    """Fatigue, repetition and leave model of the simulated users."""
+    dqn: DQNConfig = field(default_factory=DQNConfig)
+    """DQN hyper-parameters."""
+
+
+def main(args: Args) -> dict:
+    start = time.perf_counter()
+    log = load_logs(args.data, args.path)
+    run_dir = make_run_dir(args.out, env_name(args.data, args.path), "dqn", args.seed)
+    config = asdict(args)
+    (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+    print(
+        f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
+    )
+
+    user_model_config = UserModelConfig(
+        neumf=args.user_model.neumf,
+        train=args.user_model.train.__class__(**{**asdict(args.user_model.train), "seed": args.seed}),
+        calibration_fraction=args.user_model.calibration_fraction,
+        calibration_negatives=args.user_model.calibration_negatives,
+    )
+    fitted = fit_user_model(
+        log, user_model_config, args.cache_dir or default_cache_dir(), progress=args.progress
+    )
+    print(f"user model: test {json.dumps(fitted.metrics)}")
+    simulator = LogFittedSimulator(fitted, args.dynamics, reward=args.reward, device=args.device)
+
+    vec_env = make_vec_env(
+        RecEnv,
+        n_envs=args.n_envs,
+        seed=args.seed,
+        env_kwargs={"simulator": simulator, "horizon": args.horizon, "history_len": args.history_len},
+    )
+    initial = fitted.model.dot_embeddings() if args.init_from_user_model else None
+    agent = make_dqn(vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial)
+    agent.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
+    agent.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
+    train_seconds = time.perf_counter() - start
+
+    policies = {
+        "dqn": SB3Policy(agent),
+        "greedy": GreedyPolicy(fitted.model.score_all),
+        "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
+        "random": RandomPolicy(),
+    }
+    eval_config = EvalConfig(
+        n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
+    )
+    results = evaluate(simulator, policies, eval_config)
+    results["config"] = config
+    results["user_model"] = {"metrics": fitted.metrics, "fit": fitted.fit_report}
+    results["wall_seconds"] = {"until_trained": train_seconds, "total": time.perf_counter() - start}
+
+    write_results(run_dir, results)
+    log_to_tensorboard(run_dir, results, step=args.total_timesteps)
+    _log_fit_curves(run_dir, fitted.fit_report["history"])
+    print(markdown_table(results))
+    print(f"wrote {run_dir}/results.json in {results['wall_seconds']['total']:.0f} s")
+    return results
+
+
+def _log_fit_curves(run_dir, history: list[dict[str, float]]) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(run_dir / "fit")) as writer:
+        for epoch, row in enumerate(history, start=1):
+            writer.add_scalar(FIT_LOSS, row["loss"], epoch)
+            writer.add_scalar(FIT_VALID_NDCG, row["valid_ndcg@10"], epoch)
+            writer.add_scalar(FIT_VALID_HR, row["valid_hr@10"], epoch)
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
