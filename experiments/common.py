@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Literal
 
 from recgym.data import InteractionLog, load_movielens
-from recgym.data.synthetic import generate_logs
+from recgym.data.synthetic import LoggingConfig, generate_logs
 
 DataSource = Literal["synthetic", "movielens"]
 
 
-def load_logs(data: DataSource, path: str | None) -> InteractionLog:
+def load_logs(data: DataSource, path: str | None, synthetic: LoggingConfig | None = None) -> InteractionLog:
     """The built-in synthetic logs, or MovieLens files (u.data, ratings.dat, ratings.csv, .inter) at path."""
     if data == "synthetic":
-        return generate_logs()[0]
+        return generate_logs(synthetic)[0]
     if path is None:
         raise ValueError("--data movielens needs --path to a MovieLens file or folder")
     return load_movielens(path)
@@ -30,7 +30,14 @@ def env_name(data: DataSource, path: str | None) -> str:
 
 
 def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:
-    """`out/{env}__{experiment}__{seed}__{unix time}`, created."""
-    folder = Path(out) / f"{env}__{experiment}__{seed}__{int(time.time())}"
-    folder.mkdir(parents=True, exist_ok=False)
-    return folder
+    """`out/{env}__{experiment}__{seed}__{unix time}`, created; a suffix `-N` keeps runs started in
+    the same second apart."""
+    base = Path(out) / f"{env}__{experiment}__{seed}__{int(time.time())}"
+    folder, n = base, 0
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")

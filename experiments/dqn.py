@@ -22,6 +22,7 @@ from agents.callbacks import ProgressCallback
 from agents.dqn import DQNConfig, SB3Policy, make_dqn
 from envs.rec_env import RecEnv
 from experiments.common import DataSource, env_name, load_logs, make_run_dir
+from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.reporting import log_to_tensorboard, markdown_table, write_results
@@ -52,7 +53,8 @@ class Args:
     reward: str = "click"
     """Reward per step: 'click', or 'rating' (predicted rating of a clicked item)."""
     seed: int = 0
-    """Seed of the user model, the agent and the evaluation."""
+    """Seed of the agent and the evaluation (the user model's is --user-model.train.seed, so that
+    seeds vary the agent in one fixed simulator)."""
     device: str = "cpu"
     """Torch device of the simulator and the agent ('cpu', 'cuda')."""
     out: str = "runs"
@@ -63,6 +65,8 @@ class Args:
     """Show progress bars."""
     init_from_user_model: bool = True
     """Start the DQN's user and item embeddings from the fitted NeuMF's GMF tower."""
+    synthetic: LoggingConfig = field(default_factory=LoggingConfig)
+    """The synthetic world and how its logs are collected (used with --data synthetic)."""
     user_model: UserModelConfig = field(default_factory=UserModelConfig)
     """NeuMF architecture and training."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
@@ -73,7 +77,7 @@ class Args:
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
-    log = load_logs(args.data, args.path)
+    log = load_logs(args.data, args.path, args.synthetic)
     run_dir = make_run_dir(args.out, env_name(args.data, args.path), "dqn", args.seed)
     config = asdict(args)
     (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
@@ -81,14 +85,8 @@ def main(args: Args) -> dict:
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
 
-    user_model_config = UserModelConfig(
-        neumf=args.user_model.neumf,
-        train=args.user_model.train.__class__(**{**asdict(args.user_model.train), "seed": args.seed}),
-        calibration_fraction=args.user_model.calibration_fraction,
-        calibration_negatives=args.user_model.calibration_negatives,
-    )
     fitted = fit_user_model(
-        log, user_model_config, args.cache_dir or default_cache_dir(), progress=args.progress
+        log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
     )
     print(f"user model: test {json.dumps(fitted.metrics)}")
     simulator = LogFittedSimulator(fitted, args.dynamics, reward=args.reward, device=args.device)

@@ -104,11 +104,11 @@ def _calibration_rows(
 def _calibrate(model: NeuMF, log: InteractionLog, held: Any, config: UserModelConfig, rng) -> Calibration:
     users, items, labels = _calibration_rows(log, held, config, rng)
     with torch.no_grad():
-        raw = model.score(torch.from_numpy(users), torch.from_numpy(items))
-    slope, intercept = fit_platt(raw, torch.from_numpy(labels))
+        raw = model.score(torch.tensor(users), torch.tensor(items))
+    slope, intercept = fit_platt(raw, torch.tensor(labels))
     liked = held["rating"].to_numpy() >= log.like_threshold
-    rated_raw = raw[: len(held)][torch.from_numpy(liked)]
-    rated = torch.from_numpy(held["rating"].to_numpy()[liked]).float()
+    rated_raw = raw[: len(held)][torch.tensor(liked)]
+    rated = torch.tensor(held["rating"].to_numpy()[liked]).float()
     rating_slope, rating_intercept = fit_rating_map(rated_raw, rated)
     return Calibration(slope, intercept, rating_slope, rating_intercept, log.rating_range)
 

@@ -1,0 +1,35 @@
+"""Shared fixtures: a tiny synthetic world and a fully deterministic simulator."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # so that tests can `import fakes` in any import mode
+
+from fakes import FixedSimulator  # noqa: E402
+
+from recgym.simulators.world import GroundTruthWorld, WorldConfig  # noqa: E402
+
+TINY_WORLD = WorldConfig(n_users=20, n_items=15, n_topics=3, dim=4, seed=0)
+
+# user 0 clicks even items and leaves after 3 steps; user 1 clicks item 1 only and never leaves
+# within the tests' horizons; user 2 clicks everything and leaves after 1 step.
+CLICKS = [
+    [1, 0, 1, 0, 1],
+    [0, 1, 0, 0, 0],
+    [1, 1, 1, 1, 1],
+]
+LEAVE_AFTER = [3, 1000, 1]
+
+
+@pytest.fixture
+def tiny_world() -> GroundTruthWorld:
+    return GroundTruthWorld(TINY_WORLD)
+
+
+@pytest.fixture
+def fixed_sim() -> FixedSimulator:
+    return FixedSimulator(CLICKS, LEAVE_AFTER)

@@ -1,0 +1,181 @@
+"""The single-user Gymnasium env: API checks, registration, determinism, validation, observations."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import stable_baselines3.common.env_checker as sb3_checker
+from conftest import CLICKS, LEAVE_AFTER
+from fakes import NotASimulator
+from gymnasium.utils import env_checker
+
+import envs  # noqa: F401  (registers the recgym/ env ids)
+from envs import RecEnv
+
+# the checkers' advice on unbounded reward boxes and render modes is not a failure
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*infinity:UserWarning"),
+    pytest.mark.filterwarnings("ignore:.*render modes:UserWarning"),
+]
+
+
+def test_gymnasium_check_env_passes(tiny_world) -> None:
+    env_checker.check_env(RecEnv(tiny_world).unwrapped)  # raises on any API violation
+
+
+def test_sb3_check_env_passes(tiny_world) -> None:
+    sb3_checker.check_env(RecEnv(tiny_world))
+
+
+def test_check_env_passes_with_an_outside_simulator(fixed_sim) -> None:
+    env_checker.check_env(RecEnv(fixed_sim))
+    sb3_checker.check_env(RecEnv(fixed_sim))
+
+
+def test_registered_env_builds_without_arguments_and_steps() -> None:
+    env = gym.make("recgym/SyntheticWorld-v0")
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert isinstance(env.action_space, gym.spaces.Discrete) and env.action_space.n > 1
+    env.action_space.seed(0)
+    for _ in range(5):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert env.observation_space.contains(obs)
+        assert reward in (0.0, 1.0) and isinstance(info["click"], bool)
+        if terminated or truncated:
+            obs, info = env.reset()
+    env.close()
+
+
+def run_fixed_actions(env: RecEnv, seed: int, actions: np.ndarray) -> list:
+    """Step through actions, resetting (unseeded) after each end; return every transition."""
+    obs, info = env.reset(seed=seed)
+    trace = [("reset", obs["user"].tolist(), obs["items"].tolist(), obs["responses"].tolist(), info)]
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(int(action))
+        trace.append(
+            (
+                obs["user"].tolist(),
+                obs["items"].tolist(),
+                obs["responses"].tolist(),
+                reward,
+                terminated,
+                truncated,
+            )
+        )
+        if terminated or truncated:
+            obs, info = env.reset()
+            trace.append(("reset", obs["user"].tolist(), obs["items"].tolist(), info))
+    return trace
+
+
+def test_fifty_steps_are_deterministic_given_the_seed(tiny_world) -> None:
+    actions = np.random.default_rng(0).integers(tiny_world.n_items, size=50)
+    first = run_fixed_actions(RecEnv(tiny_world, horizon=20), 7, actions)
+    second = run_fixed_actions(RecEnv(tiny_world, horizon=20), 7, actions)
+    other = run_fixed_actions(RecEnv(tiny_world, horizon=20), 8, actions)
+    assert first == second
+    assert first != other
+
+
+def test_session_ends_by_the_horizon(tiny_world) -> None:
+    env = RecEnv(tiny_world, horizon=4)
+    env.reset(seed=0)
+    for episode in range(10):
+        for step in range(1, 5):
+            _, _, terminated, truncated, _ = env.step((episode + step) % tiny_world.n_items)
+            assert not (terminated and truncated)
+            if terminated or truncated:
+                break
+        assert terminated or truncated
+        assert truncated == (step == 4 and not terminated)
+        env.reset()
+
+
+@pytest.mark.parametrize(
+    ("user", "steps", "terminated", "truncated"), [(0, 3, True, False), (1, 5, False, True)]
+)
+def test_terminated_when_the_user_leaves_truncated_at_the_horizon(
+    fixed_sim, user, steps, terminated, truncated
+) -> None:
+    env = RecEnv(fixed_sim, horizon=5)
+    env.reset(seed=0, options={"user": user})
+    for step in range(1, steps + 1):
+        _, _, term, trunc, _ = env.step(0)
+        expected = step == steps
+        assert (term, trunc) == ((terminated, truncated) if expected else (False, False))
+
+
+@pytest.mark.parametrize("action", [-1, 5, 2.5, np.array([1, 2]), "2"])
+def test_bad_action_raises_value_error_naming_it(fixed_sim, action) -> None:
+    env = RecEnv(fixed_sim)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action") as error:
+        env.step(action)
+    assert repr(action) in str(error.value)
+
+
+def test_numpy_integer_action_is_accepted(fixed_sim) -> None:
+    env = RecEnv(fixed_sim)
+    env.reset(seed=0, options={"user": 1})
+    _, reward, _, _, info = env.step(np.int64(1))
+    assert reward == 1.0 and info["click"] is True
+
+
+def test_step_before_reset_raises(fixed_sim) -> None:
+    with pytest.raises(RuntimeError, match="reset"):
+        RecEnv(fixed_sim).step(0)
+
+
+def test_accepts_an_outside_simulator_and_rejects_a_non_simulator(fixed_sim) -> None:
+    env = RecEnv(fixed_sim)
+    assert env.action_space.n == 5
+    assert env.observation_space["user"].high.tolist() == [2]
+    with pytest.raises(TypeError, match="NotASimulator"):
+        RecEnv(NotASimulator())
+    with pytest.raises(TypeError):
+        RecEnv(object())
+
+
+def test_reset_rejects_a_user_outside_the_population(fixed_sim) -> None:
+    env = RecEnv(fixed_sim)
+    with pytest.raises(ValueError, match="user ids"):
+        env.reset(seed=0, options={"user": 3})
+
+
+def test_observation_holds_recent_items_newest_last_and_their_rewards(fixed_sim) -> None:
+    env = RecEnv(fixed_sim, history_len=3, horizon=10)
+    obs, info = env.reset(seed=0, options={"user": 0})
+    assert info == {"user": 0}
+    assert obs["user"].tolist() == [0]
+    assert obs["items"].tolist() == [0, 0, 0] and obs["responses"].tolist() == [0.0, 0.0, 0.0]
+    assert obs["items"].dtype == np.int64 and obs["responses"].dtype == np.float32
+    rewards = []
+    expected_items = [[0, 0, 3], [0, 3, 4], [3, 4, 1]]
+    for action, items in zip([2, 3, 0], expected_items, strict=True):
+        obs, reward, *_ = env.step(action)
+        rewards.append(reward)
+        assert obs["items"].tolist() == items
+        assert obs["user"].tolist() == [0]
+    assert rewards == [float(CLICKS[0][a]) for a in (2, 3, 0)] == [1.0, 0.0, 1.0]
+    assert obs["responses"].tolist() == rewards
+    assert LEAVE_AFTER[0] == 3  # the third step above is the last of user 0's session
+
+
+def test_history_drops_the_oldest_item(fixed_sim) -> None:
+    env = RecEnv(fixed_sim, history_len=2, horizon=10)
+    env.reset(seed=0, options={"user": 1})
+    for action in [4, 1, 2]:
+        obs, *_ = env.step(action)
+    assert obs["items"].tolist() == [2, 3]
+    assert obs["responses"].tolist() == [1.0, 0.0]
+
+
+def test_reset_clears_the_history(fixed_sim) -> None:
+    env = RecEnv(fixed_sim, history_len=2)
+    env.reset(seed=0, options={"user": 1})
+    env.step(1)
+    obs, _ = env.reset(options={"user": 2})
+    assert obs["user"].tolist() == [2]
+    assert obs["items"].tolist() == [0, 0] and obs["responses"].tolist() == [0.0, 0.0]

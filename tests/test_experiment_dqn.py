@@ -1,0 +1,59 @@
+"""experiments.dqn end to end, in-process, on a tiny world and budget."""
+
+from __future__ import annotations
+
+import json
+
+from experiments.dqn import Args, main
+from recgym.data.synthetic import LoggingConfig
+from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented beside it)
+from recgym.models.fitted import UserModelConfig
+from recgym.models.training import TrainConfig
+from recgym.simulators.world import WorldConfig
+
+
+def tiny_args(tmp_path) -> Args:
+    return Args(
+        total_timesteps=600,
+        eval_users=30,
+        horizon=10,
+        history_len=4,
+        out=str(tmp_path / "runs"),
+        cache_dir=str(tmp_path / "cache"),
+        progress=False,
+        synthetic=LoggingConfig(
+            world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+        ),
+        user_model=UserModelConfig(train=TrainConfig(epochs=2)),
+    )
+
+
+def test_main_writes_results_config_table_and_tensorboard(tmp_path) -> None:
+    results = main(tiny_args(tmp_path))
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.startswith("neumf-synthetic__dqn__0__")
+    on_disk = json.loads((run_dir / "results.json").read_text())
+    assert set(on_disk["policies"]) == {"dqn", "greedy", "popular", "random"}
+    for metrics in on_disk["policies"].values():
+        low, high = metrics["return_ci95"]
+        assert low <= metrics["return_mean"] <= high
+        assert 0.0 <= metrics["ctr"] <= 1.0 and 0.0 < metrics["coverage"] <= 1.0
+        assert metrics["n_users"] == 30
+        assert {"session_length", "diversity"} <= set(metrics)
+    assert on_disk["config"]["total_timesteps"] == 600
+    assert json.loads((run_dir / "config.json").read_text())["seed"] == 0
+    assert "| dqn |" in (run_dir / "results.md").read_text()
+    for folder in ("train", "fit", "eval_dqn", "eval_greedy", "eval_popular", "eval_random"):
+        assert any(path.name.startswith("events.out.tfevents") for path in (run_dir / folder).iterdir())
+    assert results["policies"] == on_disk["policies"]
+
+
+def test_second_run_loads_the_cached_user_model(tmp_path, monkeypatch) -> None:
+    main(tiny_args(tmp_path))
+    import recgym.models.fitted as fitted_module
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the user model was fitted again instead of loaded from the cache")
+
+    monkeypatch.setattr(fitted_module, "train_user_model", refit)
+    main(tiny_args(tmp_path))
