@@ -78,6 +78,10 @@ def load_checkpoint(folder: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as error:
         raise CheckpointError(f"checkpoint {folder}: meta.json is not valid JSON ({error})") from error
+    if not isinstance(meta, dict):
+        raise CheckpointError(
+            f"checkpoint {folder}: meta.json must hold a JSON object, got {type(meta).__name__}"
+        )
     data = weights.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         raise CheckpointError(

@@ -46,7 +46,7 @@ class DynamicsConfig:
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"DynamicsConfig.{name} must be in [0, 1), got {value}")
         for name in ("fatigue_weight", "repeat_penalty", "leave_fatigue", "leave_unsatisfied"):
-            if getattr(self, name) < 0:
+            if not getattr(self, name) >= 0:  # also rejects NaN
                 raise ValueError(f"DynamicsConfig.{name} must be >= 0, got {getattr(self, name)}")
 
 
