@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import tyro
 from stable_baselines3.common.env_util import make_vec_env
@@ -50,11 +51,10 @@ class Args:
     """Longest session, in recommendations."""
     history_len: int = 20
     """Recent recommendations and responses in the observation."""
-    reward: str = "click"
-    """Reward per step: 'click', or 'rating' (predicted rating of a clicked item)."""
+    reward: Literal["click", "rating"] = "click"
+    """Reward per step: a click, or the predicted rating of a clicked item."""
     seed: int = 0
-    """Seed of the agent and the evaluation (the user model's is --user-model.train.seed, so that
-    seeds vary the agent in one fixed simulator)."""
+    """Seed of the agent and the evaluation; the simulator stays fixed (its own: --user-model.train.seed)."""
     device: str = "cpu"
     """Torch device of the simulator and the agent ('cpu', 'cuda')."""
     out: str = "runs"
@@ -105,7 +105,7 @@ def main(args: Args) -> dict:
 
     policies = {
         "dqn": SB3Policy(agent),
-        "greedy": GreedyPolicy(fitted.model.score_all),
+        "greedy": GreedyPolicy(fitted.scorer(args.device)),
         "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
         "random": RandomPolicy(),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ class UserModelConfig:
             raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
 
 
+TABLE_LIMIT = 50_000_000
+"""Largest users x items score table kept in memory (200 MB of float32)."""
+
+
 @dataclass
 class FittedUserModel:
     """A trained model with its calibration, the config that made it and its measured quality."""
@@ -56,6 +61,21 @@ class FittedUserModel:
     config: UserModelConfig
     metrics: dict[str, Any]
     fit_report: dict[str, Any]
+    _tables: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    @torch.no_grad()
+    def score_table(self, device: str | torch.device = "cpu") -> torch.Tensor | None:
+        """Raw logits [n_users, n_items] of every user for every item, computed once per device, so
+        that simulators and greedy policies look scores up instead of re-running the model; None when
+        the table would exceed `TABLE_LIMIT` entries."""
+        if self.n_users * self.n_items > TABLE_LIMIT:
+            return None
+        key = str(torch.device(device))
+        if key not in self._tables:
+            model = self.model.to(device).eval()
+            users = torch.arange(self.n_users, device=device)
+            self._tables[key] = torch.cat([model.score_all(chunk) for chunk in users.split(256)])
+        return self._tables[key]
 
     @property
     def n_users(self) -> int:
@@ -64,6 +84,11 @@ class FittedUserModel:
     @property
     def n_items(self) -> int:
         return self.model.n_items
+
+    def scorer(self, device: str | torch.device = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
+        """Raw logits [B, n_items] of users [B]: a table lookup where the table fits, else the model."""
+        table = self.score_table(device)
+        return self.model.score_all if table is None else table.__getitem__
 
     @torch.no_grad()
     def click_logits(self, users: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,15 +23,7 @@ from torch import nn
 
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
-
-
-class Scorer(Protocol):
-    """What ranking needs of a user model: the `score` / `score_all` half of the models' contract."""
-
-    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor: ...
-
-    def score_all(self, users: torch.Tensor) -> torch.Tensor: ...
-
+from recgym.models.contract import Scorer
 
 KnownItems = Sequence[Sequence[int]] | tuple[np.ndarray, np.ndarray]
 """Known items per user: item lists indexed by user, or a CSR pair (indptr [n_users + 1], items)."""
@@ -166,7 +158,7 @@ def evaluate_ranking(
     k: int = 10,
     n_negatives: int = 99,
     seed: int = 0,
-) -> dict[str, dict[str, float] | int]:
+) -> dict[str, Any]:
     """HR@k and NDCG@k of the held-out positives under the sampled and the full protocol.
 
     :param model: a user model with `score` and `score_all`.

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 from tqdm.auto import tqdm
 
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
+from recgym.models.contract import UserModel
 from recgym.models.metrics import evaluate_ranking
 
 
@@ -80,7 +80,7 @@ def _examples(
 
 
 def fit(
-    model: nn.Module,
+    model: UserModel,
     train: InteractionLog,
     valid: InteractionLog,
     config: TrainConfig,
@@ -99,7 +99,7 @@ def fit(
 
 
 def _fit(
-    model: nn.Module,
+    model: UserModel,
     train: InteractionLog,
     valid: InteractionLog,
     config: TrainConfig,

@@ -2,8 +2,8 @@
 
 The fitted model's calibrated probability decides a click (its rating map gives the rating); the
 shared `DynamicsConfig` adds fatigue, repetition and leaving, with item similarity measured by the
-model's own item embeddings. For catalogs where users x items fits in memory (the default up to 50
-million pairs) the raw logits are precomputed once, so a step is a table lookup.
+model's own item embeddings. Where users x items fits in memory (`FittedUserModel.score_table`) the
+raw logits are precomputed once, so a step is a table lookup.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import torch.nn.functional as F
 from recgym.models.fitted import FittedUserModel
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import SimState
-
-TABLE_LIMIT = 50_000_000
 
 
 class LogFittedSimulator(DynamicsSimulator):
@@ -43,11 +41,7 @@ class LogFittedSimulator(DynamicsSimulator):
         model = fitted.model.to(self.device).eval()
         vectors = model.item_vectors()
         self.item_vectors = F.normalize(vectors - vectors.mean(0, keepdim=True), dim=-1)
-        self.raw_table: torch.Tensor | None = None
-        if self.n_users * self.n_items <= TABLE_LIMIT:
-            with torch.no_grad():
-                users = torch.arange(self.n_users, device=self.device)
-                self.raw_table = torch.cat([model.score_all(chunk) for chunk in users.split(256)])  # [U, I]
+        self.raw_table = fitted.score_table(self.device)  # [U, I] or None for very large catalogs
 
     def _raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         if self.raw_table is not None:
