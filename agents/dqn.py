@@ -47,8 +47,8 @@ class HistoryExtractor(BaseFeaturesExtractor):
         item_init: torch.Tensor | None = None,
     ):
         n_users = int(observation_space["user"].high[0]) + 1
-        n_items = int(observation_space["items"].high[0])
-        history_len = observation_space["items"].shape[0]
+        n_items = int(observation_space["recent_items"].high[0])
+        history_len = observation_space["recent_items"].shape[0]
         if item_init is not None:
             embedding_dim = item_init.shape[1]
         super().__init__(observation_space, features_dim=4 * embedding_dim + history_len)
@@ -79,8 +79,8 @@ class HistoryExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         users = observations["user"].long().squeeze(-1)  # [B]
-        items = observations["items"].long()  # [B, H]
-        responses = observations["responses"].float()  # [B, H]
+        items = observations["recent_items"].long()  # [B, H]
+        responses = observations["recent_responses"].float()  # [B, H]
         embedded = self.item_embedding(items)  # [B, H, d]; padding rows are zero
         rewarded = (embedded * responses[..., None]).sum(1)  # [B, d]
         recent = (embedded * self.recency[None, :, None]).sum(1)  # [B, d]
@@ -112,7 +112,7 @@ class ItemScoringQNetwork(QNetwork):
         dim = self.features_extractor.embedding_dim
         query = features[:, :dim] + self.q_net(features)  # [B, d]; features start with the user embedding
         q_values = query @ self.features_extractor.item_vectors().T + self.item_bias  # [B, n_items]
-        history = obs["items"].long()  # [B, H], item + 1 (0 = empty slot)
+        history = obs["recent_items"].long()  # [B, H], item + 1 (0 = empty slot)
         in_history = torch.zeros(q_values.shape[0], q_values.shape[1] + 1, device=q_values.device)
         in_history.scatter_(1, history, 1.0)  # [B, n_items + 1]; column 0 collects empty slots
         return q_values - self.repeat_cost * in_history[:, 1:]

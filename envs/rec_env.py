@@ -2,8 +2,8 @@
 
 Action: one item (`Discrete(n_items)`). Observation (a `Dict`):
 - `user` [1] int64: the user's id (a real recommender knows who it serves);
-- `items` [H] int64: the last H recommended items as item + 1, 0 for empty slots, oldest first;
-- `responses` [H] float32: the reward each of those items earned (click 0/1, or rating).
+- `recent_items` [H] int64: the last H recommended items as item + 1, 0 for empty slots, oldest first;
+- `recent_responses` [H] float32: the reward each of those items earned (click 0/1, or rating).
 Reward: the simulator's reward (click by default). Terminated when the user leaves; truncated at
 the horizon.
 """
@@ -27,10 +27,19 @@ def observation_space(n_users: int, n_items: int, history_len: int) -> spaces.Di
     return spaces.Dict(
         {
             "user": spaces.Box(0, n_users - 1, shape=(1,), dtype=np.int64),
-            "items": spaces.Box(0, n_items, shape=(history_len,), dtype=np.int64),
-            "responses": spaces.Box(-np.inf, np.inf, shape=(history_len,), dtype=np.float32),
+            "recent_items": spaces.Box(0, n_items, shape=(history_len,), dtype=np.int64),
+            "recent_responses": spaces.Box(-np.inf, np.inf, shape=(history_len,), dtype=np.float32),
         }
     )
+
+
+def observation_to_numpy(observation: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """A batched observation of `Sessions` as NumPy arrays with the dtypes of `observation_space`."""
+    return {
+        "user": observation["user"].cpu().numpy().astype(np.int64),
+        "recent_items": observation["recent_items"].cpu().numpy().astype(np.int64),
+        "recent_responses": observation["recent_responses"].cpu().numpy().astype(np.float32),
+    }
 
 
 class RecEnv(gym.Env):
@@ -62,12 +71,7 @@ class RecEnv(gym.Env):
         self._generator: torch.Generator | None = None
 
     def _observation(self) -> dict[str, np.ndarray]:
-        obs = self.sessions.observation()
-        return {
-            "user": obs["user"][0].cpu().numpy().astype(np.int64),
-            "items": obs["items"][0].cpu().numpy().astype(np.int64),
-            "responses": obs["responses"][0].cpu().numpy().astype(np.float32),
-        }
+        return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)

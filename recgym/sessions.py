@@ -65,19 +65,31 @@ class Sessions:
         self.length.zero_()
         self.shown.zero_()
 
-    def step(self, items: torch.Tensor, generator: torch.Generator) -> StepResult:
-        """Show items [B] (long), one per user, and advance every session by one step."""
-        n_items = self.simulator.n_items
-        if items.shape != (self.batch_size,):
-            raise ValueError(f"step expects items of shape ({self.batch_size},), got {tuple(items.shape)}")
-        if items.dtype not in (torch.int32, torch.int64):
-            raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
-        if bool(((items < 0) | (items >= n_items)).any()):
-            raise ValueError(f"item ids must be in [0, {n_items}), got {items.tolist()[:8]}")
+    def reset_rows(self, done: torch.Tensor, users: torch.Tensor, generator: torch.Generator) -> None:
+        """Start fresh sessions, for users [B], in the rows where done [B] is true; keep the others.
+
+        Works on the whole batch with `torch.where`, so it needs no host round-trip on a GPU.
+        """
+        fresh = self.simulator.initial_state(users.to(self.simulator.device), generator)
+        self.state = {key: _where_rows(done, fresh[key], value) for key, value in self.state.items()}
+        self.users = torch.where(done, users, self.users)
+        self.history_items.masked_fill_(done[:, None], PAD)
+        self.history_responses.masked_fill_(done[:, None], 0.0)
+        self.length.masked_fill_(done, 0)
+        self.shown.masked_fill_(done[:, None], False)
+
+    def step(self, items: torch.Tensor, generator: torch.Generator, check: bool = True) -> StepResult:
+        """Show items [B] (long), one per user, and advance every session by one step.
+
+        `check` validates the items and the simulator's rewards; each check costs a host round-trip
+        on a GPU, so batched envs that validate actions at their boundary pass False.
+        """
+        if check:
+            self._check_items(items)
         items = items.long().to(self.simulator.device)
         response = self.simulator.respond(self.state, items, generator)
         reward = response.reward.float()
-        if not bool(torch.isfinite(reward).all()):
+        if check and not bool(torch.isfinite(reward).all()):
             raise FloatingPointError("the simulator returned a non-finite reward")
         self.state = self.simulator.transition(self.state, items, response, generator)
         left = self.simulator.leaves(self.state, generator)
@@ -88,10 +100,24 @@ class Sessions:
         truncated = (self.length >= self.horizon) & ~left
         return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)
 
+    def _check_items(self, items: torch.Tensor) -> None:
+        n_items = self.simulator.n_items
+        if items.shape != (self.batch_size,):
+            raise ValueError(f"step expects items of shape ({self.batch_size},), got {tuple(items.shape)}")
+        if items.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
+        if bool(((items < 0) | (items >= n_items)).any()):
+            raise ValueError(f"item ids must be in [0, {n_items}), got {items.tolist()[:8]}")
+
     def observation(self) -> dict[str, torch.Tensor]:
         """What an agent sees: user id [B, 1], recent items [B, H] (item + 1, 0 = empty), responses [B, H]."""
         return {
             "user": self.users[:, None],
-            "items": self.history_items,
-            "responses": self.history_responses,
+            "recent_items": self.history_items,
+            "recent_responses": self.history_responses,
         }
+
+
+def _where_rows(rows: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
+    """new where rows [B] is true, else old; broadcasts over trailing dimensions."""
+    return torch.where(rows.view(-1, *([1] * (old.dim() - 1))), new, old)

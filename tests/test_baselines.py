@@ -18,8 +18,8 @@ def observation(users: list[int]) -> dict[str, torch.Tensor]:
     batch = len(users)
     return {
         "user": torch.tensor(users)[:, None],
-        "items": torch.zeros(batch, 3, dtype=torch.long),
-        "responses": torch.zeros(batch, 3),
+        "recent_items": torch.zeros(batch, 3, dtype=torch.long),
+        "recent_responses": torch.zeros(batch, 3),
     }
 
 
@@ -67,7 +67,7 @@ def test_a_session_of_n_items_steps_shows_every_item_once(name: str) -> None:
     for _ in range(N_ITEMS):
         sessions.step(policy.act(sessions.observation(), sessions.shown.clone(), generator), generator)
     assert sessions.shown.all()
-    history = sessions.observation()["items"] - 1
+    history = sessions.observation()["recent_items"] - 1
     assert (history.sort(dim=1).values == torch.arange(N_ITEMS)).all()
 
 

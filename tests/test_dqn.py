@@ -53,8 +53,8 @@ def test_initial_embeddings_make_the_first_policy_rank_by_dot_product() -> None:
     agent = make_dqn(env, FAST, initial_embeddings=(users, items))
     observation = {
         "user": torch.tensor([[2.0]]),
-        "items": torch.zeros(1, 5),
-        "responses": torch.zeros(1, 5),
+        "recent_items": torch.zeros(1, 5),
+        "recent_responses": torch.zeros(1, 5),
     }
     q_values = agent.q_net(observation)
     assert torch.allclose(q_values[0], items @ users[2], atol=1e-5)

@@ -51,14 +51,16 @@ def test_registered_env_builds_without_arguments_and_steps() -> None:
 def run_fixed_actions(env: RecEnv, seed: int, actions: np.ndarray) -> list:
     """Step through actions, resetting (unseeded) after each end; return every transition."""
     obs, info = env.reset(seed=seed)
-    trace = [("reset", obs["user"].tolist(), obs["items"].tolist(), obs["responses"].tolist(), info)]
+    trace = [
+        ("reset", obs["user"].tolist(), obs["recent_items"].tolist(), obs["recent_responses"].tolist(), info)
+    ]
     for action in actions:
         obs, reward, terminated, truncated, info = env.step(int(action))
         trace.append(
             (
                 obs["user"].tolist(),
-                obs["items"].tolist(),
-                obs["responses"].tolist(),
+                obs["recent_items"].tolist(),
+                obs["recent_responses"].tolist(),
                 reward,
                 terminated,
                 truncated,
@@ -66,7 +68,7 @@ def run_fixed_actions(env: RecEnv, seed: int, actions: np.ndarray) -> list:
         )
         if terminated or truncated:
             obs, info = env.reset()
-            trace.append(("reset", obs["user"].tolist(), obs["items"].tolist(), info))
+            trace.append(("reset", obs["user"].tolist(), obs["recent_items"].tolist(), info))
     return trace
 
 
@@ -149,17 +151,17 @@ def test_observation_holds_recent_items_newest_last_and_their_rewards(fixed_sim)
     obs, info = env.reset(seed=0, options={"user": 0})
     assert info == {"user": 0}
     assert obs["user"].tolist() == [0]
-    assert obs["items"].tolist() == [0, 0, 0] and obs["responses"].tolist() == [0.0, 0.0, 0.0]
-    assert obs["items"].dtype == np.int64 and obs["responses"].dtype == np.float32
+    assert obs["recent_items"].tolist() == [0, 0, 0] and obs["recent_responses"].tolist() == [0.0, 0.0, 0.0]
+    assert obs["recent_items"].dtype == np.int64 and obs["recent_responses"].dtype == np.float32
     rewards = []
     expected_items = [[0, 0, 3], [0, 3, 4], [3, 4, 1]]
     for action, items in zip([2, 3, 0], expected_items, strict=True):
         obs, reward, *_ = env.step(action)
         rewards.append(reward)
-        assert obs["items"].tolist() == items
+        assert obs["recent_items"].tolist() == items
         assert obs["user"].tolist() == [0]
     assert rewards == [float(CLICKS[0][a]) for a in (2, 3, 0)] == [1.0, 0.0, 1.0]
-    assert obs["responses"].tolist() == rewards
+    assert obs["recent_responses"].tolist() == rewards
     assert LEAVE_AFTER[0] == 3  # the third step above is the last of user 0's session
 
 
@@ -168,8 +170,8 @@ def test_history_drops_the_oldest_item(fixed_sim) -> None:
     env.reset(seed=0, options={"user": 1})
     for action in [4, 1, 2]:
         obs, *_ = env.step(action)
-    assert obs["items"].tolist() == [2, 3]
-    assert obs["responses"].tolist() == [1.0, 0.0]
+    assert obs["recent_items"].tolist() == [2, 3]
+    assert obs["recent_responses"].tolist() == [1.0, 0.0]
 
 
 def test_reset_clears_the_history(fixed_sim) -> None:
@@ -178,4 +180,4 @@ def test_reset_clears_the_history(fixed_sim) -> None:
     env.step(1)
     obs, _ = env.reset(options={"user": 2})
     assert obs["user"].tolist() == [2]
-    assert obs["items"].tolist() == [0, 0] and obs["responses"].tolist() == [0.0, 0.0]
+    assert obs["recent_items"].tolist() == [0, 0] and obs["recent_responses"].tolist() == [0.0, 0.0]

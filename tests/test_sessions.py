@@ -30,18 +30,18 @@ def test_history_shifts_newest_last_and_holds_rewards(fixed_sim) -> None:
         result = sessions.step(torch.tensor(items), g)
     obs = sessions.observation()
     # the last three steps, as item + 1; the first step has been shifted out
-    assert obs["items"].tolist() == [[3, 5, 1], [1, 4, 5]]
-    assert obs["responses"].tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    assert obs["recent_items"].tolist() == [[3, 5, 1], [1, 4, 5]]
+    assert obs["recent_responses"].tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
     assert obs["user"].tolist() == [[0], [1]]
     assert result.reward.tolist() == [float(CLICKS[0][0]), float(CLICKS[1][4])]
 
 
 def test_history_starts_empty_and_fills_from_the_right(fixed_sim) -> None:
     sessions = started(fixed_sim, users=(1,), history_len=3)
-    assert sessions.observation()["items"].tolist() == [[PAD, PAD, PAD]]
+    assert sessions.observation()["recent_items"].tolist() == [[PAD, PAD, PAD]]
     result = sessions.step(torch.tensor([1]), generator())
-    assert sessions.observation()["items"].tolist() == [[PAD, PAD, 2]]
-    assert sessions.observation()["responses"].tolist() == [[0.0, 0.0, 1.0]]
+    assert sessions.observation()["recent_items"].tolist() == [[PAD, PAD, 2]]
+    assert sessions.observation()["recent_responses"].tolist() == [[0.0, 0.0, 1.0]]
     assert result.click.tolist() == [True] and result.reward.dtype == torch.float32
 
 
@@ -60,8 +60,8 @@ def test_reset_clears_history_shown_and_length(fixed_sim) -> None:
     sessions.reset(torch.tensor([2, 2]), generator())
     assert not sessions.shown.any()
     assert sessions.length.tolist() == [0, 0]
-    assert (sessions.observation()["items"] == PAD).all()
-    assert (sessions.observation()["responses"] == 0).all()
+    assert (sessions.observation()["recent_items"] == PAD).all()
+    assert (sessions.observation()["recent_responses"] == 0).all()
     assert sessions.observation()["user"].tolist() == [[2], [2]]
 
 

@@ -1,0 +1,130 @@
+"""Many simulated users per step: the batched env, in torch on the simulator's device.
+
+`RecVectorEnv` runs `recgym.sessions.Sessions` with B users at once. Users who leave (or reach the
+horizon) are replaced in the same step by a freshly sampled user, so the batch stays full
+(Gymnasium's same-step autoreset). Two faces:
+
+- `step_tensors(actions)`: torch in, torch out, no host round-trip: for on-device agents.
+- `step(actions)` / `reset()`: Gymnasium's `VectorEnv` API with NumPy arrays at the boundary, which
+  `envs.sb3_vec_env.SB3VecEnv` adapts to stable-baselines3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from envs.rec_env import observation_space, observation_to_numpy
+from recgym.sessions import Sessions
+from recgym.simulators.protocol import UserSimulator
+from recgym.simulators.registry import make_simulator
+
+
+@dataclass(frozen=True)
+class TensorStep:
+    """One batched step in tensors: the observation after autoreset, and the pre-reset one."""
+
+    observation: dict[str, torch.Tensor]  # next observation; fresh sessions where done
+    reward: torch.Tensor  # [B] float32
+    terminated: torch.Tensor  # [B] bool
+    truncated: torch.Tensor  # [B] bool
+    final_observation: dict[str, torch.Tensor]  # [B, ...] observation before the reset (valid where done)
+
+
+class RecVectorEnv(gym.vector.VectorEnv):
+    """B recommendation sessions stepped together on the simulator's device.
+
+    :param simulator: a `UserSimulator`, or the name of a registered one.
+    :param num_envs: number of concurrent users B.
+    :param horizon: steps after which a session is truncated.
+    :param history_len: recent steps in the observation.
+    :param simulator_kwargs: keyword arguments when `simulator` is a name.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(
+        self,
+        simulator: UserSimulator | str = "world",
+        num_envs: int = 1024,
+        horizon: int = 50,
+        history_len: int = 10,
+        simulator_kwargs: dict[str, Any] | None = None,
+    ):
+        if isinstance(simulator, str):
+            simulator = make_simulator(simulator, **(simulator_kwargs or {}))
+        if not isinstance(simulator, UserSimulator):
+            raise TypeError(f"{type(simulator).__name__} does not follow the UserSimulator protocol")
+        self.simulator = simulator
+        self.num_envs = num_envs
+        self.device = simulator.device
+        self.sessions = Sessions(simulator, batch_size=num_envs, history_len=history_len, horizon=horizon)
+        self.single_action_space = spaces.Discrete(simulator.n_items)
+        self.action_space = spaces.MultiDiscrete(np.full(num_envs, simulator.n_items))
+        self.single_observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.render_mode = None
+        self._generator: torch.Generator | None = None
+
+    # --- torch face -------------------------------------------------------------------------
+    def reset_tensors(self, seed: int | None = None) -> dict[str, torch.Tensor]:
+        """Start B fresh sessions; returns the observation as tensors."""
+        if seed is not None or self._generator is None:
+            seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else seed
+            self._generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.sessions.reset(self._sample_users(), self._generator)
+        return self.sessions.observation()
+
+    def step_tensors(self, actions: torch.Tensor) -> TensorStep:
+        """Advance every session by actions [B] (long, on the device); leavers are replaced."""
+        if self._generator is None:
+            raise RuntimeError("call reset before step")
+        result = self.sessions.step(actions, self._generator, check=False)
+        final = {key: value.clone() for key, value in self.sessions.observation().items()}
+        done = result.terminated | result.truncated
+        self.sessions.reset_rows(done, self._sample_users(), self._generator)
+        return TensorStep(
+            observation=self.sessions.observation(),
+            reward=result.reward,
+            terminated=result.terminated,
+            truncated=result.truncated,
+            final_observation=final,
+        )
+
+    def _sample_users(self) -> torch.Tensor:
+        return torch.randint(
+            self.simulator.n_users, (self.num_envs,), generator=self._generator, device=self.device
+        )
+
+    # --- Gymnasium face (NumPy at the boundary) ---------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        return observation_to_numpy(self.reset_tensors(seed)), {}
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(
+                f"actions must be {self.num_envs} integer item ids, got {actions.dtype} {actions.shape}"
+            )
+        if actions.min() < 0 or actions.max() >= self.simulator.n_items:
+            raise ValueError(f"actions must be item ids in [0, {self.simulator.n_items})")
+        step = self.step_tensors(torch.as_tensor(actions, device=self.device).long())
+        terminated = step.terminated.cpu().numpy()
+        truncated = step.truncated.cpu().numpy()
+        infos: dict[str, Any] = {}
+        done = terminated | truncated
+        if done.any():
+            final = observation_to_numpy(step.final_observation)
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            for row in np.flatnonzero(done):
+                final_obs[row] = {key: value[row] for key, value in final.items()}
+            infos = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done}
+        return observation_to_numpy(step.observation), step.reward.cpu().numpy(), terminated, truncated, infos

@@ -1,0 +1,90 @@
+"""The batched env: shapes, same-step autoreset, the Gymnasium vector API and the SB3 adapter."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import DQN, PPO
+from stable_baselines3.common.vec_env import VecMonitor
+
+import envs  # noqa: F401  (registers the ids)
+from envs.sb3_vec_env import SB3VecEnv
+from envs.vector_env import RecVectorEnv
+
+B = 32
+
+
+def test_reset_and_step_stay_in_the_observation_space(tiny_world) -> None:
+    env = RecVectorEnv(tiny_world, num_envs=B, horizon=5, history_len=3)
+    observation, _ = env.reset(seed=0)
+    assert env.observation_space.contains(observation)
+    for _ in range(12):
+        observation, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        assert env.observation_space.contains(observation)
+        assert reward.shape == terminated.shape == truncated.shape == (B,)
+
+
+def test_finished_sessions_restart_in_the_same_step(tiny_world) -> None:
+    env = RecVectorEnv(tiny_world, num_envs=B, horizon=3, history_len=3)
+    env.reset_tensors(seed=1)
+    for step in range(3):
+        result = env.step_tensors(torch.full((B,), step, dtype=torch.long))
+    done = result.terminated | result.truncated
+    assert done.all()  # everyone left or reached the horizon of 3
+    assert bool(result.truncated.any())
+    assert (result.observation["recent_items"] == 0).all()  # fresh sessions: empty history
+    truncated_rows = result.truncated
+    final_items = result.final_observation["recent_items"][truncated_rows]
+    assert (final_items == torch.tensor([1, 2, 3])).all()  # the three items shown, as item + 1
+
+
+def test_numpy_step_reports_final_observations(tiny_world) -> None:
+    env = RecVectorEnv(tiny_world, num_envs=B, horizon=2, history_len=2)
+    env.reset(seed=0)
+    env.step(np.zeros(B, dtype=np.int64))
+    _, _, terminated, truncated, infos = env.step(np.ones(B, dtype=np.int64))
+    done = terminated | truncated
+    assert (infos["_final_obs"] == done).all()
+    row = int(np.flatnonzero(done)[0])
+    assert list(infos["final_obs"][row]["recent_items"]) == [1, 2]
+
+
+def test_reset_with_a_seed_is_reproducible(tiny_world) -> None:
+    runs = []
+    for _ in range(2):
+        env = RecVectorEnv(tiny_world, num_envs=B, horizon=10)
+        env.reset_tensors(seed=7)
+        rewards = [env.step_tensors(torch.arange(B) % tiny_world.n_items).reward for _ in range(20)]
+        runs.append(torch.stack(rewards))
+    assert torch.equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize(
+    "actions", [np.zeros(B - 1, dtype=np.int64), np.full(B, -1), np.full(B, 10_000), np.zeros(B)]
+)
+def test_bad_actions_raise(tiny_world, actions) -> None:
+    env = RecVectorEnv(tiny_world, num_envs=B)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="actions"):
+        env.step(actions)
+
+
+def test_make_vec_builds_the_batched_env() -> None:
+    env = gym.make_vec("recgym/SyntheticWorld-v0", num_envs=16, vectorization_mode="vector_entry_point")
+    assert isinstance(env.unwrapped, RecVectorEnv) and env.num_envs == 16
+    observation, _ = env.reset(seed=0)
+    assert observation["recent_items"].shape == (16, 10)
+
+
+@pytest.mark.parametrize("algorithm", ["dqn", "ppo"])
+def test_sb3_trains_on_the_batched_env(tiny_world, algorithm) -> None:
+    venv = VecMonitor(SB3VecEnv(RecVectorEnv(tiny_world, num_envs=64, horizon=10, history_len=4), seed=0))
+    if algorithm == "dqn":
+        model = DQN("MultiInputPolicy", venv, learning_starts=100, seed=0)
+    else:
+        model = PPO("MultiInputPolicy", venv, n_steps=8, batch_size=128, n_epochs=1, seed=0)
+    model.learn(1_024)
+    assert model.num_timesteps >= 1_024
+    assert len(model.ep_info_buffer) > 0  # episodes ended and were reported through the adapter
