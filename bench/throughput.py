@@ -1,0 +1,172 @@
+"""Simulator and training throughput: the batched env against a one-user Python loop, and SB3 on both.
+
+    python bench/throughput.py --device cpu --out bench/results/throughput-cpu.json
+    python bench/throughput.py --device cuda --out throughput-cuda.json --batches 1 256 4096 65536 1048576
+
+Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` one of
+`batched-env` (RecVectorEnv.step_tensors with random actions), `single-env-loop` (RecEnv.step in a
+Python loop), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
+env through SB3VecEnv). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
+Prints the table and the ratios; compare figures only within one run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import tyro
+from stable_baselines3 import DQN, PPO
+from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
+
+from envs.rec_env import RecEnv
+from envs.sb3_vec_env import SB3VecEnv
+from envs.vector_env import RecVectorEnv
+from recgym.checkpoint import atomic_write_json
+from recgym.simulators.registry import make_simulator
+
+
+@dataclass
+class Args:
+    """Throughput benchmark settings."""
+
+    device: str = "cpu"
+    """Torch device of the simulators."""
+    out: str = "throughput.json"
+    """JSON file for the rows."""
+    simulators: tuple[str, ...] = ("world", "neumf-synthetic")
+    """Registered simulators to measure."""
+    batches: tuple[int, ...] = (1, 16, 256, 4096, 65536)
+    """Batch sizes of the batched env."""
+    seconds: float = 2.0
+    """Approximate measuring time per row."""
+    train_steps: int = 20_000
+    """Env steps per SB3 training measurement."""
+    train_batch: int = 1024
+    """Users in the batched env for the SB3 rows."""
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def batched_env_rate(simulator, batch: int, seconds: float) -> tuple[float, float | None]:
+    """User-steps/s of the batched env, and peak device MiB per million users (CUDA only)."""
+    env = RecVectorEnv(simulator, num_envs=batch)
+    device = simulator.device
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    env.reset_tensors(seed=0)
+    generator = torch.Generator(device=device).manual_seed(0)
+    actions = [
+        torch.randint(simulator.n_items, (batch,), generator=generator, device=device) for _ in range(8)
+    ]
+    for step in range(3):  # warm-up
+        env.step_tensors(actions[step % 8])
+    _sync(device)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or steps < 5:
+        env.step_tensors(actions[steps % 8])
+        steps += 1
+        if steps % 8 == 0:
+            _sync(device)
+    _sync(device)
+    rate = batch * steps / (time.perf_counter() - start)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 / (batch / 1e6) if device.type == "cuda" else None
+    return rate, peak
+
+
+def single_env_rate(simulator, seconds: float) -> float:
+    env = RecEnv(simulator)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(simulator.n_items)))
+        if terminated or truncated:
+            env.reset()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def training_rate(algorithm: str, venv, steps: int, device: str) -> float:
+    if algorithm == "dqn":
+        model = DQN("MultiInputPolicy", venv, learning_starts=1_000, seed=0, device=device)
+    else:
+        model = PPO(
+            "MultiInputPolicy",
+            venv,
+            n_steps=max(8, 2048 // venv.num_envs),
+            batch_size=256,
+            seed=0,
+            device=device,
+        )
+    start = time.perf_counter()
+    model.learn(steps)
+    return model.num_timesteps / (time.perf_counter() - start)
+
+
+def main(args: Args) -> list[dict]:
+    device = torch.device(args.device)
+    rows: list[dict] = []
+
+    def add(what: str, simulator: str, batch: int, rate: float, **extra) -> None:
+        rows.append(
+            {
+                "what": what,
+                "simulator": simulator,
+                "device": str(device),
+                "batch": batch,
+                "user_steps_per_s": rate,
+                **extra,
+            }
+        )
+        print(f"{what:16s} {simulator:16s} {str(device):6s} batch {batch:>8d}  {rate:>14,.0f} /s", flush=True)
+
+    for name in args.simulators:
+        simulator = make_simulator(name, device=args.device)
+        add("single-env-loop", name, 1, single_env_rate(simulator, args.seconds))
+        for batch in args.batches:
+            rate, peak = batched_env_rate(simulator, batch, args.seconds)
+            add("batched-env", name, batch, rate, **({"peak_mib_per_million_users": peak} if peak else {}))
+    world = make_simulator("world", device=device)
+    single = VecMonitor(DummyVecEnv([lambda: RecEnv(world)]))
+    add("sb3-dqn", "world", 1, training_rate("dqn", single, args.train_steps, args.device))
+    for algorithm in ("dqn", "ppo"):
+        venv = VecMonitor(SB3VecEnv(RecVectorEnv(world, num_envs=args.train_batch), seed=0))
+        add(
+            f"sb3-{algorithm}",
+            "world",
+            args.train_batch,
+            training_rate(algorithm, venv, args.train_steps * 5, args.device),
+        )
+
+    print("\nratios (same run):")
+    for name in args.simulators:
+        loop = next(
+            r["user_steps_per_s"] for r in rows if r["what"] == "single-env-loop" and r["simulator"] == name
+        )
+        best = max(
+            (r for r in rows if r["what"] == "batched-env" and r["simulator"] == name),
+            key=lambda r: r["user_steps_per_s"],
+        )
+        print(
+            f"  {name}: batched env at batch {best['batch']} / single-env loop = "
+            f"{best['user_steps_per_s'] / loop:,.0f}x"
+        )
+    sb3 = {(r["what"], r["batch"]): r["user_steps_per_s"] for r in rows if r["what"].startswith("sb3")}
+    print(
+        f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
+        f"{sb3[('sb3-dqn', args.train_batch)] / sb3[('sb3-dqn', 1)]:,.1f}x"
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(args.out, {"device": str(device), "rows": rows})
+    return rows
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
