@@ -158,6 +158,35 @@ class DQNConfig:
     """Hidden layers of the query correction MLP."""
 
 
+def make_q_network(
+    observation_space: spaces.Dict,
+    n_items: int,
+    embedding_dim: int,
+    net_arch: tuple[int, ...],
+    initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> ItemScoringQNetwork:
+    """The item-scoring Q-network outside SB3 (the on-device DQN uses the same network)."""
+    extractor_kwargs = _extractor_kwargs(embedding_dim, initial_embeddings)
+    extractor = HistoryExtractor(observation_space, **extractor_kwargs)
+    return ItemScoringQNetwork(
+        observation_space,
+        spaces.Discrete(n_items),
+        features_extractor=extractor,
+        features_dim=extractor.features_dim,
+        net_arch=list(net_arch),
+        normalize_images=False,
+    )
+
+
+def _extractor_kwargs(
+    embedding_dim: int, initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"embedding_dim": embedding_dim}
+    if initial_embeddings is not None:
+        kwargs["user_init"], kwargs["item_init"] = initial_embeddings
+    return kwargs
+
+
 def make_dqn(
     env: gym.Env | Any,
     config: DQNConfig,
@@ -171,31 +200,30 @@ def make_dqn(
         from, e.g. a fitted NeuMF's `dot_embeddings()`.
     """
     params = asdict(config)
-    extractor_kwargs: dict[str, Any] = {"embedding_dim": params.pop("embedding_dim")}
-    if initial_embeddings is not None:
-        extractor_kwargs["user_init"], extractor_kwargs["item_init"] = initial_embeddings
+    extractor_kwargs = _extractor_kwargs(params.pop("embedding_dim"), initial_embeddings)
     policy_kwargs = {"features_extractor_kwargs": extractor_kwargs, "net_arch": list(params.pop("net_arch"))}
     return DQN(
         ItemScoringDQNPolicy, env, policy_kwargs=policy_kwargs, seed=seed, device=device, verbose=0, **params
     )
 
 
-class SB3Policy:
-    """A trained SB3 value-based model as a recgym `Policy`: argmax Q over items not yet shown.
+class QPolicy:
+    """A trained Q-network (SB3's `model.q_net`, or the on-device DQN's) as a recgym `Policy`:
+    argmax Q over items not yet shown.
 
     Reads the Q-network directly on torch tensors, so a whole evaluation batch is one forward pass.
     """
 
-    def __init__(self, model: DQN, mask_shown: bool = True):
-        self.model, self.mask_shown = model, mask_shown
+    def __init__(self, q_net: nn.Module, mask_shown: bool = True):
+        self.q_net, self.mask_shown = q_net, mask_shown
 
     @torch.no_grad()
     def act(
         self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
-        device = self.model.device
+        device = next(self.q_net.parameters()).device
         obs = {key: value.to(device).float() for key, value in observation.items()}
-        q_values = self.model.q_net(obs).to(shown.device)  # [B, n_items]
+        q_values = self.q_net(obs).to(shown.device)  # [B, n_items]
         if not self.mask_shown:
             return q_values.argmax(dim=1)
         return best_unshown(q_values, shown)

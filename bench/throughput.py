@@ -6,7 +6,8 @@
 Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` one of
 `batched-env` (RecVectorEnv.step_tensors with random actions), `single-env-loop` (RecEnv.step in a
 Python loop), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
-env through SB3VecEnv). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
+env through SB3VecEnv), `device-dqn` (env-steps per second of `DeviceDQN.learn`). On CUDA,
+batched-env rows also carry `peak_mib_per_million_users`.
 Prints the table and the ratios; compare figures only within one run.
 """
 
@@ -22,6 +23,7 @@ import tyro
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
+from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from envs.rec_env import RecEnv
 from envs.sb3_vec_env import SB3VecEnv
 from envs.vector_env import RecVectorEnv
@@ -47,6 +49,8 @@ class Args:
     """Env steps per SB3 training measurement."""
     train_batch: int = 1024
     """Users in the batched env for the SB3 rows."""
+    device_dqn_batches: tuple[int, ...] = (1024,)
+    """Users in the batched env for the on-device DQN rows."""
 
 
 def _sync(device: torch.device) -> None:
@@ -94,20 +98,28 @@ def single_env_rate(simulator, seconds: float) -> float:
 
 
 def training_rate(algorithm: str, venv, steps: int, device: str) -> float:
+    """Env-steps/s of SB3's `learn`. On a batched env, DQN does what the on-device DQN does: one
+    gradient step of 1,024 transitions per batched step; on one env it keeps SB3's defaults."""
     if algorithm == "dqn":
-        model = DQN("MultiInputPolicy", venv, learning_starts=1_000, seed=0, device=device)
+        same_updates = {"batch_size": 1024, "train_freq": 1} if venv.num_envs > 1 else {}
+        model = DQN("MultiInputPolicy", venv, learning_starts=1_000, seed=0, device=device, **same_updates)
     else:
-        model = PPO(
-            "MultiInputPolicy",
-            venv,
-            n_steps=max(8, 2048 // venv.num_envs),
-            batch_size=256,
-            seed=0,
-            device=device,
-        )
+        n_steps = max(8, 2048 // venv.num_envs)
+        model = PPO("MultiInputPolicy", venv, n_steps=n_steps, batch_size=256, seed=0, device=device)
     start = time.perf_counter()
     model.learn(steps)
     return model.num_timesteps / (time.perf_counter() - start)
+
+
+def device_dqn_rate(world, batch: int, steps: int) -> float:
+    """Env-steps/s of the on-device DQN (one gradient step of 1,024 transitions per batched step)."""
+    agent = DeviceDQN(RecVectorEnv(world, num_envs=batch), DeviceDQNConfig(learning_starts=0), seed=0)
+    agent.learn(batch * 3)  # warm-up
+    _sync(world.device)
+    start = time.perf_counter()
+    agent.learn(steps)
+    _sync(world.device)
+    return steps / (time.perf_counter() - start)
 
 
 def main(args: Args) -> list[dict]:
@@ -144,6 +156,10 @@ def main(args: Args) -> list[dict]:
             args.train_batch,
             training_rate(algorithm, venv, args.train_steps * 5, args.device),
         )
+    for batch in args.device_dqn_batches:
+        add(
+            "device-dqn", "world", batch, device_dqn_rate(world, batch, max(args.train_steps * 5, batch * 50))
+        )
 
     print("\nratios (same run):")
     for name in args.simulators:
@@ -163,6 +179,8 @@ def main(args: Args) -> list[dict]:
         f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
         f"{sb3[('sb3-dqn', args.train_batch)] / sb3[('sb3-dqn', 1)]:,.1f}x"
     )
+    best_device = max(r["user_steps_per_s"] for r in rows if r["what"] == "device-dqn")
+    print(f"  device-dqn (best batch) / sb3-dqn on one env = {best_device / sb3[('sb3-dqn', 1)]:,.0f}x")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(args.out, {"device": str(device), "rows": rows})
     return rows

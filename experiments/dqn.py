@@ -2,6 +2,7 @@
 
     python -m experiments.dqn                      # synthetic default logs, about 5 minutes on 2 CPU cores
     python -m experiments.dqn --data movielens --path ../shared/data/ml-100k
+    python -m experiments.dqn --agent gpu-dqn --device cuda  # everything on the GPU
     tensorboard --logdir runs
 
 Order: seed, data, user model, simulator, env, agent, train, evaluate, report.
@@ -14,14 +15,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+import torch
 import tyro
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from agents.callbacks import ProgressCallback
-from agents.dqn import DQNConfig, SB3Policy, make_dqn
+from agents.device_dqn import DeviceDQN, DeviceDQNConfig
+from agents.dqn import DQNConfig, QPolicy, make_dqn
 from envs.rec_env import RecEnv
+from envs.vector_env import RecVectorEnv
 from experiments.common import DataSource, env_name, load_logs, make_run_dir
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
@@ -43,8 +47,11 @@ class Args:
     """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
     total_timesteps: int = 300_000
     """DQN training steps (summed over the parallel envs)."""
-    n_envs: int = 4
-    """Parallel single-user envs collecting experience."""
+    agent: Literal["sb3-dqn", "gpu-dqn"] = "sb3-dqn"
+    """stable-baselines3's DQN on single-user envs, or the on-device DQN on the batched env (any device)."""
+    n_envs: int | None = None
+    """Users collecting experience in parallel (default: 4 single-user envs for sb3-dqn, a batch of
+    1,024 for gpu-dqn)."""
     eval_users: int = 2000
     """Simulated sessions per policy in the evaluation."""
     horizon: int = 50
@@ -72,13 +79,16 @@ class Args:
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     """Fatigue, repetition and leave model of the simulated users."""
     dqn: DQNConfig = field(default_factory=DQNConfig)
-    """DQN hyper-parameters."""
+    """Hyper-parameters of sb3-dqn."""
+    gpu_dqn: DeviceDQNConfig = field(default_factory=DeviceDQNConfig)
+    """Hyper-parameters of gpu-dqn."""
 
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
     log = load_logs(args.data, args.path, args.synthetic)
-    run_dir = make_run_dir(args.out, env_name(args.data, args.path), "dqn", args.seed)
+    agent_name = "dqn" if args.agent == "sb3-dqn" else args.agent
+    run_dir = make_run_dir(args.out, env_name(args.data, args.path), agent_name, args.seed)
     config = asdict(args)
     (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
     print(
@@ -91,20 +101,12 @@ def main(args: Args) -> dict:
     print(f"user model: test {json.dumps(fitted.metrics)}")
     simulator = LogFittedSimulator(fitted, args.dynamics, reward=args.reward, device=args.device)
 
-    vec_env = make_vec_env(
-        RecEnv,
-        n_envs=args.n_envs,
-        seed=args.seed,
-        env_kwargs={"simulator": simulator, "horizon": args.horizon, "history_len": args.history_len},
-    )
     initial = fitted.model.dot_embeddings() if args.init_from_user_model else None
-    agent = make_dqn(vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial)
-    agent.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
-    agent.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
+    q_net = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start
 
     policies = {
-        "dqn": SB3Policy(agent),
+        agent_name: QPolicy(q_net),
         "greedy": GreedyPolicy(fitted.scorer(args.device)),
         "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
         "random": RandomPolicy(),
@@ -123,6 +125,25 @@ def main(args: Args) -> dict:
     print(markdown_table(results))
     print(f"wrote {run_dir}/results.json in {results['wall_seconds']['total']:.0f} s")
     return results
+
+
+def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> torch.nn.Module:
+    """Train the chosen agent in the simulator; returns its Q-network."""
+    env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
+    if args.agent == "gpu-dqn":
+        env = RecVectorEnv(simulator, num_envs=args.n_envs or 1024, **env_kwargs)
+        agent = DeviceDQN(env, args.gpu_dqn, seed=args.seed, initial_embeddings=initial_embeddings)
+        agent.learn(args.total_timesteps, log_dir=run_dir / "train", progress=args.progress)
+        return agent.q_net
+    vec_env = make_vec_env(
+        RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
+    )
+    model = make_dqn(
+        vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial_embeddings
+    )
+    model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
+    model.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
+    return model.q_net
 
 
 def _log_fit_curves(run_dir, history: list[dict[str, float]]) -> None:

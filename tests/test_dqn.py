@@ -6,8 +6,10 @@ import torch
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.baselines import RandomPolicy
-from agents.dqn import DQNConfig, SB3Policy, make_dqn
+from agents.device_dqn import DeviceDQN, DeviceDQNConfig
+from agents.dqn import DQNConfig, QPolicy, make_dqn
 from envs.rec_env import RecEnv
+from envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
@@ -31,7 +33,7 @@ def test_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
     agent = train(world, 12_000, seed=0)
     results = evaluate(
         world,
-        {"dqn": SB3Policy(agent), "random": RandomPolicy()},
+        {"dqn": QPolicy(agent.q_net), "random": RandomPolicy()},
         EvalConfig(n_users=400, horizon=20, history_len=5, seed=0),
     )["policies"]
     assert results["dqn"]["return_ci95"][0] > results["random"]["return_ci95"][1]
@@ -58,3 +60,35 @@ def test_initial_embeddings_make_the_first_policy_rank_by_dot_product() -> None:
     }
     q_values = agent.q_net(observation)
     assert torch.allclose(q_values[0], items @ users[2], atol=1e-5)
+
+
+def device_dqn(world: GroundTruthWorld, steps: int, seed: int) -> DeviceDQN:
+    env = RecVectorEnv(world, num_envs=64, horizon=20, history_len=5)
+    config = DeviceDQNConfig(
+        learning_starts=2_000,
+        batch_size=256,
+        gradient_steps=4,
+        target_update_interval=100,
+        buffer_size=50_000,
+        embedding_dim=8,
+        net_arch=(32,),
+    )
+    return DeviceDQN(env, config, seed=seed).learn(steps)
+
+
+def test_device_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
+    world = GroundTruthWorld(TINY)
+    agent = device_dqn(world, 20_000, seed=0)
+    results = evaluate(
+        world,
+        {"dqn": QPolicy(agent.q_net), "random": RandomPolicy()},
+        EvalConfig(n_users=400, horizon=20, history_len=5, seed=0),
+    )["policies"]
+    assert results["dqn"]["return_ci95"][0] > results["random"]["return_ci95"][1]
+
+
+def test_device_dqn_is_deterministic() -> None:
+    world = GroundTruthWorld(TINY)
+    first, second = device_dqn(world, 4_000, seed=5), device_dqn(world, 4_000, seed=5)
+    for a, b in zip(first.q_net.parameters(), second.q_net.parameters(), strict=True):
+        assert torch.equal(a, b)

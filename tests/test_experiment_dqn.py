@@ -57,3 +57,13 @@ def test_second_run_loads_the_cached_user_model(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(fitted_module, "train_user_model", refit)
     main(tiny_args(tmp_path))
+
+
+def test_main_with_the_on_device_dqn(tmp_path) -> None:
+    args = tiny_args(tmp_path)
+    args.agent, args.n_envs = "gpu-dqn", 16
+    results = main(args)
+    assert set(results["policies"]) == {"gpu-dqn", "greedy", "popular", "random"}
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert "__gpu-dqn__" in run_dir.name
+    assert any(path.name.startswith("events.out.tfevents") for path in (run_dir / "train").iterdir())

@@ -1,0 +1,210 @@
+"""DQN with everything on one device: batched env, replay buffer, Q-network and target network.
+
+stable-baselines3 steps its envs through NumPy and copies every transition to the host; with the
+batched env on a GPU that round-trip is the bottleneck. Here a training step is: Q-values for B users,
+epsilon-greedy actions, `RecVectorEnv.step_tensors`, B transitions written into a ring buffer of
+tensors, and `gradient_steps` updates on sampled mini-batches; no host copy except the periodic
+logging. Same network (`agents.dqn.make_q_network`), observation, action and reward as the SB3
+agent, and the same TensorBoard tags (`rollout/ep_rew_mean`, `rollout/exploration_rate`,
+`train/loss`, `time/fps`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from agents.dqn import make_q_network
+from envs.vector_env import RecVectorEnv
+
+
+@dataclass(frozen=True)
+class DeviceDQNConfig:
+    """Hyper-parameters of the on-device DQN."""
+
+    learning_rate: float = 5e-4
+    """Adam learning rate."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions (B are written per env step)."""
+    learning_starts: int = 10_000
+    """Transitions collected before the first update."""
+    batch_size: int = 1024
+    """Transitions per gradient step."""
+    gradient_steps: int = 1
+    """Gradient steps per batched env step."""
+    gamma: float = 0.9
+    """Discount."""
+    target_update_interval: int = 250
+    """Gradient steps between target-network syncs."""
+    exploration_fraction: float = 0.3
+    """Share of training over which epsilon decays from 1."""
+    exploration_final_eps: float = 0.05
+    """Final epsilon."""
+    max_grad_norm: float = 10.0
+    """Gradient clipping, as SB3's DQN."""
+    embedding_dim: int = 32
+    """User and item embedding size (taken from the initial embeddings when given)."""
+    net_arch: tuple[int, ...] = (128,)
+    """Hidden layers of the query correction MLP."""
+
+
+class ReplayBuffer:
+    """A ring buffer of transitions held as tensors on the device."""
+
+    def __init__(self, capacity: int, example: dict[str, torch.Tensor], device: torch.device):
+        self.capacity, self.size, self.position = capacity, 0, 0
+        self.observations = {
+            k: torch.zeros(capacity, *v.shape[1:], dtype=v.dtype, device=device) for k, v in example.items()
+        }
+        self.next_observations = {k: torch.zeros_like(v) for k, v in self.observations.items()}
+        self.actions = torch.zeros(capacity, dtype=torch.long, device=device)
+        self.rewards = torch.zeros(capacity, device=device)
+        self.terminated = torch.zeros(capacity, device=device)
+
+    def add(self, obs, actions, rewards, next_obs, terminated) -> None:
+        n = actions.shape[0]
+        index = (self.position + torch.arange(n, device=actions.device)) % self.capacity
+        for key in self.observations:
+            self.observations[key][index] = obs[key]
+            self.next_observations[key][index] = next_obs[key]
+        self.actions[index], self.rewards[index], self.terminated[index] = (
+            actions,
+            rewards,
+            terminated.float(),
+        )
+        self.position = (self.position + n) % self.capacity
+        self.size = min(self.size + n, self.capacity)
+
+    def sample(self, batch_size: int, generator: torch.Generator):
+        index = torch.randint(self.size, (batch_size,), generator=generator, device=self.actions.device)
+        take = lambda tensors: {k: v[index] for k, v in tensors.items()}  # noqa: E731
+        return (
+            take(self.observations),
+            self.actions[index],
+            self.rewards[index],
+            take(self.next_observations),
+            self.terminated[index],
+        )
+
+
+class DeviceDQN:
+    """DQN trained on a `RecVectorEnv`, all on the env's device.
+
+    :param env: the batched env (its simulator's device is used).
+    :param config: hyper-parameters.
+    :param seed: seed of the network initialisation, exploration, replay sampling and the env.
+    :param initial_embeddings: optional (user, item) embeddings, as for `agents.dqn.make_dqn`.
+    """
+
+    def __init__(self, env: RecVectorEnv, config: DeviceDQNConfig, seed: int = 0, initial_embeddings=None):
+        self.env, self.config, self.seed = env, config, seed
+        self.device = env.device
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.q_net = make_q_network(
+                env.single_observation_space,
+                env.simulator.n_items,
+                config.embedding_dim,
+                config.net_arch,
+                initial_embeddings,
+            ).to(self.device)
+        self.q_net_target = copy.deepcopy(self.q_net).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.num_timesteps = 0
+
+    def _epsilon(self, progress: float) -> float:
+        c = self.config
+        return max(
+            c.exploration_final_eps, 1.0 - (1.0 - c.exploration_final_eps) * progress / c.exploration_fraction
+        )
+
+    def _actions(self, observation: dict[str, torch.Tensor], epsilon: float) -> torch.Tensor:
+        with torch.no_grad():
+            greedy = self.q_net({k: v.float() for k, v in observation.items()}).argmax(dim=1)
+        n = greedy.shape[0]
+        explore = torch.rand(n, generator=self.generator, device=self.device) < epsilon
+        random = torch.randint(self.env.simulator.n_items, (n,), generator=self.generator, device=self.device)
+        return torch.where(explore, random, greedy)
+
+    def _update(self, buffer: ReplayBuffer) -> torch.Tensor:
+        c = self.config
+        obs, actions, rewards, next_obs, terminated = buffer.sample(c.batch_size, self.generator)
+        with torch.no_grad():
+            next_q = self.q_net_target({k: v.float() for k, v in next_obs.items()}).max(dim=1).values
+            target = rewards + c.gamma * (1.0 - terminated) * next_q
+        q = self.q_net({k: v.float() for k, v in obs.items()}).gather(1, actions[:, None]).squeeze(1)
+        loss = F.smooth_l1_loss(q, target)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
+        self.optimizer.step()
+        return loss.detach()
+
+    def learn(
+        self, total_timesteps: int, log_dir: str | Path | None = None, progress: bool = False
+    ) -> DeviceDQN:
+        """Train for total_timesteps transitions (B per env step)."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        c, batch = self.config, self.env.num_envs
+        writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
+        observation = self.env.reset_tensors(self.seed)
+        buffer = ReplayBuffer(c.buffer_size, observation, self.device)
+        running = torch.zeros(batch, device=self.device)
+        finished = torch.zeros(
+            2, device=self.device
+        )  # [sum of returns, count] of episodes since the last log
+        losses: list[torch.Tensor] = []
+        updates, start = 0, time.perf_counter()
+        n_steps = max(1, total_timesteps // batch)
+        bar = tqdm(
+            range(n_steps),
+            desc="train agent",
+            unit="step",
+            unit_scale=batch,
+            disable=not progress,
+            mininterval=2.0,
+        )
+        for step in bar:
+            epsilon = self._epsilon(step / n_steps)
+            actions = self._actions(observation, epsilon)
+            result = self.env.step_tensors(actions)
+            buffer.add(observation, actions, result.reward, result.final_observation, result.terminated)
+            done = result.terminated | result.truncated
+            running += result.reward
+            finished += torch.stack([(running * done).sum(), done.sum()])
+            running = running.masked_fill(done, 0.0)
+            observation = result.observation
+            self.num_timesteps += batch
+            if self.num_timesteps >= c.learning_starts:
+                for _ in range(c.gradient_steps):
+                    losses.append(self._update(buffer))
+                    updates += 1
+                    if updates % c.target_update_interval == 0:
+                        self.q_net_target.load_state_dict(self.q_net.state_dict())
+            if writer is not None and (step % 50 == 0 or step == n_steps - 1):
+                self._log(writer, finished, losses, epsilon, start)
+                losses, finished = [], torch.zeros_like(finished)
+        if writer is not None:
+            writer.close()
+        return self
+
+    def _log(
+        self, writer, finished: torch.Tensor, losses: list[torch.Tensor], epsilon: float, start: float
+    ) -> None:
+        """Scalars under SB3's tags; ep_rew_mean averages the episodes finished since the last log."""
+        step = self.num_timesteps
+        total, count = finished.tolist()
+        if count:
+            writer.add_scalar("rollout/ep_rew_mean", total / count, step)
+        writer.add_scalar("rollout/exploration_rate", epsilon, step)
+        if losses:
+            writer.add_scalar("train/loss", float(torch.stack(losses).mean()), step)
+        writer.add_scalar("time/fps", step / (time.perf_counter() - start), step)
