@@ -51,7 +51,7 @@ class Args:
     """stable-baselines3's DQN on single-user envs, or the on-device DQN on the batched env (any device)."""
     n_envs: int | None = None
     """Users collecting experience in parallel (default: 4 single-user envs for sb3-dqn, a batch of
-    1,024 for gpu-dqn)."""
+    256 for gpu-dqn)."""
     eval_users: int = 2000
     """Simulated sessions per policy in the evaluation."""
     horizon: int = 50
@@ -131,7 +131,7 @@ def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> torch.nn.
     """Train the chosen agent in the simulator; returns its Q-network."""
     env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
     if args.agent == "gpu-dqn":
-        env = RecVectorEnv(simulator, num_envs=args.n_envs or 1024, **env_kwargs)
+        env = RecVectorEnv(simulator, num_envs=args.n_envs or 256, **env_kwargs)
         agent = DeviceDQN(env, args.gpu_dqn, seed=args.seed, initial_embeddings=initial_embeddings)
         agent.learn(args.total_timesteps, log_dir=run_dir / "train", progress=args.progress)
         return agent.q_net
