@@ -113,7 +113,9 @@ def training_rate(algorithm: str, venv, steps: int, device: str) -> float:
 
 def device_dqn_rate(world, batch: int, steps: int) -> float:
     """Env-steps/s of the on-device DQN (one gradient step of 1,024 transitions per batched step)."""
-    agent = DeviceDQN(RecVectorEnv(world, num_envs=batch), DeviceDQNConfig(learning_starts=0, gradient_steps=1), seed=0)
+    agent = DeviceDQN(
+        RecVectorEnv(world, num_envs=batch), DeviceDQNConfig(learning_starts=0, gradient_steps=1), seed=0
+    )
     agent.learn(batch * 3)  # warm-up
     _sync(world.device)
     start = time.perf_counter()

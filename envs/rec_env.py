@@ -33,6 +33,16 @@ def observation_space(n_users: int, n_items: int, history_len: int) -> spaces.Di
     )
 
 
+def resolve_simulator(simulator: UserSimulator | str, kwargs: dict[str, Any] | None = None) -> UserSimulator:
+    """A simulator object, built from the registry when given by name; TypeError if it does not follow
+    the `UserSimulator` protocol."""
+    if isinstance(simulator, str):
+        simulator = make_simulator(simulator, **(kwargs or {}))
+    if not isinstance(simulator, UserSimulator):
+        raise TypeError(f"{type(simulator).__name__} does not follow the UserSimulator protocol")
+    return simulator
+
+
 def observation_to_numpy(observation: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     """A batched observation of `Sessions` as NumPy arrays with the dtypes of `observation_space`."""
     return {
@@ -60,11 +70,7 @@ class RecEnv(gym.Env):
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
     ):
-        if isinstance(simulator, str):
-            simulator = make_simulator(simulator, **(simulator_kwargs or {}))
-        if not isinstance(simulator, UserSimulator):
-            raise TypeError(f"{type(simulator).__name__} does not follow the UserSimulator protocol")
-        self.simulator = simulator
+        self.simulator = simulator = resolve_simulator(simulator, simulator_kwargs)
         self.sessions = Sessions(simulator, batch_size=1, history_len=history_len, horizon=horizon)
         self.action_space = spaces.Discrete(simulator.n_items)
         self.observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)

@@ -21,10 +21,9 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import observation_space, observation_to_numpy
+from envs.rec_env import observation_space, observation_to_numpy, resolve_simulator
 from recgym.sessions import Sessions
 from recgym.simulators.protocol import UserSimulator
-from recgym.simulators.registry import make_simulator
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
     ):
-        if isinstance(simulator, str):
-            simulator = make_simulator(simulator, **(simulator_kwargs or {}))
-        if not isinstance(simulator, UserSimulator):
-            raise TypeError(f"{type(simulator).__name__} does not follow the UserSimulator protocol")
-        self.simulator = simulator
+        self.simulator = simulator = resolve_simulator(simulator, simulator_kwargs)
         self.num_envs = num_envs
         self.device = simulator.device
         self.sessions = Sessions(simulator, batch_size=num_envs, history_len=history_len, horizon=horizon)

@@ -28,14 +28,17 @@ def train(world: GroundTruthWorld, steps: int, seed: int):
     return agent
 
 
-def test_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
-    world = GroundTruthWorld(TINY)
-    agent = train(world, 12_000, seed=0)
-    results = evaluate(
+def compare_with_random(world: GroundTruthWorld, q_net) -> dict[str, dict]:
+    return evaluate(
         world,
-        {"dqn": QPolicy(agent.q_net), "random": RandomPolicy()},
+        {"dqn": QPolicy(q_net), "random": RandomPolicy()},
         EvalConfig(n_users=400, horizon=20, history_len=5, seed=0),
     )["policies"]
+
+
+def test_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
+    world = GroundTruthWorld(TINY)
+    results = compare_with_random(world, train(world, 12_000, seed=0).q_net)
     assert results["dqn"]["return_ci95"][0] > results["random"]["return_ci95"][1]
     assert results["dqn"]["ctr"] > results["random"]["ctr"]
 
@@ -78,12 +81,7 @@ def device_dqn(world: GroundTruthWorld, steps: int, seed: int) -> DeviceDQN:
 
 def test_device_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
     world = GroundTruthWorld(TINY)
-    agent = device_dqn(world, 20_000, seed=0)
-    results = evaluate(
-        world,
-        {"dqn": QPolicy(agent.q_net), "random": RandomPolicy()},
-        EvalConfig(n_users=400, horizon=20, history_len=5, seed=0),
-    )["policies"]
+    results = compare_with_random(world, device_dqn(world, 20_000, seed=0).q_net)
     assert results["dqn"]["return_ci95"][0] > results["random"]["return_ci95"][1]
 
 
