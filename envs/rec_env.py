@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from recgym.random import RowStreams
 from recgym.sessions import Sessions
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator
@@ -74,32 +75,29 @@ class RecEnv(gym.Env):
         self.sessions = Sessions(simulator, batch_size=1, history_len=history_len, horizon=horizon)
         self.action_space = spaces.Discrete(simulator.n_items)
         self.observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
-        self._generator: torch.Generator | None = None
+        self._rng: RowStreams | None = None
 
     def _observation(self) -> dict[str, np.ndarray]:
         return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        if seed is not None or self._generator is None:
-            torch_seed = int(self.np_random.integers(0, 2**63 - 1))
-            self._generator = torch.Generator(device=self.simulator.device).manual_seed(torch_seed)
+        if seed is not None or self._rng is None:
+            seed = int(self.np_random.integers(0, 2**62)) if seed is None else seed
+            self._rng = RowStreams.from_seeds([seed], device=self.simulator.device)
+        user = self._rng.next_users(self.simulator.n_users)
         if options and "user" in options:
-            user = torch.tensor([int(options["user"])])
-        else:
-            user = torch.randint(
-                self.simulator.n_users, (1,), generator=self._generator, device=self.simulator.device
-            )
-        self.sessions.reset(user, self._generator)
+            user = torch.tensor([int(options["user"])], device=self.simulator.device)
+        self.sessions.reset(user, self._rng)
         return self._observation(), {"user": int(user.item())}
 
     def step(self, action):
-        if self._generator is None:
+        if self._rng is None:
             raise RuntimeError("call reset() before step()")
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not an item id in [0, {self.action_space.n})")
         items = torch.tensor([int(action)], device=self.simulator.device)
-        result = self.sessions.step(items, self._generator)
+        result = self.sessions.step(items, self._rng)
         info = {"click": bool(result.click[0])}
         return (
             self._observation(),

@@ -22,6 +22,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from envs.rec_env import observation_space, observation_to_numpy, resolve_simulator
+from recgym.random import RowStreams
 from recgym.sessions import Sessions
 from recgym.simulators.protocol import UserSimulator
 
@@ -66,36 +67,35 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self.single_observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.render_mode = None
-        self._generator: torch.Generator | None = None
+        self._rng: RowStreams | None = None
 
     # --- torch face -------------------------------------------------------------------------
     def reset_tensors(self, seed: int | None = None) -> dict[str, torch.Tensor]:
-        """Start B fresh sessions; returns the observation as tensors."""
-        if seed is not None or self._generator is None:
-            seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else seed
-            self._generator = torch.Generator(device=self.device).manual_seed(seed)
-        self.sessions.reset(self._sample_users(), self._generator)
+        """Start B fresh sessions; returns the observation as tensors.
+
+        Row r gets the random stream of a single `RecEnv` reset with `seed + r` (Gymnasium's
+        convention for vector seeds), so each row replays exactly that env's sessions.
+        """
+        if seed is not None or self._rng is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
+            self._rng = RowStreams.from_seeds(torch.arange(self.num_envs) + seed, device=self.device)
+        self.sessions.reset(self._rng.next_users(self.simulator.n_users), self._rng)
         return self.sessions.observation()
 
     def step_tensors(self, actions: torch.Tensor) -> TensorStep:
         """Advance every session by actions [B] (long, on the device); leavers are replaced."""
-        if self._generator is None:
+        if self._rng is None:
             raise RuntimeError("call reset before step")
-        result = self.sessions.step(actions, self._generator, check=False)
+        result = self.sessions.step(actions, self._rng, check=False)
         final = {key: value.clone() for key, value in self.sessions.observation().items()}
         done = result.terminated | result.truncated
-        self.sessions.reset_rows(done, self._sample_users(), self._generator)
+        self.sessions.reset_rows(done, self._rng.next_users(self.simulator.n_users), self._rng)
         return TensorStep(
             observation=self.sessions.observation(),
             reward=result.reward,
             terminated=result.terminated,
             truncated=result.truncated,
             final_observation=final,
-        )
-
-    def _sample_users(self) -> torch.Tensor:
-        return torch.randint(
-            self.simulator.n_users, (self.num_envs,), generator=self._generator, device=self.device
         )
 
     # --- Gymnasium face (NumPy at the boundary) ---------------------------------------------------

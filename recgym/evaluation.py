@@ -1,9 +1,9 @@
 """Every policy on the same simulated users, with the same random streams, and honest intervals.
 
-All evaluated users run at once as one batch. Each policy sees the same user sample and a simulator
-generator seeded the same way; because every step draws the same number of random numbers whatever
-the actions, the simulator's randomness is shared across policies (common random numbers), so
-differences between policies are not noise from different draws.
+All evaluated users run at once as one batch. Each policy sees the same user sample and the same
+per-user random streams (`RowStreams`): user i's k-th draw is the same number under every policy
+(common random numbers), so differences between policies are not noise from different draws, and
+the result does not depend on how many users are evaluated together.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from recgym.policy import Policy
+from recgym.random import RowStreams
 from recgym.sessions import Sessions
 from recgym.simulators.protocol import UserSimulator
 
@@ -68,11 +69,11 @@ def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, confi
     simulator's `item_vectors` when it has them (else items count as different unless identical).
     """
     device = simulator.device
-    sim_generator = torch.Generator(device=device).manual_seed(config.seed)
+    rng = RowStreams.from_seed(config.seed, users.shape[0], device=device)
     policy_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
     batch = users.shape[0]
     sessions = Sessions(simulator, batch, history_len=config.history_len, horizon=config.horizon)
-    sessions.reset(users, sim_generator)
+    sessions.reset(users, rng)
     vectors = _unit_item_vectors(simulator)
     active = torch.ones(batch, dtype=torch.bool, device=device)
     returns = torch.zeros(batch, device=device)
@@ -86,7 +87,7 @@ def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, confi
     )
     for _ in range(config.horizon):
         items = policy.act(sessions.observation(), sessions.shown.clone(), policy_generator)
-        result = sessions.step(items, sim_generator)
+        result = sessions.step(items, rng)
         weight = active.float()
         returns += result.reward * weight
         clicks += result.click.float() * weight

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from recgym.random import RowStreams
 from recgym.simulators.protocol import SimState, UserSimulator
 
 PAD = 0
@@ -50,8 +51,8 @@ class Sessions:
         self.shown = torch.zeros(batch_size, simulator.n_items, dtype=torch.bool, device=device)
         self.state: SimState = {}
 
-    def reset(self, users: torch.Tensor, generator: torch.Generator) -> None:
-        """Start fresh sessions for users [B]."""
+    def reset(self, users: torch.Tensor, rng: RowStreams) -> None:
+        """Start fresh sessions for users [B] (each row counts a new session in rng)."""
         if users.shape != (self.batch_size,):
             raise ValueError(f"reset expects users of shape ({self.batch_size},), got {tuple(users.shape)}")
         if users.min() < 0 or users.max() >= self.simulator.n_users:
@@ -59,18 +60,22 @@ class Sessions:
                 f"user ids must be in [0, {self.simulator.n_users}), got {users.tolist()[:8]}..."
             )
         self.users = users.to(self.simulator.device)
-        self.state = self.simulator.initial_state(self.users, generator)
+        self.state = self.simulator.initial_state(self.users, rng.session_streams())
+        rng.start_sessions()
         self.history_items.fill_(PAD)
         self.history_responses.zero_()
         self.length.zero_()
         self.shown.zero_()
 
-    def reset_rows(self, done: torch.Tensor, users: torch.Tensor, generator: torch.Generator) -> None:
+    def reset_rows(self, done: torch.Tensor, users: torch.Tensor, rng: RowStreams) -> None:
         """Start fresh sessions, for users [B], in the rows where done [B] is true; keep the others.
 
-        Works on the whole batch with `torch.where`, so it needs no host round-trip on a GPU.
+        Works on the whole batch with `torch.where`, so it needs no host round-trip on a GPU; the
+        fresh states come from `rng.session_streams()`, so building them for every row moves no
+        row's own stream.
         """
-        fresh = self.simulator.initial_state(users.to(self.simulator.device), generator)
+        fresh = self.simulator.initial_state(users.to(self.simulator.device), rng.session_streams())
+        rng.start_sessions(done)
         self.state = {key: _where_rows(done, fresh[key], value) for key, value in self.state.items()}
         self.users = torch.where(done, users, self.users)
         self.history_items.masked_fill_(done[:, None], PAD)
@@ -78,7 +83,7 @@ class Sessions:
         self.length.masked_fill_(done, 0)
         self.shown.masked_fill_(done[:, None], False)
 
-    def step(self, items: torch.Tensor, generator: torch.Generator, check: bool = True) -> StepResult:
+    def step(self, items: torch.Tensor, rng: RowStreams, check: bool = True) -> StepResult:
         """Show items [B] (long), one per user, and advance every session by one step.
 
         `check` validates the items and the simulator's rewards; each check costs a host round-trip
@@ -87,12 +92,12 @@ class Sessions:
         if check:
             self._check_items(items)
         items = items.long().to(self.simulator.device)
-        response = self.simulator.respond(self.state, items, generator)
+        response = self.simulator.respond(self.state, items, rng)
         reward = response.reward.float()
         if check and not bool(torch.isfinite(reward).all()):
             raise FloatingPointError("the simulator returned a non-finite reward")
-        self.state = self.simulator.transition(self.state, items, response, generator)
-        left = self.simulator.leaves(self.state, generator)
+        self.state = self.simulator.transition(self.state, items, response, rng)
+        left = self.simulator.leaves(self.state, rng)
         self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
         self.history_responses = torch.cat([self.history_responses[:, 1:], reward[:, None]], dim=1)
         self.shown.scatter_(1, items[:, None], True)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import torch
 
+from recgym.random import RowStreams
 from recgym.simulators.protocol import Response
 
 
@@ -22,7 +23,7 @@ class FixedSimulator:
     :param rewards: optional [n_users][n_items] reward table replacing the click as reward.
     :param item_vectors: optional [n_items, d] vectors, exposed as `item_vectors` when given.
     :param record_draws: draw one random number per user in `respond` and keep it in `draws`,
-        to check which generator stream the caller passes.
+        to check which random streams the caller passes.
     """
 
     def __init__(
@@ -45,20 +46,20 @@ class FixedSimulator:
         self.record_draws = record_draws
         self.draws: list[torch.Tensor] = []
 
-    def initial_state(self, users: torch.Tensor, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    def initial_state(self, users: torch.Tensor, rng: RowStreams) -> dict[str, torch.Tensor]:
         return {"user": users.clone(), "step": torch.zeros(users.shape[0], dtype=torch.long)}
 
-    def respond(self, state: dict[str, torch.Tensor], items: torch.Tensor, generator: torch.Generator):
+    def respond(self, state: dict[str, torch.Tensor], items: torch.Tensor, rng: RowStreams):
         if self.record_draws:
-            self.draws.append(torch.rand(items.shape, generator=generator))
+            self.draws.append(rng.uniform())
         click = self.clicks[state["user"], items]  # [B]
         reward = click.float() if self.rewards is None else self.rewards[state["user"], items]
         return Response(click=click, reward=reward)
 
-    def transition(self, state, items, response, generator):
+    def transition(self, state, items, response, rng):
         return {"user": state["user"], "step": state["step"] + 1}
 
-    def leaves(self, state: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+    def leaves(self, state: dict[str, torch.Tensor], rng: RowStreams) -> torch.Tensor:
         return state["step"] >= self.leave_after[state["user"]]
 
 
@@ -69,13 +70,13 @@ class NotASimulator:
     n_items = 3
     device = torch.device("cpu")
 
-    def initial_state(self, users, generator):
+    def initial_state(self, users, rng):
         return {}
 
-    def respond(self, state, items, generator):
+    def respond(self, state, items, rng):
         raise AssertionError("never called")
 
-    def transition(self, state, items, response, generator):
+    def transition(self, state, items, response, rng):
         return state
 
 

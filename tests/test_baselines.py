@@ -9,6 +9,7 @@ from fakes import FixedSimulator
 
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, best_unshown, item_popularity
 from recgym.policy import Policy
+from recgym.random import RowStreams
 from recgym.sessions import Sessions
 
 N_ITEMS = 6
@@ -61,11 +62,11 @@ def test_never_recommends_a_shown_item_while_unshown_ones_remain(name: str) -> N
 def test_a_session_of_n_items_steps_shows_every_item_once(name: str) -> None:
     sim = FixedSimulator([[0] * N_ITEMS] * 4, leave_after=[100] * 4)
     sessions = Sessions(sim, batch_size=4, history_len=N_ITEMS, horizon=N_ITEMS)
-    generator = torch.Generator().manual_seed(0)
-    sessions.reset(torch.arange(4), generator)
+    generator, rng = torch.Generator().manual_seed(0), RowStreams.from_seed(0, 4)
+    sessions.reset(torch.arange(4), rng)
     policy = policies()[name]
     for _ in range(N_ITEMS):
-        sessions.step(policy.act(sessions.observation(), sessions.shown.clone(), generator), generator)
+        sessions.step(policy.act(sessions.observation(), sessions.shown.clone(), generator), rng)
     assert sessions.shown.all()
     history = sessions.observation()["recent_items"] - 1
     assert (history.sort(dim=1).values == torch.arange(N_ITEMS)).all()

@@ -17,6 +17,7 @@ from recgym.data.synthetic import (
     generate_logs,
     logging_policy_probabilities,
 )
+from recgym.random import RowStreams
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import Response, UserSimulator
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
@@ -41,13 +42,13 @@ class HandSet(DynamicsSimulator):
 
 
 def fresh(sim, batch: int = 1):
-    return sim.initial_state(torch.zeros(batch, dtype=torch.long), torch.Generator().manual_seed(0))
+    return sim.initial_state(torch.zeros(batch, dtype=torch.long), RowStreams.from_seed(0, batch))
 
 
 def show(sim, state, item: int, click: bool, batch: int = 1):
     items = torch.full((batch,), item, dtype=torch.long)
     response = Response(click=torch.full((batch,), click), reward=torch.full((batch,), float(click)))
-    return sim.transition(state, items, response, torch.Generator().manual_seed(0))
+    return sim.transition(state, items, response, RowStreams.from_seed(0, batch))
 
 
 def p_click(sim, state, item: int) -> float:
@@ -95,7 +96,7 @@ def test_respond_clicks_at_the_click_probability() -> None:
     sim = HandSet()
     batch = 4000
     state = show(sim, fresh(sim, batch), item=1, click=False, batch=batch)
-    response = sim.respond(state, torch.zeros(batch, dtype=torch.long), torch.Generator().manual_seed(0))
+    response = sim.respond(state, torch.zeros(batch, dtype=torch.long), RowStreams.from_seed(0, batch))
     assert response.click.dtype == torch.bool and response.reward.dtype == torch.float32
     assert torch.equal(response.reward, response.click.float())
     assert response.click.float().mean().item() == pytest.approx(sigmoid(-0.8 * 0.8), abs=0.03)
@@ -145,7 +146,7 @@ def test_leave_probability_rises_with_unsatisfying_steps() -> None:
 
 def test_leaves_draws_at_the_leave_probability() -> None:
     sim = HandSet(DynamicsConfig(leave_base=0.0))  # 1/2 for a fresh user
-    left = sim.leaves(fresh(sim, 4000), torch.Generator().manual_seed(0))
+    left = sim.leaves(fresh(sim, 4000), RowStreams.from_seed(0, 4000))
     assert left.dtype == torch.bool
     assert left.float().mean().item() == pytest.approx(0.5, abs=0.03)
 
@@ -235,9 +236,9 @@ def test_interest_moves_towards_a_clicked_item_only(tiny_world) -> None:
     assert torch.equal(ignored["interest"], state["interest"])
 
 
-def test_world_sessions_are_deterministic_given_the_generator(tiny_world) -> None:
+def test_world_sessions_are_deterministic_given_the_streams(tiny_world) -> None:
     def run(seed: int) -> list:
-        g = torch.Generator().manual_seed(seed)
+        g = RowStreams.from_seed(seed, 20)
         users = torch.arange(20)
         state = tiny_world.initial_state(users, g)
         trace = []

@@ -178,3 +178,15 @@ def test_evaluate_twice_the_same_random_policy_gives_identical_summaries(tiny_wo
         tiny_world, {"a": RandomPolicy()}, EvalConfig(n_users=12, horizon=10, history_len=3, seed=6)
     )
     assert other["policies"]["a"] != result["policies"]["a"]
+
+
+def test_a_users_session_does_not_depend_on_how_many_are_evaluated(tiny_world) -> None:
+    from agents.baselines import PopularPolicy
+    from recgym.evaluation import EvalConfig, evaluation_users, rollout
+
+    policy = PopularPolicy(tiny_world.item_quality.numpy())
+    config = EvalConfig(n_users=12, horizon=15, history_len=3, seed=4)
+    many = rollout(tiny_world, policy, evaluation_users(tiny_world, 12, seed=4), config)
+    few = rollout(tiny_world, policy, evaluation_users(tiny_world, 5, seed=4), config)
+    assert np.array_equal(few.returns, many.returns[:5])
+    assert np.array_equal(few.lengths, many.lengths[:5])

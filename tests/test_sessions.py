@@ -9,16 +9,17 @@ import torch
 from conftest import CLICKS
 from fakes import FixedSimulator
 
+from recgym.random import RowStreams
 from recgym.sessions import PAD, Sessions
 
 
-def generator() -> torch.Generator:
-    return torch.Generator().manual_seed(0)
+def generator(batch: int = 3) -> RowStreams:
+    return RowStreams.from_seed(0, batch)
 
 
 def started(sim, users=(0, 1, 2), history_len: int = 3, horizon: int = 50) -> Sessions:
     sessions = Sessions(sim, batch_size=len(users), history_len=history_len, horizon=horizon)
-    sessions.reset(torch.tensor(users), generator())
+    sessions.reset(torch.tensor(users), generator(len(users)))
     return sessions
 
 
@@ -147,10 +148,10 @@ def test_non_finite_reward_raises(bad) -> None:
         sessions.step(torch.tensor([1]), g)
 
 
-def test_passes_the_callers_generator_to_the_simulator() -> None:
+def test_passes_the_callers_streams_to_the_simulator() -> None:
     sim = FixedSimulator([[1, 0], [0, 1]], leave_after=[100, 100], record_draws=True)
     sessions = started(sim, users=(0, 1))
-    sessions.step(torch.tensor([0, 0]), torch.Generator().manual_seed(5))
-    sessions.step(torch.tensor([0, 0]), torch.Generator().manual_seed(5))
+    sessions.step(torch.tensor([0, 0]), RowStreams.from_seed(5, 2))
+    sessions.step(torch.tensor([0, 0]), RowStreams.from_seed(5, 2))
     assert torch.equal(sim.draws[0], sim.draws[1])
-    assert torch.equal(sim.draws[0], torch.rand(2, generator=torch.Generator().manual_seed(5)))
+    assert torch.equal(sim.draws[0], RowStreams.from_seed(5, 2).uniform())

@@ -9,6 +9,7 @@ from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.calibration import fit_platt, fit_rating_map
 from recgym.models.fitted import UserModelConfig, cache_key, fit_user_model
 from recgym.models.training import TrainConfig
+from recgym.random import RowStreams
 from recgym.simulators.log_fitted import LogFittedSimulator
 from recgym.simulators.world import WorldConfig
 
@@ -69,7 +70,7 @@ def test_log_fitted_simulator_follows_the_model_and_reward_kinds() -> None:
     fitted = fit_user_model(log, FAST, progress=False)
     simulator = LogFittedSimulator(fitted)
     users = torch.arange(5)
-    state = simulator.initial_state(users, torch.Generator().manual_seed(0))
+    state = simulator.initial_state(users, RowStreams.from_seed(0, 5))
     items = torch.tensor([0, 1, 2, 3, 4])
     expected = torch.sigmoid(fitted.click_logits(users)[torch.arange(5), items])
     assert torch.allclose(simulator.click_probability(state, items), expected, atol=1e-5)

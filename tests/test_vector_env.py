@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_WORLD
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecMonitor
 
 import envs  # noqa: F401  (registers the ids)
+from envs.rec_env import RecEnv
 from envs.sb3_vec_env import SB3VecEnv
 from envs.vector_env import RecVectorEnv
+from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.world import GroundTruthWorld
 
 B = 32
 
@@ -26,17 +32,16 @@ def test_reset_and_step_stay_in_the_observation_space(tiny_world) -> None:
         assert reward.shape == terminated.shape == truncated.shape == (B,)
 
 
-def test_finished_sessions_restart_in_the_same_step(tiny_world) -> None:
-    env = RecVectorEnv(tiny_world, num_envs=B, horizon=3, history_len=3)
+def test_finished_sessions_restart_in_the_same_step() -> None:
+    staying = DynamicsConfig(leave_base=-50.0, leave_fatigue=0.0, leave_unsatisfied=0.0)  # nobody leaves
+    world = GroundTruthWorld(replace(TINY_WORLD, dynamics=staying))
+    env = RecVectorEnv(world, num_envs=B, horizon=3, history_len=3)
     env.reset_tensors(seed=1)
     for step in range(3):
         result = env.step_tensors(torch.full((B,), step, dtype=torch.long))
-    done = result.terminated | result.truncated
-    assert done.all()  # everyone left or reached the horizon of 3
-    assert bool(result.truncated.any())
+    assert result.truncated.all() and not result.terminated.any()  # everyone reached the horizon
     assert (result.observation["recent_items"] == 0).all()  # fresh sessions: empty history
-    truncated_rows = result.truncated
-    final_items = result.final_observation["recent_items"][truncated_rows]
+    final_items = result.final_observation["recent_items"]
     assert (final_items == torch.tensor([1, 2, 3])).all()  # the three items shown, as item + 1
 
 
@@ -88,3 +93,28 @@ def test_sb3_trains_on_the_batched_env(tiny_world, algorithm) -> None:
     model.learn(1_024)
     assert model.num_timesteps >= 1_024
     assert len(model.ep_info_buffer) > 0  # episodes ended and were reported through the adapter
+
+
+def test_batched_env_replays_single_envs_with_the_same_seeds(tiny_world) -> None:
+    """Row r of a batched env reset with seed s is the single env reset with seed s + r, across
+    sessions: same users, observations, rewards and ends (the single env is the batch-of-one case)."""
+    n, seed = 6, 10
+    batched = RecVectorEnv(tiny_world, num_envs=n, horizon=8, history_len=4)
+    singles = [RecEnv(tiny_world, horizon=8, history_len=4) for _ in range(n)]
+    batch_obs, _ = batched.reset(seed=seed)
+    single_obs = [env.reset(seed=seed + r)[0] for r, env in enumerate(singles)]
+    actions = np.random.default_rng(0).integers(tiny_world.n_items, size=(60, n))
+    ends = 0
+    for step_actions in actions:
+        for r in range(n):
+            for key in batch_obs:
+                assert np.array_equal(batch_obs[key][r], single_obs[r][key])
+        batch_obs, rewards, terminated, truncated, _ = batched.step(step_actions)
+        for r, env in enumerate(singles):
+            obs, reward, single_terminated, single_truncated, _ = env.step(int(step_actions[r]))
+            assert (reward, single_terminated, single_truncated) == (rewards[r], terminated[r], truncated[r])
+            if single_terminated or single_truncated:
+                obs, _ = env.reset()
+                ends += 1
+            single_obs[r] = obs
+    assert ends > n  # several sessions per row, so autoreset was exercised

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from recgym.data.interactions import InteractionLog
+from recgym.random import RowStreams
 from recgym.sessions import Sessions
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
@@ -56,8 +57,9 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
     users = torch.arange(world.n_users)
     sessions = Sessions(world, batch_size=world.n_users, history_len=1, horizon=config.horizon)
     columns: dict[str, list[np.ndarray]] = {"user": [], "item": [], "rating": [], "timestamp": []}
+    rng = RowStreams.from_seed(config.seed, world.n_users)
     for day in range(config.sessions_per_user):
-        sessions.reset(users, generator)
+        sessions.reset(users, rng)
         active = torch.ones(world.n_users, dtype=torch.bool)
         start = day * SECONDS_PER_DAY + torch.randint(
             0, SECONDS_PER_DAY // 2, (world.n_users,), generator=generator
@@ -65,7 +67,7 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
         for step in range(config.horizon):
             weights = probabilities.expand(world.n_users, -1).masked_fill(sessions.shown, 0.0)
             items = torch.multinomial(weights, 1, generator=generator).squeeze(1)
-            result = sessions.step(items, generator)
+            result = sessions.step(items, rng)
             index = active.nonzero().squeeze(1)
             columns["user"].append(index.numpy())
             columns["item"].append(items[index].numpy())

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from recgym.random import RowStreams
 from recgym.simulators.protocol import Response, SimState
 
 
@@ -76,7 +77,7 @@ class DynamicsSimulator:
         """Interest after consumption; the default keeps it fixed."""
         return state
 
-    def initial_state(self, users: torch.Tensor, generator: torch.Generator) -> SimState:
+    def initial_state(self, users: torch.Tensor, rng: RowStreams) -> SimState:
         batch = users.shape[0]
         return self.extra_state(users) | {
             "user": users.to(self.device),
@@ -102,14 +103,14 @@ class DynamicsSimulator:
         )
         return torch.sigmoid(logit)
 
-    def respond(self, state: SimState, items: torch.Tensor, generator: torch.Generator) -> Response:
+    def respond(self, state: SimState, items: torch.Tensor, rng: RowStreams) -> Response:
         probability = self.click_probability(state, items)
-        click = torch.rand(probability.shape, generator=generator, device=self.device) < probability
+        click = rng.uniform() < probability
         reward = click.float() * self.rating(state, items) if self.reward == "rating" else click.float()
         return Response(click=click, reward=reward)
 
     def transition(
-        self, state: SimState, items: torch.Tensor, response: Response, generator: torch.Generator
+        self, state: SimState, items: torch.Tensor, response: Response, rng: RowStreams
     ) -> SimState:
         d = self.dynamics
         vectors = self.item_vectors[items]
@@ -135,6 +136,6 @@ class DynamicsSimulator:
         )
         return torch.sigmoid(logit)
 
-    def leaves(self, state: SimState, generator: torch.Generator) -> torch.Tensor:
+    def leaves(self, state: SimState, rng: RowStreams) -> torch.Tensor:
         probability = self.leave_probability(state)
-        return torch.rand(probability.shape, generator=generator, device=self.device) < probability
+        return rng.uniform() < probability

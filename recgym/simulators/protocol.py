@@ -2,7 +2,8 @@
 
 A simulator is any object with these attributes and methods; it need not inherit from anything in
 recgym. All methods are batched (leading dimension B, one row per simulated user) and draw random
-numbers only from the generator they are given, so a seed fixes a run.
+numbers only from the `RowStreams` they are given (`rng.uniform()` gives one number per row), so a
+seed fixes a run and a user's session is the same whatever batch it runs in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import torch
+
+from recgym.random import RowStreams
 
 SimState = dict[str, torch.Tensor]
 """Per-user state: every tensor has leading dimension B. Opaque to envs and agents."""
@@ -36,20 +39,20 @@ class UserSimulator(Protocol):
     n_items: int  # catalog size (item ids 0..n_items-1)
     device: torch.device
 
-    def initial_state(self, users: torch.Tensor, generator: torch.Generator) -> SimState:
+    def initial_state(self, users: torch.Tensor, rng: RowStreams) -> SimState:
         """Fresh session state for users [B] (long)."""
         ...
 
-    def respond(self, state: SimState, items: torch.Tensor, generator: torch.Generator) -> Response:
+    def respond(self, state: SimState, items: torch.Tensor, rng: RowStreams) -> Response:
         """Clicks and rewards for items [B] (long) shown in state."""
         ...
 
     def transition(
-        self, state: SimState, items: torch.Tensor, response: Response, generator: torch.Generator
+        self, state: SimState, items: torch.Tensor, response: Response, rng: RowStreams
     ) -> SimState:
         """State after items [B] were shown and answered with response."""
         ...
 
-    def leaves(self, state: SimState, generator: torch.Generator) -> torch.Tensor:
+    def leaves(self, state: SimState, rng: RowStreams) -> torch.Tensor:
         """[B] bool: which users end their session now."""
         ...
