@@ -51,6 +51,8 @@ class Args:
     """Users in the batched env for the SB3 rows."""
     device_dqn_batches: tuple[int, ...] = (1024,)
     """Users in the batched env for the on-device DQN rows."""
+    compile_batches: tuple[int, ...] = ()
+    """Batch sizes to measure again with the step fused by torch.compile (rows `batched-env-compiled`)."""
 
 
 def _sync(device: torch.device) -> None:
@@ -58,9 +60,11 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def batched_env_rate(simulator, batch: int, seconds: float) -> tuple[float, float | None]:
+def batched_env_rate(
+    simulator, batch: int, seconds: float, compile: bool = False
+) -> tuple[float, float | None]:
     """User-steps/s of the batched env, and peak device MiB per million users (CUDA only)."""
-    env = RecVectorEnv(simulator, num_envs=batch)
+    env = RecVectorEnv(simulator, num_envs=batch, compile=compile)
     device = simulator.device
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -147,6 +151,13 @@ def main(args: Args) -> list[dict]:
         for batch in args.batches:
             rate, peak = batched_env_rate(simulator, batch, args.seconds)
             add("batched-env", name, batch, rate, **({"peak_mib_per_million_users": peak} if peak else {}))
+        for batch in args.compile_batches:
+            add(
+                "batched-env-compiled",
+                name,
+                batch,
+                batched_env_rate(simulator, batch, args.seconds, compile=True)[0],
+            )
     world = make_simulator("world", device=device)
     single = VecMonitor(DummyVecEnv([lambda: RecEnv(world)]))
     add("sb3-dqn", "world", 1, training_rate("dqn", single, args.train_steps, args.device))

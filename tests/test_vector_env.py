@@ -118,3 +118,17 @@ def test_batched_env_replays_single_envs_with_the_same_seeds(tiny_world) -> None
                 ends += 1
             single_obs[r] = obs
     assert ends > n  # several sessions per row, so autoreset was exercised
+
+
+def test_compiled_step_matches_the_eager_step(tiny_world) -> None:
+    runs = []
+    for compile in (False, True):
+        env = RecVectorEnv(tiny_world, num_envs=B, horizon=6, history_len=3, compile=compile)
+        env.reset_tensors(seed=3)
+        trace = []
+        for step in range(12):
+            result = env.step_tensors((torch.arange(B) + step) % tiny_world.n_items)
+            outcome = torch.stack([result.reward, result.terminated.float(), result.truncated.float()], dim=1)
+            trace.append(torch.cat([outcome, result.observation["recent_items"].float()], dim=1))
+        runs.append(torch.cat(trace))
+    assert torch.equal(runs[0], runs[1])
