@@ -27,6 +27,7 @@ from agents.dqn import DQNConfig, QPolicy, make_dqn
 from envs.rec_env import RecEnv
 from envs.vector_env import RecVectorEnv
 from experiments.common import DataSource, env_name, load_logs, make_run_dir
+from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
@@ -90,7 +91,7 @@ def main(args: Args) -> dict:
     agent_name = "dqn" if args.agent == "sb3-dqn" else args.agent
     run_dir = make_run_dir(args.out, env_name(args.data, args.path), agent_name, args.seed)
     config = asdict(args)
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+    atomic_write_json(run_dir / "config.json", config)
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
