@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,9 +149,17 @@ class DeviceDQN:
         return loss.detach()
 
     def learn(
-        self, total_timesteps: int, log_dir: str | Path | None = None, progress: bool = False
+        self,
+        total_timesteps: int,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+        callback: Callable[[DeviceDQN], bool] | None = None,
+        callback_every: int = 100,
     ) -> DeviceDQN:
-        """Train for total_timesteps transitions (B per env step)."""
+        """Train for total_timesteps transitions (B per env step).
+
+        `callback(self)` runs every `callback_every` batched steps; returning False stops training.
+        """
         from torch.utils.tensorboard import SummaryWriter
 
         c, batch = self.config, self.env.num_envs
@@ -192,6 +201,8 @@ class DeviceDQN:
             if writer is not None and (step % 50 == 0 or step == n_steps - 1):
                 self._log(writer, finished, losses, epsilon, start)
                 losses, finished = [], torch.zeros_like(finished)
+            if callback is not None and (step + 1) % callback_every == 0 and not callback(self):
+                break
         if writer is not None:
             writer.close()
         return self

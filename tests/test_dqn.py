@@ -90,3 +90,17 @@ def test_device_dqn_is_deterministic() -> None:
     first, second = device_dqn(world, 4_000, seed=5), device_dqn(world, 4_000, seed=5)
     for a, b in zip(first.q_net.parameters(), second.q_net.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_device_dqn_callback_can_stop_training() -> None:
+    world = GroundTruthWorld(TINY)
+    env = RecVectorEnv(world, num_envs=64, horizon=20, history_len=5)
+    calls: list[int] = []
+
+    def stop_at_second_call(agent: DeviceDQN) -> bool:
+        calls.append(agent.num_timesteps)
+        return len(calls) < 2
+
+    agent = DeviceDQN(env, DeviceDQNConfig(learning_starts=10_000), seed=0)
+    agent.learn(64 * 100, callback=stop_at_second_call, callback_every=10)
+    assert calls == [640, 1280] and agent.num_timesteps == 1280
