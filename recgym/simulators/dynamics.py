@@ -91,10 +91,13 @@ class DynamicsSimulator:
         """Subclass state for a fresh session (e.g. the interest vector)."""
         return {}
 
+    def felt_fatigue(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] fatigue a user feels when shown items [B]: max(0, <exposure, v_item>)."""
+        return (state["exposure"] * self.item_vectors[items]).sum(-1).clamp_min(0.0)
+
     def click_probability(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         """[B] probability that each user clicks the item shown, given fatigue and repetition."""
-        vectors = self.item_vectors[items]  # [B, d]
-        fatigue = (state["exposure"] * vectors).sum(-1).clamp_min(0.0)  # [B]
+        fatigue = self.felt_fatigue(state, items)  # [B]
         repeated = state["shown"].gather(1, items[:, None]).squeeze(1)  # [B]
         logit = (
             self.affinity_logit(state, items)
@@ -113,13 +116,11 @@ class DynamicsSimulator:
         self, state: SimState, items: torch.Tensor, response: Response, rng: RowStreams
     ) -> SimState:
         d = self.dynamics
-        vectors = self.item_vectors[items]
-        fatigue = (state["exposure"] * vectors).sum(-1).clamp_min(0.0)
-        shown = state["shown"].clone()
+        shown = state["shown"].clone()  # a new tensor: callers may keep the previous state
         shown.scatter_(1, items[:, None], True)
         state = state | {
-            "exposure": d.fatigue_decay * state["exposure"] + vectors,
-            "fatigue": fatigue,
+            "exposure": d.fatigue_decay * state["exposure"] + self.item_vectors[items],
+            "fatigue": self.felt_fatigue(state, items),
             "satisfaction": d.satisfaction_decay * state["satisfaction"]
             + (1.0 - d.satisfaction_decay) * response.click.float(),
             "shown": shown,
