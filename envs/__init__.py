@@ -4,8 +4,10 @@ Each id builds the single-user `RecEnv` with `gymnasium.make` and the batched `R
 `gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`.
 
 - `recgym/SyntheticWorld-v0`: the synthetic ground-truth world itself (fast; no fitting).
-- `recgym/NeuMF-Synthetic-v0`: NeuMF fitted on the default synthetic logs plus the dynamics
-  (fitted on first use, then loaded from the cache, see `recgym.simulators.registry`).
+- `recgym/<Model>-Synthetic-v0` for each model of the zoo (NeuMF, MF, AutoRec, GRU4Rec, Caser,
+  SASRec): that model fitted on the default synthetic logs plus the dynamics (fitted on first use, then
+  loaded from the cache, see `recgym.simulators.registry`). The sequence models (GRU4Rec, Caser,
+  SASRec) give the sequence simulator, whose users' interest moves with what they consume.
 """
 
 from gymnasium.envs.registration import register
@@ -13,9 +15,18 @@ from gymnasium.envs.registration import register
 from envs.rec_env import RecEnv, observation_space
 from envs.vector_env import RecVectorEnv
 
+DISPLAY_NAMES = {
+    "neumf": "NeuMF",
+    "mf": "MF",
+    "autorec": "AutoRec",
+    "gru4rec": "GRU4Rec",
+    "caser": "Caser",
+    "sasrec": "SASRec",
+}
+
 for env_id, simulator in (
     ("recgym/SyntheticWorld-v0", "world"),
-    ("recgym/NeuMF-Synthetic-v0", "neumf-synthetic"),
+    *((f"recgym/{display}-Synthetic-v0", f"{model}-synthetic") for model, display in DISPLAY_NAMES.items()),
 ):
     register(
         id=env_id,

@@ -21,12 +21,17 @@ def load_logs(data: DataSource, path: str | None, synthetic: LoggingConfig | Non
     return load_movielens(path)
 
 
-def env_name(data: DataSource, path: str | None) -> str:
-    """Short name of the simulated world, e.g. 'neumf-synthetic' or 'neumf-ml-100k' (from the path)."""
+def world_name(data: DataSource, path: str | None) -> str:
+    """Short name of the logs, e.g. 'synthetic' or 'ml-100k' (the folder holding the MovieLens file)."""
     if data == "synthetic" or path is None:
-        return "neumf-synthetic"
+        return "synthetic"
     resolved = Path(path).resolve()
-    return f"neumf-{(resolved if resolved.is_dir() else resolved.parent).name}"
+    return (resolved if resolved.is_dir() else resolved.parent).name
+
+
+def env_name(data: DataSource, path: str | None, model: str = "neumf") -> str:
+    """Short name of the simulated world, e.g. 'neumf-synthetic' or 'sasrec-ml-100k'."""
+    return f"{model}-{world_name(data, path)}"
 
 
 def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:

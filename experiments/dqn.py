@@ -1,4 +1,4 @@
-"""Logs -> NeuMF user simulator -> DQN -> evaluation against the supervised baselines.
+"""Logs -> fitted user simulator (NeuMF by default) -> DQN -> evaluation against the supervised baselines.
 
     python -m experiments.dqn                      # synthetic default logs, about 5 minutes on 2 CPU cores
     python -m experiments.dqn --data movielens --path ../shared/data/ml-100k
@@ -31,11 +31,9 @@ from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
-from recgym.reporting import log_to_tensorboard, markdown_table, write_results
+from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.dynamics import DynamicsConfig
-from recgym.simulators.log_fitted import LogFittedSimulator
-from recgym.simulators.registry import default_cache_dir
-from recgym.tags import FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG
+from recgym.simulators.registry import default_cache_dir, fitted_simulator
 
 
 @dataclass
@@ -72,11 +70,11 @@ class Args:
     progress: bool = True
     """Show progress bars."""
     init_from_user_model: bool = True
-    """Start the DQN's user and item embeddings from the fitted NeuMF's GMF tower."""
+    """Start the DQN's user and item embeddings from the user model's (NeuMF's GMF tower, MF's factors)."""
     synthetic: LoggingConfig = field(default_factory=LoggingConfig)
     """The synthetic world and how its logs are collected (used with --data synthetic)."""
     user_model: UserModelConfig = field(default_factory=UserModelConfig)
-    """NeuMF architecture and training."""
+    """Which user model of the zoo (--user-model.model), its architecture and training."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     """Fatigue, repetition and leave model of the simulated users."""
     dqn: DQNConfig = field(default_factory=DQNConfig)
@@ -89,7 +87,9 @@ def main(args: Args) -> dict:
     start = time.perf_counter()
     log = load_logs(args.data, args.path, args.synthetic)
     agent_name = "dqn" if args.agent == "sb3-dqn" else args.agent
-    run_dir = make_run_dir(args.out, env_name(args.data, args.path), agent_name, args.seed)
+    run_dir = make_run_dir(
+        args.out, env_name(args.data, args.path, args.user_model.model), agent_name, args.seed
+    )
     config = asdict(args)
     atomic_write_json(run_dir / "config.json", config)
     print(
@@ -100,9 +100,9 @@ def main(args: Args) -> dict:
         log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
     )
     print(f"user model: test {json.dumps(fitted.metrics)}")
-    simulator = LogFittedSimulator(fitted, args.dynamics, reward=args.reward, device=args.device)
+    simulator = fitted_simulator(fitted, args.dynamics, reward=args.reward, device=args.device)
 
-    initial = fitted.model.dot_embeddings() if args.init_from_user_model else None
+    initial = _initial_embeddings(fitted) if args.init_from_user_model else None
     q_net = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start
 
@@ -122,10 +122,19 @@ def main(args: Args) -> dict:
 
     write_results(run_dir, results)
     log_to_tensorboard(run_dir, results, step=args.total_timesteps)
-    _log_fit_curves(run_dir, fitted.fit_report["history"])
+    log_fit_curves(run_dir / "fit", fitted.fit_report["history"])
     print(markdown_table(results))
     print(f"wrote {run_dir}/results.json in {results['wall_seconds']['total']:.0f} s")
     return results
+
+
+def _initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The user model's dot-product embeddings (NeuMF's GMF tower, MF's factors), if it has them."""
+    dot_embeddings = getattr(fitted.model, "dot_embeddings", None)
+    if dot_embeddings is None:
+        print(f"--init-from-user-model: {fitted.config.model} has no dot-product embeddings; starting fresh")
+        return None
+    return dot_embeddings()
 
 
 def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> torch.nn.Module:
@@ -145,16 +154,6 @@ def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> torch.nn.
     model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
     model.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
     return model.q_net
-
-
-def _log_fit_curves(run_dir, history: list[dict[str, float]]) -> None:
-    from torch.utils.tensorboard import SummaryWriter
-
-    with SummaryWriter(str(run_dir / "fit")) as writer:
-        for epoch, row in enumerate(history, start=1):
-            writer.add_scalar(FIT_LOSS, row["loss"], epoch)
-            writer.add_scalar(FIT_VALID_NDCG, row["valid_ndcg@10"], epoch)
-            writer.add_scalar(FIT_VALID_HR, row["valid_hr@10"], epoch)
 
 
 if __name__ == "__main__":

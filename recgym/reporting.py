@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.tags import EVAL_METRICS, eval_tag
+from recgym.tags import EVAL_METRICS, FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG, eval_tag
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -39,3 +39,14 @@ def log_to_tensorboard(folder: str | Path, results: dict[str, Any], step: int) -
         with SummaryWriter(str(Path(folder) / f"eval_{name}")) as writer:
             for metric in EVAL_METRICS:
                 writer.add_scalar(eval_tag(metric), metrics[metric], step)
+
+
+def log_fit_curves(folder: str | Path, history: list[dict[str, float]]) -> None:
+    """A user model's training curve (loss, validation HR@10 and NDCG@10 per epoch) under `fit/`."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(folder)) as writer:
+        for epoch, row in enumerate(history, start=1):
+            writer.add_scalar(FIT_LOSS, row["loss"], epoch)
+            writer.add_scalar(FIT_VALID_NDCG, row["valid_ndcg@10"], epoch)
+            writer.add_scalar(FIT_VALID_HR, row["valid_hr@10"], epoch)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from recgym.random import RowStreams
+from recgym.rows import where_rows
 from recgym.simulators.protocol import SimState, UserSimulator
 
 PAD = 0
@@ -76,7 +77,7 @@ class Sessions:
         """
         fresh = self.simulator.initial_state(users.to(self.simulator.device), rng.session_streams())
         rng.start_sessions(done)
-        self.state = {key: _where_rows(done, fresh[key], value) for key, value in self.state.items()}
+        self.state = {key: where_rows(done, fresh[key], value) for key, value in self.state.items()}
         self.users = torch.where(done, users, self.users)
         self.history_items.masked_fill_(done[:, None], PAD)
         self.history_responses.masked_fill_(done[:, None], 0.0)
@@ -121,8 +122,3 @@ class Sessions:
             "recent_items": self.history_items,
             "recent_responses": self.history_responses,
         }
-
-
-def _where_rows(rows: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
-    """new where rows [B] is true, else old; broadcasts over trailing dimensions."""
-    return torch.where(rows.view(-1, *([1] * (old.dim() - 1))), new, old)

@@ -1,15 +1,31 @@
-"""The small contract every user model follows (RecBole-style: loss, score, full scores).
+"""The contract every user model follows, so one trainer, one evaluation and one simulator serve all.
 
-Training, ranking metrics, calibration and the log-fitted simulator depend only on this, so a new
-model (a sequence model, say) plugs into all of them by implementing three methods.
+A user model scores items for users *given what it knows about them* (its context): nothing beyond
+the user id for NeuMF and MF, the item's column of the interaction matrix for AutoRec, the user's
+recent items for the sequence models. `set_context(log)` sets that knowledge, so the same model is
+validated on the training history, tested on training plus validation history, and simulated on the
+whole log.
+
+For simulation a model also exposes a per-user state that moves with consumption: `begin(users)`
+builds it from the context, `advance(state, items)` consumes one item per user at a cost that does not
+grow with the history, and `state_score`/`state_score_all` score from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import torch
+
+from recgym.data.interactions import InteractionLog
+
+if TYPE_CHECKING:
+    from recgym.models.training import TrainConfig
+
+ModelState = dict[str, torch.Tensor]
+"""Per-user model state for simulation; every tensor has leading dimension B."""
 
 
 class Scorer(Protocol):
@@ -25,10 +41,43 @@ class Scorer(Protocol):
 
 
 class UserModel(Scorer, Protocol):
-    """A trainable scorer: an `nn.Module` with a pointwise loss."""
+    """A trainable, simulatable scorer (an `nn.Module`)."""
 
-    def loss(self, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Scalar training loss of labels [B] in {0, 1} for (users [B], items [B])."""
+    n_users: int
+    n_items: int
+
+    def set_context(self, log: InteractionLog) -> None:
+        """Know each user by the positives of log when scoring (a no-op for id-only models)."""
+        ...
+
+    def epoch_batches(
+        self, train: InteractionLog, config: TrainConfig, rng: np.random.Generator, shuffle: torch.Generator
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
+        """One epoch of shuffled training batches, each passed to `loss(*batch)`."""
+        ...
+
+    def loss(self, *batch: torch.Tensor) -> torch.Tensor:
+        """Scalar training loss of one batch from `epoch_batches`."""
+        ...
+
+    def item_vectors(self) -> torch.Tensor:
+        """[n_items, d] learned item representations, for item-item similarity."""
+        ...
+
+    def begin(self, users: torch.Tensor) -> ModelState:
+        """Simulation state of users [B] as the context describes them."""
+        ...
+
+    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
+        """State after each user consumed items [B]; cost independent of the history's length."""
+        ...
+
+    def state_score(self, state: ModelState, items: torch.Tensor) -> torch.Tensor:
+        """Logits [B] of items [B] for users in state."""
+        ...
+
+    def state_score_all(self, state: ModelState) -> torch.Tensor:
+        """Logits [B, n_items] of every item for users in state."""
         ...
 
     def parameters(self, recurse: bool = True) -> Iterator[torch.nn.Parameter]: ...
@@ -40,3 +89,11 @@ class UserModel(Scorer, Protocol):
     def train(self, mode: bool = True) -> Any: ...
 
     def eval(self) -> Any: ...
+
+    def to(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a model's tensors live (the CPU for a model without any), so batches can be moved there."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return tensors[0].device if tensors else torch.device("cpu")

@@ -1,10 +1,12 @@
 """Logs in, a fitted and calibrated user model out, cached on disk by what produced it.
 
 `fit_user_model` splits the log (leave-last-out), holds a random share of the training rows out for
-calibration, trains the model with early stopping on the validation split, calibrates its click
-probability on the held-out rows, and reports test metrics under both ranking protocols. The result is
-saved under a key derived from the log's content and the config, so a second run loads it instead of
-refitting.
+calibration, trains the chosen model of the zoo with early stopping on the validation split,
+calibrates its click probability on one half of the held-out rows and measures that probability (AUC,
+log-loss, ECE) on the other half, and ranks the test items under both protocols with the training and
+validation history as context. The result is saved under a key derived from the log's content and the
+config, so a second run loads it instead of refitting. The returned model knows every user by the
+whole log, which is where a simulated session starts.
 """
 
 from __future__ import annotations
@@ -18,34 +20,60 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
 from recgym.data.splits import leave_last_out
+from recgym.models.autorec import AutoRecConfig
 from recgym.models.calibration import Calibration, fit_platt, fit_rating_map
+from recgym.models.caser import CaserConfig
+from recgym.models.contract import UserModel
+from recgym.models.gru4rec import GRU4RecConfig
 from recgym.models.metrics import evaluate_ranking
-from recgym.models.neumf import NeuMF, NeuMFConfig
+from recgym.models.mf import MFConfig
+from recgym.models.neumf import NeuMFConfig
+from recgym.models.probability_metrics import auc, expected_calibration_error, log_loss
+from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig, fit
+from recgym.models.zoo import MODEL_NAMES, ArchitectureConfig, ModelName, build_model
 
 
 @dataclass(frozen=True)
 class UserModelConfig:
     """Everything that decides a fitted user model (and so its cache key)."""
 
+    model: ModelName = "neumf"
+    """Which model of the zoo to fit; its architecture is the field of the same name."""
     neumf: NeuMFConfig = field(default_factory=NeuMFConfig)
-    """Architecture of the NeuMF model."""
+    mf: MFConfig = field(default_factory=MFConfig)
+    autorec: AutoRecConfig = field(default_factory=AutoRecConfig)
+    gru4rec: GRU4RecConfig = field(default_factory=GRU4RecConfig)
+    caser: CaserConfig = field(default_factory=CaserConfig)
+    sasrec: SASRecConfig = field(default_factory=SASRecConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     """Optimisation settings."""
     calibration_fraction: float = 0.1
-    """Share of training rows held out to calibrate the click probability."""
+    """Share of training rows held out to calibrate the click probability (see `_calibration_mask`)."""
     calibration_negatives: int = 4
     """Unseen items added as non-clicks per held-out row when the log records no impressions."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 0.5:
             raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
+        build_model(self.model, self.architecture, 1, 1)  # an unknown name or a mismatched config fails here
+
+    @property
+    def architecture(self) -> ArchitectureConfig:
+        """The chosen model's architecture config."""
+        return getattr(self, self.model)
+
+    def key_fields(self) -> dict[str, Any]:
+        """What decides the fitted model: the chosen architecture, not the five unused ones."""
+        fields = asdict(self)
+        return {key: value for key, value in fields.items() if key == self.model or key not in MODEL_NAMES}
 
 
 TABLE_LIMIT = 50_000_000
@@ -56,7 +84,7 @@ TABLE_LIMIT = 50_000_000
 class FittedUserModel:
     """A trained model with its calibration, the config that made it and its measured quality."""
 
-    model: NeuMF
+    model: UserModel
     calibration: Calibration
     config: UserModelConfig
     metrics: dict[str, Any]
@@ -105,9 +133,9 @@ def log_fingerprint(log: InteractionLog) -> str:
 
 def cache_key(log: InteractionLog, config: UserModelConfig) -> str:
     payload = json.dumps(
-        {"data": log_fingerprint(log), "config": asdict(config)}, sort_keys=True, default=str
+        {"data": log_fingerprint(log), "config": config.key_fields()}, sort_keys=True, default=str
     )
-    return "neumf-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return f"{config.model}-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def _calibration_rows(
@@ -126,7 +154,8 @@ def _calibration_rows(
     )
 
 
-def _calibrate(model: NeuMF, log: InteractionLog, held: Any, config: UserModelConfig, rng) -> Calibration:
+def _calibrate(model: UserModel, log: InteractionLog, held: Any, config: UserModelConfig, rng) -> Calibration:
+    """Platt scaling of the click probability and a rating map, both fitted on held rows."""
     users, items, labels = _calibration_rows(log, held, config, rng)
     with torch.no_grad():
         raw = model.score(torch.tensor(users), torch.tensor(items))
@@ -138,27 +167,92 @@ def _calibrate(model: NeuMF, log: InteractionLog, held: Any, config: UserModelCo
     return Calibration(slope, intercept, rating_slope, rating_intercept, log.rating_range)
 
 
-def train_user_model(log: InteractionLog, config: UserModelConfig, progress: bool = True) -> FittedUserModel:
-    """Split, fit, calibrate and evaluate a NeuMF user model on log (no cache)."""
+def probability_quality(
+    model: UserModel, calibration: Calibration, log: InteractionLog, held: Any, config: UserModelConfig, rng
+) -> dict[str, float]:
+    """AUC, log-loss and ECE of the calibrated click probability on held rows unseen by the fit."""
+    users, items, labels = _calibration_rows(log, held, config, rng)
+    with torch.no_grad():
+        probability = torch.sigmoid(calibration.logit(model.score(torch.tensor(users), torch.tensor(items))))
+    both_classes = labels.min() != labels.max()  # AUC is undefined otherwise
+    return {
+        "auc": auc(probability, labels) if both_classes else float("nan"),
+        "logloss": log_loss(probability, labels),
+        "ece": expected_calibration_error(probability, labels),
+    }
+
+
+def _calibration_mask(
+    log: InteractionLog, train_frame: pd.DataFrame, fraction: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Training rows held out for calibration: random ones for logs with impressions, else the latest.
+
+    With impressions, the latest training rows are mostly non-clicks (leave-last-out moved each
+    user's last clicks to valid and test), so only a random choice keeps the click rate unbiased.
+    Without them every row is a positive and non-clicks are sampled, so the latest rows add no bias
+    and ask what the simulator asks: what the user does next.
+    """
+    if log.has_explicit_negatives:
+        return rng.random(len(train_frame)) < fraction
+    return latest_rows(train_frame, fraction)
+
+
+def latest_rows(frame: pd.DataFrame, fraction: float) -> np.ndarray:
+    """Bool mask of each user's latest `fraction` of rows (by time, then row order).
+
+    Held-out rows that come after the training context are what a simulator is asked about: the
+    user's next interactions. For a sequence model they follow its context; for any model they are
+    the most recent behaviour, where a simulated session starts.
+    """
+    users = frame["user"].to_numpy()
+    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), users))
+    counts = np.bincount(users)
+    starts = np.cumsum(counts) - counts
+    rank = np.empty(len(frame), dtype=np.int64)
+    rank[order] = np.arange(len(frame)) - starts[users[order]]  # 0 for each user's oldest row
+    return rank >= np.ceil(counts[users] * (1.0 - fraction))
+
+
+def train_user_model(
+    log: InteractionLog,
+    config: UserModelConfig,
+    progress: bool = True,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+) -> FittedUserModel:
+    """Split, fit, calibrate and evaluate the configured user model on log (no cache)."""
     split = leave_last_out(log)
     rng = np.random.default_rng(config.train.seed)
     train_frame = split.train.frame
-    held_mask = rng.random(len(train_frame)) < config.calibration_fraction
+    held_mask = _calibration_mask(log, train_frame, config.calibration_fraction, rng)
     held = train_frame[held_mask]
+    calibrate_half = rng.random(len(held)) < 0.5
     fit_log = split.train.with_frame(train_frame[~held_mask])
     with torch.random.fork_rng():
         torch.manual_seed(config.train.seed)
-        model = NeuMF(config.neumf, log.n_users, log.n_items)
-    report = fit(model, fit_log, split.valid, config.train, progress=progress)
-    calibration = _calibrate(model, log, held, config, rng)
-    metrics = evaluate_ranking(model, split.train, split.test, seed=config.train.seed)
+        model = build_model(config.model, config.architecture, log.n_users, log.n_items)
+    report = fit(
+        model,
+        fit_log,
+        split.valid,
+        config.train,
+        progress=progress,
+        on_epoch=on_epoch,
+        checkpoint_dir=checkpoint_dir,
+    )
+    calibration = _calibrate(model, log, held[calibrate_half], config, rng)
+    probability = probability_quality(model, calibration, log, held[~calibrate_half], config, rng)
+    known = split.train.with_frame(pd.concat([split.train.frame, split.valid.frame]))
+    model.set_context(known)
+    metrics = evaluate_ranking(model, known, split.test, seed=config.train.seed) | probability
     metrics["users_kept_in_train"] = split.kept_in_train
+    model.set_context(log)
     return FittedUserModel(model, calibration, config, metrics, asdict(report))
 
 
 def _save(folder: Path, fitted: FittedUserModel, log: InteractionLog) -> None:
     meta = {
-        "model": "neumf",
+        "model": fitted.config.model,
         "n_users": fitted.n_users,
         "n_items": fitted.n_items,
         "data": {"name": log.name, "fingerprint": log_fingerprint(log)},
@@ -177,7 +271,9 @@ def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedU
             f"checkpoint {folder}: fitted for {meta.get('n_users')} users x {meta.get('n_items')} items, "
             f"the log has {log.n_users} x {log.n_items}"
         )
-    model = NeuMF(config.neumf, log.n_users, log.n_items)
+    if meta.get("model") != config.model:
+        raise CheckpointError(f"checkpoint {folder}: holds a {meta.get('model')} model, not {config.model}")
+    model = build_model(config.model, config.architecture, log.n_users, log.n_items)
     try:
         model.load_state_dict(tensors)
     except RuntimeError as error:
@@ -185,6 +281,7 @@ def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedU
             f"checkpoint {folder}: weights do not fit the model config ({error})"
         ) from error
     model.eval()
+    model.set_context(log)
     calibration_fields = dict(meta["calibration"])
     calibration_fields["rating_range"] = tuple(calibration_fields["rating_range"])
     return FittedUserModel(
@@ -197,8 +294,14 @@ def fit_user_model(
     config: UserModelConfig | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> FittedUserModel:
-    """Load the fitted model for (log, config) from cache_dir, or fit it and save it there."""
+    """Load the fitted model for (log, config) from cache_dir, or fit it and save it there.
+
+    `on_epoch(epoch, row)` sees each epoch's loss and validation metrics; `checkpoint_dir` receives
+    the best epoch's weights while training runs.
+    """
     config = config or UserModelConfig()
     folder = Path(cache_dir) / cache_key(log, config) if cache_dir is not None else None
     if folder is not None and folder.exists():
@@ -206,7 +309,7 @@ def fit_user_model(
             return _load(folder, log, config)
         except CheckpointError as error:
             warnings.warn(f"refitting: cached user model unusable ({error})", stacklevel=2)
-    fitted = train_user_model(log, config, progress=progress)
+    fitted = train_user_model(log, config, progress, on_epoch, checkpoint_dir)
     if folder is not None:
         _save(folder, fitted, log)
     return fitted

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from recgym.models.pointwise import PointwiseModel
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,12 @@ class NeuMFConfig:
             raise ValueError("NeuMFConfig needs gmf_dim >= 1 and an even first MLP width")
 
 
-class NeuMF(nn.Module):
+class NeuMF(PointwiseModel):
     """GMF + MLP fused into one logit per (user, item)."""
 
     def __init__(self, config: NeuMFConfig, n_users: int, n_items: int):
-        super().__init__()
-        self.config, self.n_users, self.n_items = config, n_users, n_items
+        super().__init__(n_users, n_items)
+        self.config = config
         half = config.mlp_layers[0] // 2
         self.gmf_user = nn.Embedding(n_users, config.gmf_dim)
         self.gmf_item = nn.Embedding(n_items, config.gmf_dim)
@@ -65,10 +66,6 @@ class NeuMF(nn.Module):
         user_mlp = self.mlp_user(users)[:, None, :].expand(-1, self.n_items, -1)  # [B, n_items, half]
         item_mlp = self.mlp_item.weight[None].expand(users.shape[0], -1, -1)  # [B, n_items, half]
         return self._fuse(gmf, user_mlp, item_mlp)
-
-    def loss(self, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Binary cross-entropy of the logits against labels [B] in {0, 1}."""
-        return F.binary_cross_entropy_with_logits(self.score(users, items), labels)
 
     def dot_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         """User [n_users, gmf_dim] and item [n_items, gmf_dim] vectors whose dot product is the GMF

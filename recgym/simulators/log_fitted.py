@@ -3,7 +3,8 @@
 The fitted model's calibrated probability decides a click (its rating map gives the rating); the
 shared `DynamicsConfig` adds fatigue, repetition and leaving, with item similarity measured by the
 model's own item embeddings. Where users x items fits in memory (`FittedUserModel.score_table`) the
-raw logits are precomputed once, so a step is a table lookup.
+raw logits are precomputed once, so a step is a table lookup. A user's preferences stay those of the
+log here; `SequenceSimulator` moves them with what the user consumes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from recgym.models.fitted import FittedUserModel
+from recgym.models.zoo import is_sequential
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import SimState
 
@@ -41,7 +43,7 @@ class LogFittedSimulator(DynamicsSimulator):
         model = fitted.model.to(self.device).eval()
         vectors = model.item_vectors()
         self.item_vectors = F.normalize(vectors - vectors.mean(0, keepdim=True), dim=-1)
-        self.raw_table = fitted.score_table(self.device)  # [U, I] or None for very large catalogs
+        self.raw_table = None if is_sequential(model) else fitted.score_table(self.device)  # [U, I]
 
     def _raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         if self.raw_table is not None:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import torch
+
+from recgym.models.zoo import MODEL_NAMES, ModelName
+from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.protocol import UserSimulator
+
+if TYPE_CHECKING:
+    from recgym.models.fitted import FittedUserModel
 
 SimulatorFactory = Callable[..., UserSimulator]
 _REGISTRY: dict[str, SimulatorFactory] = {}
@@ -36,24 +43,49 @@ def make_simulator(name: str, **kwargs: Any) -> UserSimulator:
     return _REGISTRY[name](**kwargs)
 
 
+def fitted_simulator(
+    fitted: FittedUserModel,
+    dynamics: DynamicsConfig | None = None,
+    reward: str = "click",
+    device: str | torch.device = "cpu",
+) -> UserSimulator:
+    """The simulator a fitted model drives: interest that moves with consumption for sequence models,
+    the logged preferences for id-based ones; the dynamics apply to both."""
+    from recgym.models.zoo import is_sequential
+    from recgym.simulators.log_fitted import LogFittedSimulator
+    from recgym.simulators.sequence import SequenceSimulator
+
+    simulator_class = SequenceSimulator if is_sequential(fitted.model) else LogFittedSimulator
+    return simulator_class(fitted, dynamics, reward=reward, device=device)
+
+
 def _world(**kwargs: Any) -> UserSimulator:
     from recgym.simulators.world import GroundTruthWorld
 
     return GroundTruthWorld(**kwargs)
 
 
-def _neumf_synthetic(
-    cache_dir: str | Path | None = None, device: str = "cpu", reward: str = "click", progress: bool = False
-) -> UserSimulator:
-    """NeuMF fitted on the default synthetic logs (fitted once, then loaded from the cache)."""
-    from recgym.data.synthetic import generate_logs
-    from recgym.models.fitted import fit_user_model
-    from recgym.simulators.log_fitted import LogFittedSimulator
+def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
+    def factory(
+        cache_dir: str | Path | None = None,
+        device: str = "cpu",
+        reward: str = "click",
+        progress: bool = False,
+    ) -> UserSimulator:
+        from recgym.data.synthetic import generate_logs
+        from recgym.models.fitted import UserModelConfig, fit_user_model
 
-    log, _ = generate_logs()
-    fitted = fit_user_model(log, cache_dir=cache_dir or default_cache_dir(), progress=progress)
-    return LogFittedSimulator(fitted, reward=reward, device=device)
+        log, _ = generate_logs()
+        config = UserModelConfig(model=model)
+        fitted = fit_user_model(log, config, cache_dir=cache_dir or default_cache_dir(), progress=progress)
+        return fitted_simulator(fitted, reward=reward, device=device)
+
+    factory.__doc__ = (
+        f"{model} fitted on the default synthetic logs (fitted once, then loaded from the cache)."
+    )
+    return factory
 
 
 register_simulator("world", _world)
-register_simulator("neumf-synthetic", _neumf_synthetic)
+for _model in MODEL_NAMES:
+    register_simulator(f"{_model}-synthetic", _fitted_on_synthetic_logs(_model))

@@ -1,0 +1,45 @@
+"""The user models recgym can fit, by name: one place that maps a name to its class and config."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from recgym.models.autorec import AutoRec, AutoRecConfig
+from recgym.models.caser import Caser, CaserConfig
+from recgym.models.contract import UserModel
+from recgym.models.gru4rec import GRU4Rec, GRU4RecConfig
+from recgym.models.mf import MF, MFConfig
+from recgym.models.neumf import NeuMF, NeuMFConfig
+from recgym.models.sasrec import SASRec, SASRecConfig
+from recgym.models.sequential import SequenceModel
+
+ModelName = Literal["neumf", "mf", "autorec", "gru4rec", "caser", "sasrec"]
+MODEL_NAMES: tuple[ModelName, ...] = ("neumf", "mf", "autorec", "gru4rec", "caser", "sasrec")
+
+
+ArchitectureConfig = NeuMFConfig | MFConfig | AutoRecConfig | GRU4RecConfig | CaserConfig | SASRecConfig
+
+_CLASSES: dict[str, tuple[type, type]] = {
+    "neumf": (NeuMF, NeuMFConfig),
+    "mf": (MF, MFConfig),
+    "autorec": (AutoRec, AutoRecConfig),
+    "gru4rec": (GRU4Rec, GRU4RecConfig),
+    "caser": (Caser, CaserConfig),
+    "sasrec": (SASRec, SASRecConfig),
+}
+
+
+def build_model(name: str, config: ArchitectureConfig | None, n_users: int, n_items: int) -> UserModel:
+    """A freshly initialised model `name` for n_users x n_items (its default config when None)."""
+    if name not in _CLASSES:
+        raise ValueError(f"unknown user model {name!r}; choose one of {MODEL_NAMES}")
+    model_class, config_class = _CLASSES[name]
+    config = config_class() if config is None else config
+    if not isinstance(config, config_class):
+        raise TypeError(f"{name} needs a {config_class.__name__}, got {type(config).__name__}")
+    return model_class(config, n_users, n_items)
+
+
+def is_sequential(model: UserModel) -> bool:
+    """True for models whose user state moves with consumption (their scores cannot be tabulated)."""
+    return isinstance(model, SequenceModel)

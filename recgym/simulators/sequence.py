@@ -1,0 +1,43 @@
+"""A log-fitted simulator whose users' interest moves with what they consume.
+
+The user's state is the fitted sequence model's state (GRU4Rec's hidden state, SASRec's key/value
+cache, Caser's window), started from the user's logged history. Each clicked item is consumed: the
+model advances by that item, so the next click probabilities are those the model predicts after it.
+Items shown but not clicked leave the interest as it was; the shared dynamics (fatigue, repetition,
+leaving) apply on top. A step costs the same however long the session grows.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from recgym.models.contract import ModelState
+from recgym.rows import where_rows
+from recgym.simulators.log_fitted import LogFittedSimulator
+from recgym.simulators.protocol import SimState
+
+PREFIX = "model."
+"""Simulator-state keys holding the sequence model's state."""
+
+
+def model_state(state: SimState) -> ModelState:
+    return {key[len(PREFIX) :]: value for key, value in state.items() if key.startswith(PREFIX)}
+
+
+class SequenceSimulator(LogFittedSimulator):
+    """Simulated users driven by a fitted sequence model (or any model with `begin`/`advance`)."""
+
+    @torch.no_grad()
+    def extra_state(self, users: torch.Tensor) -> SimState:
+        started = self.fitted.model.begin(users.to(self.device))
+        return {PREFIX + key: value for key, value in started.items()}
+
+    @torch.no_grad()
+    def _raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        return self.fitted.model.state_score(model_state(state), items)
+
+    @torch.no_grad()
+    def update_interest(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+        before = model_state(state)
+        after = self.fitted.model.advance(before, items)
+        return state | {PREFIX + key: where_rows(click, after[key], before[key]) for key in before}

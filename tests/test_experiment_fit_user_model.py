@@ -1,0 +1,68 @@
+"""experiments.fit_user_model end to end, in-process, on tiny synthetic logs; and experiments.dqn on a
+sequence-model simulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_experiment_dqn import tiny_args
+from test_model_zoo import TINY
+
+from experiments import dqn
+from experiments.fit_user_model import Args, main, resolved_config
+from recgym.data.synthetic import LoggingConfig
+from recgym.models.fitted import UserModelConfig
+from recgym.models.training import TrainConfig
+from recgym.simulators.world import WorldConfig
+
+TINY_LOGS = LoggingConfig(
+    world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+)
+
+
+def test_main_writes_the_documented_results_curves_and_best_epoch(tmp_path) -> None:
+    args = Args(
+        model="gru4rec",
+        out=str(tmp_path),
+        epochs=2,
+        progress=False,
+        synthetic=TINY_LOGS,
+        user_model=UserModelConfig(gru4rec=TINY["gru4rec"]),
+    )
+    results = main(args)
+    (run_dir,) = tmp_path.iterdir()
+    assert run_dir.name.startswith("gru4rec-synthetic__fit__0__")
+    on_disk = json.loads((run_dir / "results.json").read_text())
+    assert on_disk["model"] == "gru4rec" and on_disk["data"] == "synthetic"
+    metrics = on_disk["metrics"]
+    for protocol in ("sampled", "full"):
+        assert 0.0 <= metrics[protocol]["ndcg@10"] <= metrics[protocol]["hr@10"] <= 1.0
+    assert 0.0 <= metrics["auc"] <= 1.0 and metrics["logloss"] > 0 and 0.0 <= metrics["ece"] <= 1.0
+    assert on_disk["epochs"] == len(on_disk["epoch_seconds"]) <= 2 and on_disk["fit_seconds"] > 0
+    assert results["metrics"] == on_disk["metrics"]
+    assert list((run_dir / "fit").glob("events.out.tfevents.*"))
+    assert (run_dir / "best_epoch").is_dir()
+    assert json.loads((run_dir / "config.json").read_text())["user_model"]["model"] == "gru4rec"
+
+
+def test_dim_epochs_and_seed_override_the_chosen_model_only() -> None:
+    config = resolved_config(Args(model="neumf", dim=32, epochs=7, seed=3))
+    assert config.model == "neumf" and config.neumf.gmf_dim == 32 and config.neumf.mlp_layers == (64, 64, 32)
+    assert config.train.epochs == 7 and config.train.seed == 3
+    assert resolved_config(Args(model="sasrec", dim=48)).sasrec.dim == 48
+    assert resolved_config(Args(model="autorec", dim=20)).autorec.hidden == 20
+
+
+def test_unknown_path_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        main(Args(data="movielens", path=str(tmp_path / "missing"), out=str(tmp_path), progress=False))
+
+
+def test_dqn_trains_in_a_sequence_model_simulator(tmp_path) -> None:
+    args = tiny_args(tmp_path)
+    args.user_model = UserModelConfig(model="sasrec", sasrec=TINY["sasrec"], train=TrainConfig(epochs=2))
+    results = dqn.main(args)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.startswith("sasrec-synthetic__dqn__0__")
+    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random"}

@@ -1,0 +1,174 @@
+"""Every model of the zoo: shapes, score agreeing with score_all, a falling loss, learning what it
+should (order for the sequence models, taste for the id-based ones), and a simulation state that
+matches the model's own scores and costs the same at every step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from recgym.data.interactions import InteractionLog
+from recgym.data.splits import leave_last_out
+from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.models.autorec import AutoRecConfig
+from recgym.models.caser import CaserConfig
+from recgym.models.gru4rec import GRU4RecConfig
+from recgym.models.metrics import evaluate_ranking
+from recgym.models.mf import MFConfig
+from recgym.models.neumf import NeuMFConfig
+from recgym.models.popularity import MostPopular
+from recgym.models.sasrec import SASRecConfig
+from recgym.models.training import TrainConfig, fit
+from recgym.models.zoo import MODEL_NAMES, build_model
+from recgym.simulators.world import WorldConfig
+
+SEQUENCE_MODELS = ("gru4rec", "caser", "sasrec")
+ID_MODELS = ("neumf", "mf", "autorec")
+
+TINY = {
+    "neumf": NeuMFConfig(gmf_dim=8, mlp_layers=(16, 8)),
+    "mf": MFConfig(dim=8),
+    "autorec": AutoRecConfig(hidden=16),
+    "gru4rec": GRU4RecConfig(dim=16, hidden=16, max_len=8, dropout=0.0),
+    "caser": CaserConfig(dim=16, max_len=3, dropout=0.0, chunk=8),
+    "sasrec": SASRecConfig(dim=16, heads=2, max_len=8, dropout=0.0),
+}
+
+
+def cyclic_log(n_users: int = 120, n_items: int = 150, length: int = 12, seed: int = 0) -> InteractionLog:
+    """Each user consumes consecutive items (s, s+1, s+2, ... mod n_items) from a random start: the
+    next item is fully determined by the last one, and every item is about equally popular."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, n_items, n_users)
+    users = np.repeat(np.arange(n_users), length)
+    steps = np.tile(np.arange(length), n_users)
+    frame = pd.DataFrame(
+        {"user": users, "item": (starts[users] + steps) % n_items, "rating": 1.0, "timestamp": steps}
+    )
+    return InteractionLog.from_frame(frame, feedback="click", name="cyclic")
+
+
+@pytest.fixture(scope="module")
+def cyclic() -> InteractionLog:
+    return cyclic_log()
+
+
+@pytest.fixture(scope="module")
+def taste_log() -> InteractionLog:
+    world = WorldConfig(n_users=120, n_items=150, n_topics=5, dim=8, seed=3)
+    return generate_logs(LoggingConfig(world=world, sessions_per_user=12, seed=3))[0]
+
+
+def tiny_model(name: str, log: InteractionLog):
+    torch.manual_seed(0)
+    model = build_model(name, TINY[name], log.n_users, log.n_items)
+    model.set_context(log)
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shapes_and_score_agrees_with_score_all(name: str, cyclic: InteractionLog) -> None:
+    model = tiny_model(name, cyclic)
+    users = torch.tensor([0, 3, 7, 3])
+    with torch.no_grad():
+        table = model.score_all(users)
+        items = torch.tensor([149, 0, 42, 5])
+        pairs = model.score(users, items)
+    assert table.shape == (4, cyclic.n_items)
+    assert torch.allclose(pairs, table[torch.arange(4), items], atol=1e-5)
+    assert model.item_vectors().shape[0] == cyclic.n_items
+
+
+def test_unknown_model_and_mismatched_config_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown user model 'bert4rec'"):
+        build_model("bert4rec", None, 3, 3)
+    with pytest.raises(TypeError, match="sasrec needs a SASRecConfig"):
+        build_model("sasrec", MFConfig(), 3, 3)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_loss_falls_and_best_epoch_is_kept(name: str, cyclic: InteractionLog, tmp_path) -> None:
+    split = leave_last_out(cyclic)
+    model = tiny_model(name, split.train)
+    config = TrainConfig(epochs=4, patience=4, learning_rate=1e-2, sequence_batch_size=16)
+    report = fit(model, split.train, split.valid, config, progress=False, checkpoint_dir=tmp_path / "best")
+    losses = [row["loss"] for row in report.history]
+    assert losses[-1] < losses[0]
+    assert report.best_valid_ndcg == max(row["valid_ndcg@10"] for row in report.history)
+    assert (tmp_path / "best").exists()
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_sequence_models_learn_what_comes_next(name: str, cyclic: InteractionLog) -> None:
+    split = leave_last_out(cyclic)
+    model = tiny_model(name, split.train)
+    config = TrainConfig(epochs=30, patience=30, learning_rate=1e-2, sequence_batch_size=16)
+    fit(model, split.train, split.valid, config, progress=False)
+    model.set_context(split.train.with_frame(pd.concat([split.train.frame, split.valid.frame])))
+    learned = evaluate_ranking(model, split.train, split.test)
+    popular = evaluate_ranking(MostPopular(split.train), split.train, split.test)
+    assert learned["full"]["hr@10"] > 0.8
+    assert learned["full"]["hr@10"] > popular["full"]["hr@10"] + 0.5
+
+
+@pytest.mark.parametrize("name", ID_MODELS)
+def test_id_models_beat_most_popular_on_held_out_data(name: str, taste_log: InteractionLog) -> None:
+    split = leave_last_out(taste_log)
+    torch.manual_seed(0)
+    model = build_model(name, None, taste_log.n_users, taste_log.n_items)
+    fit(model, split.train, split.valid, TrainConfig(epochs=15), progress=False)
+    learned = evaluate_ranking(model, split.train, split.test)
+    popular = evaluate_ranking(MostPopular(split.train), split.train, split.test)
+    assert learned["sampled"]["hr@10"] > popular["sampled"]["hr@10"] + 0.05
+
+
+def extended(log: InteractionLog, users: torch.Tensor, items: list[torch.Tensor]) -> InteractionLog:
+    """log plus, for each user, the given items consumed in order after everything logged."""
+    last = int(log.frame["timestamp"].max())
+    rows = [
+        pd.DataFrame({"user": users.numpy(), "item": step.numpy(), "rating": 1.0, "timestamp": last + 1 + t})
+        for t, step in enumerate(items)
+    ]
+    return log.with_frame(pd.concat([log.frame, *rows]))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_simulation_state_scores_like_the_model_with_the_consumed_items_in_context(
+    name: str, cyclic: InteractionLog
+) -> None:
+    short = cyclic.with_frame(cyclic.frame[cyclic.frame["timestamp"] < 3])  # 3 items per user
+    model = tiny_model(name, short)
+    users = torch.tensor([0, 5, 9])
+    consumed = [torch.tensor([1, 2, 3]), torch.tensor([10, 20, 30]), torch.tensor([4, 4, 4])]
+    with torch.no_grad():
+        state = model.begin(users)
+        assert torch.allclose(model.state_score_all(state), model.score_all(users), atol=1e-5)
+        for items in consumed:  # 3 + 3 items: within every tiny model's window except Caser's (3)
+            state = model.advance(state, items)
+        model.set_context(extended(short, users, consumed))
+        expected = model.score_all(users)
+        assert torch.allclose(model.state_score_all(state), expected, atol=1e-4)
+        assert torch.allclose(
+            model.state_score(state, consumed[0]), expected[torch.arange(3), consumed[0]], atol=1e-4
+        )
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_a_step_costs_the_same_however_long_the_history(name: str, cyclic: InteractionLog) -> None:
+    model = tiny_model(name, cyclic)
+    with torch.no_grad():
+        state = model.begin(torch.arange(4))
+    shapes = {key: value.shape for key, value in state.items()}
+    costs = []
+    with torch.no_grad():
+        for step in range(3 * TINY[name].max_len):
+            counter = FlopCounterMode(display=False)
+            with counter:
+                state = model.advance(state, torch.full((4,), step % cyclic.n_items))
+            costs.append(counter.get_total_flops())
+            assert {key: value.shape for key, value in state.items()} == shapes
+    assert costs[0] > 0
+    assert all(cost == costs[0] for cost in costs)
