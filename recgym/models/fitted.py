@@ -56,9 +56,10 @@ class UserModelConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     """Optimisation settings."""
     calibration_fraction: float = 0.1
-    """Share of training rows held out to calibrate the click probability (see `_calibration_mask`)."""
+    """Share of training rows held out to calibrate the click probability, for logs with impressions
+    (see `train_user_model`)."""
     calibration_negatives: int = 4
-    """Unseen items added as non-clicks per held-out row when the log records no impressions."""
+    """Unchosen items added as non-clicks per calibration row when the log records no impressions."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 0.5:
@@ -182,37 +183,6 @@ def probability_quality(
     }
 
 
-def _calibration_mask(
-    log: InteractionLog, train_frame: pd.DataFrame, fraction: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Training rows held out for calibration: random ones for logs with impressions, else the latest.
-
-    With impressions, the latest training rows are mostly non-clicks (leave-last-out moved each
-    user's last clicks to valid and test), so only a random choice keeps the click rate unbiased.
-    Without them every row is a positive and non-clicks are sampled, so the latest rows add no bias
-    and ask what the simulator asks: what the user does next.
-    """
-    if log.has_explicit_negatives:
-        return rng.random(len(train_frame)) < fraction
-    return latest_rows(train_frame, fraction)
-
-
-def latest_rows(frame: pd.DataFrame, fraction: float) -> np.ndarray:
-    """Bool mask of each user's latest `fraction` of rows (by time, then row order).
-
-    Held-out rows that come after the training context are what a simulator is asked about: the
-    user's next interactions. For a sequence model they follow its context; for any model they are
-    the most recent behaviour, where a simulated session starts.
-    """
-    users = frame["user"].to_numpy()
-    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), users))
-    counts = np.bincount(users)
-    starts = np.cumsum(counts) - counts
-    rank = np.empty(len(frame), dtype=np.int64)
-    rank[order] = np.arange(len(frame)) - starts[users[order]]  # 0 for each user's oldest row
-    return rank >= np.ceil(counts[users] * (1.0 - fraction))
-
-
 def train_user_model(
     log: InteractionLog,
     config: UserModelConfig,
@@ -220,14 +190,21 @@ def train_user_model(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     checkpoint_dir: str | Path | None = None,
 ) -> FittedUserModel:
-    """Split, fit, calibrate and evaluate the configured user model on log (no cache)."""
+    """Split, fit, calibrate and evaluate the configured user model on log (no cache).
+
+    Where the click probability is calibrated and measured depends on the log:
+    - with impressions (clicks and non-clicks), on random training rows held out of the fit, half to
+      calibrate and half to measure: only a random choice keeps the logged click rate unbiased;
+    - with positives only, calibrated on the validation items and measured on the test items (each
+      with sampled unchosen items as non-clicks), scored with the history before them as context:
+      the user's next interaction, which is what a simulator asks, and no training row is lost.
+    """
     split = leave_last_out(log)
     rng = np.random.default_rng(config.train.seed)
     train_frame = split.train.frame
-    held_mask = _calibration_mask(log, train_frame, config.calibration_fraction, rng)
-    held = train_frame[held_mask]
-    calibrate_half = rng.random(len(held)) < 0.5
-    fit_log = split.train.with_frame(train_frame[~held_mask])
+    impressions = log.has_explicit_negatives
+    held_mask = rng.random(len(train_frame)) < config.calibration_fraction if impressions else None
+    fit_log = split.train.with_frame(train_frame[~held_mask]) if impressions else split.train
     with torch.random.fork_rng():
         torch.manual_seed(config.train.seed)
         model = build_model(config.model, config.architecture, log.n_users, log.n_items)
@@ -239,11 +216,18 @@ def train_user_model(
         progress=progress,
         on_epoch=on_epoch,
         checkpoint_dir=checkpoint_dir,
-    )
-    calibration = _calibrate(model, log, held[calibrate_half], config, rng)
-    probability = probability_quality(model, calibration, log, held[~calibrate_half], config, rng)
+    )  # leaves the context at fit_log
+    if impressions:
+        held = train_frame[held_mask]
+        calibrate_half = rng.random(len(held)) < 0.5
+        calibration = _calibrate(model, log, held[calibrate_half], config, rng)
+        probability = probability_quality(model, calibration, log, held[~calibrate_half], config, rng)
+    else:
+        calibration = _calibrate(model, log, split.valid.frame, config, rng)
     known = split.train.with_frame(pd.concat([split.train.frame, split.valid.frame]))
     model.set_context(known)
+    if not impressions:
+        probability = probability_quality(model, calibration, log, split.test.frame, config, rng)
     metrics = evaluate_ranking(model, known, split.test, seed=config.train.seed) | probability
     metrics["users_kept_in_train"] = split.kept_in_train
     model.set_context(log)
