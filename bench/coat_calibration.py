@@ -11,7 +11,7 @@ fitted on the calibration half, and every metric is measured on the evaluation h
 Two training targets (`--targets`) read the same train ratings differently:
 - `chosen`: the rating log as it is. Every rated row is a positive (`InteractionLog.positives()`), so
   the models learn which coats a user chooses to rate, liked or not.
-- `likes`: the ratings as a click log (`likes_log`): rating >= 4 is a click, a lower rating an
+- `likes`: the ratings as a click log (`InteractionLog.as_likes`): rating >= 4 is a click, a lower rating an
   impression that was not clicked. The pointwise models (NeuMF, MF, AutoRec) then train on the liked
   items against the disliked ones as explicit negatives plus sampled unseen items; the sequence
   models (GRU4Rec, Caser, SASRec) train on, and read as context, the sequence of liked items only.
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Literal
 
@@ -105,28 +105,9 @@ class Half:
     likes: np.ndarray
 
 
-def likes_log(log: InteractionLog) -> InteractionLog:
-    """The rating log as a click log: rating >= `log.like_threshold` is a click (1.0), a lower rating an
-    impression that was not clicked (0.0), so the log `has_explicit_negatives`.
-
-    Built with `dataclasses.replace` over the rating log's id maps rather than by
-    `InteractionLog.from_frame`, which renumbers ids from the rows it is given: every user and item
-    keeps its index (and so matches `CoatData.test`), one without a like included. Rows, their order
-    and timestamps are unchanged.
-    """
-    clicked = (log.frame["rating"] >= log.like_threshold).astype(np.float64)
-    return replace(
-        log,
-        frame=log.frame.assign(rating=clicked),
-        feedback="click",
-        rating_range=(0.0, 1.0),
-        name=f"{log.name}-likes",
-    )
-
-
 def training_log(train: InteractionLog, target: Target) -> InteractionLog:
     """The log the models of `target` are fitted on."""
-    return likes_log(train) if target == "likes" else train
+    return train.as_likes() if target == "likes" else train
 
 
 def split_users(test: pd.DataFrame, seed: int) -> tuple[Half, Half]:

@@ -12,13 +12,18 @@ from recgym.data.synthetic import LoggingConfig, generate_logs
 DataSource = Literal["synthetic", "movielens"]
 
 
-def load_logs(data: DataSource, path: str | None, synthetic: LoggingConfig | None = None) -> InteractionLog:
-    """The built-in synthetic logs, or MovieLens files (u.data, ratings.dat, ratings.csv, .inter) at path."""
+def load_logs(
+    data: DataSource, path: str | None, synthetic: LoggingConfig | None = None, likes: bool = False
+) -> InteractionLog:
+    """The built-in synthetic logs, or MovieLens files (u.data, ratings.dat, ratings.csv, .inter) at path;
+    with `likes`, ratings become likes and explicit non-likes (`InteractionLog.as_likes`)."""
     if data == "synthetic":
-        return generate_logs(synthetic)[0]
-    if path is None:
+        log = generate_logs(synthetic)[0]
+    elif path is None:
         raise ValueError("--data movielens needs --path to a MovieLens file or folder")
-    return load_movielens(path)
+    else:
+        log = load_movielens(path)
+    return log.as_likes() if likes else log
 
 
 def world_name(data: DataSource, path: str | None) -> str:

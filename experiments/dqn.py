@@ -44,6 +44,9 @@ class Args:
     """Logs to fit the user model on: the built-in synthetic world, or MovieLens files at --path."""
     path: str | None = None
     """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
+    likes: bool = False
+    """Fit the user model on likes (a rating in the top quarter of the scale), lower ratings counting as
+    items shown and not clicked, instead of treating every rating as an interaction."""
     total_timesteps: int = 300_000
     """DQN training steps (summed over the parallel envs)."""
     agent: Literal["sb3-dqn", "gpu-dqn"] = "sb3-dqn"
@@ -85,7 +88,7 @@ class Args:
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
-    log = load_logs(args.data, args.path, args.synthetic)
+    log = load_logs(args.data, args.path, args.synthetic, args.likes)
     agent_name = "dqn" if args.agent == "sb3-dqn" else args.agent
     run_dir = make_run_dir(
         args.out, env_name(args.data, args.path, args.user_model.model), agent_name, args.seed

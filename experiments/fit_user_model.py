@@ -39,6 +39,9 @@ class Args:
     """The built-in synthetic logs, or MovieLens files at --path."""
     path: str | None = None
     """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
+    likes: bool = False
+    """Fit the user model on likes (a rating in the top quarter of the scale), lower ratings counting as
+    items shown and not clicked, instead of treating every rating as an interaction."""
     out: str = "runs"
     """Folder that receives the run folder `{model}-{data}__fit__{seed}__{time}`."""
     epochs: int | None = None
@@ -80,7 +83,7 @@ def _with_dim(model: str, architecture: Any, dim: int) -> Any:
 def main(args: Args) -> dict[str, Any]:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    log = load_logs(args.data, args.path, args.synthetic)
+    log = load_logs(args.data, args.path, args.synthetic, args.likes)
     config = resolved_config(args)
     world = world_name(args.data, args.path)
     run_dir = make_run_dir(args.out, env_name(args.data, args.path, args.model), "fit", args.seed)

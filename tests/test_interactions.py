@@ -84,3 +84,17 @@ def test_datetime_timestamps_become_seconds() -> None:
     )
     log = InteractionLog.from_frame(raw(timestamp=stamps))
     assert sorted(log.frame["timestamp"].tolist()) == [0, 10, 60, 86400]
+
+
+def test_as_likes_turns_ratings_into_clicks_and_explicit_non_clicks_keeping_indices() -> None:
+    frame = pd.DataFrame(
+        {"user": [10, 10, 20], "item": [1, 2, 1], "rating": [5.0, 2.0, 3.0], "timestamp": [0, 1, 2]}
+    )
+    log = InteractionLog.from_frame(frame, rating_range=(1.0, 5.0), name="tiny")
+    likes = log.as_likes()
+    assert (likes.feedback, likes.rating_range, likes.name) == ("click", (0.0, 1.0), "tiny-likes")
+    assert likes.frame["rating"].tolist() == [1.0, 0.0, 0.0]
+    assert likes.has_explicit_negatives and len(likes.positives()) == 1
+    assert (likes.n_users, likes.n_items) == (log.n_users, log.n_items)
+    assert likes.frame[["user", "item", "timestamp"]].equals(log.frame[["user", "item", "timestamp"]])
+    assert likes.as_likes() is likes

@@ -8,7 +8,7 @@ raw ids, so any result can be reported in the data's own terms.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -97,6 +97,23 @@ class InteractionLog:
             rating_range=self.rating_range,
             name=self.name,
             report=self.report,
+        )
+
+    def as_likes(self) -> InteractionLog:
+        """The log as a click log of likes: a rating >= `like_threshold` is a click, a lower rating an
+        item shown and not clicked, so models learn what users like rather than what they chose to
+        rate (on Coat's random-exposure test this lifts AUC from about 0.5 to 0.70, docs/BENCHMARKS.md).
+
+        Every row, user and item keeps its index; a click log is returned unchanged.
+        """
+        if self.feedback == "click":
+            return self
+        liked = (self.frame["rating"] >= self.like_threshold).astype(np.float64)
+        return replace(
+            self.with_frame(self.frame.assign(rating=liked)),
+            feedback="click",
+            rating_range=(0.0, 1.0),
+            name=f"{self.name}-likes",
         )
 
     def raw_items(self, items: np.ndarray) -> np.ndarray:
