@@ -1,0 +1,126 @@
+"""Every user model of the zoo on real logs, under both ranking protocols, with its calibration.
+
+    python bench/model_zoo.py --paths ../shared/data/ml-100k ../shared/data/ml-latest-small \
+        --out bench/results/model_zoo.json
+
+Each (model, data) pair is fitted by `experiments.fit_user_model` with the library's defaults and the
+same seed; a most-popular row ranks items by training count on the same split. Rows: {"model", "data",
+"sampled": {"hr@10", "ndcg@10"}, "full": {...}, "auc", "logloss", "ece", "epochs", "best_epoch",
+"fit_seconds", "seconds_per_epoch", "peak_rss_mb"}. Prints a markdown table per dataset.
+"""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+import tyro
+
+from experiments.common import load_logs, world_name
+from experiments.fit_user_model import Args as FitArgs
+from experiments.fit_user_model import main as fit_main
+from recgym.checkpoint import atomic_write_json
+from recgym.data.splits import leave_last_out
+from recgym.models.metrics import evaluate_ranking
+from recgym.models.popularity import MostPopular
+from recgym.models.zoo import MODEL_NAMES
+
+
+@dataclass
+class Args:
+    """Model-zoo benchmark settings."""
+
+    paths: tuple[str, ...] = ("../shared/data/ml-100k", "../shared/data/ml-latest-small")
+    """MovieLens files or folders."""
+    models: tuple[str, ...] = MODEL_NAMES
+    """Models of the zoo to fit."""
+    out: str = "bench/results/model_zoo.json"
+    """JSON file for the rows (rewritten after every row, so an interrupted run keeps what it did)."""
+    runs: str = "runs/model_zoo"
+    """Folder for each fit's run folder (results.json, TensorBoard curves)."""
+    seed: int = 0
+    threads: int | None = 1
+    """Torch CPU threads (1 keeps timings comparable with bench/fit_vs_recbole.py)."""
+
+
+def popularity_row(path: str, seed: int) -> dict[str, Any]:
+    """Most-popular on the same leave-last-out split, context = training plus validation rows."""
+    log = load_logs("movielens", path)
+    split = leave_last_out(log)
+    known = split.train.with_frame(pd.concat([split.train.frame, split.valid.frame]))
+    metrics = evaluate_ranking(MostPopular(known), known, split.test, seed=seed)
+    return {"model": "most-popular", "data": world_name("movielens", path)} | {
+        key: metrics[key] for key in ("sampled", "full")
+    }
+
+
+def model_row(model: str, path: str, args: Args) -> dict[str, Any]:
+    fit_args = FitArgs(
+        model=model,
+        data="movielens",
+        path=path,
+        out=args.runs,
+        seed=args.seed,
+        threads=args.threads,
+        progress=False,
+    )  # type: ignore[arg-type]
+    result = fit_main(fit_args)
+    epochs = result["epoch_seconds"]
+    return (
+        {"model": model, "data": result["data"]}
+        | result["metrics"]
+        | {
+            "epochs": result["epochs"],
+            "best_epoch": result["best_epoch"],
+            "fit_seconds": result["fit_seconds"],
+            "seconds_per_epoch": sum(epochs) / len(epochs),
+            "peak_rss_mb": result["peak_rss_mb"],
+        }
+    )
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| data | model | sampled HR@10 | sampled NDCG@10 | full HR@10 | full NDCG@10 | AUC | ECE | epochs"
+        " | s/epoch |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        extra = (
+            f"{r['auc']:.3f} | {r['ece']:.3f} | {r['epochs']} | {r['seconds_per_epoch']:.1f}"
+            if "auc" in r
+            else "- | - | - | -"
+        )
+        lines.append(
+            f"| {r['data']} | {r['model']} | {r['sampled']['hr@10']:.3f} | {r['sampled']['ndcg@10']:.3f} | "
+            f"{r['full']['hr@10']:.3f} | {r['full']['ndcg@10']:.3f} | {extra} |"
+        )
+    return "\n".join(lines)
+
+
+def main(args: Args) -> list[dict[str, Any]]:
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    rows: list[dict[str, Any]] = []
+    for path in args.paths:
+        for model in args.models:
+            rows.append(model_row(model, path, args))
+            atomic_write_json(Path(args.out), {"rows": rows, "threads": torch.get_num_threads()})
+        rows.append(popularity_row(path, args.seed))
+    payload = {
+        "rows": rows,
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+    }
+    atomic_write_json(Path(args.out), payload)
+    print(markdown(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
