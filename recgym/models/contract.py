@@ -97,3 +97,13 @@ def model_device(model: torch.nn.Module) -> torch.device:
     """Where a model's tensors live (the CPU for a model without any), so batches can be moved there."""
     tensors = [*model.parameters(), *model.buffers()]
     return tensors[0].device if tensors else torch.device("cpu")
+
+
+SCORE_BLOCK = 2**18
+"""Entries of a [users, n_items] score block computed at once: NeuMF's `score_all` materialises
+[users, n_items, width] activations, so blocks this size keep it near 100 MB on any catalog."""
+
+
+def users_per_block(n_items: int) -> int:
+    """How many users to score over the whole catalog at once (at least 1, at most 256)."""
+    return max(1, min(256, SCORE_BLOCK // max(n_items, 1)))

@@ -30,7 +30,7 @@ from recgym.data.splits import leave_last_out
 from recgym.models.autorec import AutoRecConfig
 from recgym.models.calibration import Calibration, fit_platt, fit_rating_map
 from recgym.models.caser import CaserConfig
-from recgym.models.contract import UserModel
+from recgym.models.contract import UserModel, users_per_block
 from recgym.models.gru4rec import GRU4RecConfig
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.mf import MFConfig
@@ -103,7 +103,9 @@ class FittedUserModel:
         if key not in self._tables:
             model = self.model.to(device).eval()
             users = torch.arange(self.n_users, device=device)
-            self._tables[key] = torch.cat([model.score_all(chunk) for chunk in users.split(256)])
+            self._tables[key] = torch.cat(
+                [model.score_all(chunk) for chunk in users.split(users_per_block(self.n_items))]
+            )
         return self._tables[key]
 
     @property

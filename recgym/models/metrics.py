@@ -23,7 +23,7 @@ from torch import nn
 
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
-from recgym.models.contract import Scorer
+from recgym.models.contract import Scorer, users_per_block
 
 KnownItems = Sequence[Sequence[int]] | tuple[np.ndarray, np.ndarray]
 """Known items per user: item lists indexed by user, or a CSR pair (indptr [n_users + 1], items)."""
@@ -97,7 +97,7 @@ def full_ranks(
     items: torch.Tensor,
     exclude: KnownItems,
     *,
-    chunk_size: int = 256,
+    chunk_size: int | None = None,
 ) -> torch.Tensor:
     """Rank [N] of each held-out item among all items, the user's known items left out.
 
@@ -108,12 +108,16 @@ def full_ranks(
     :param users: [N] user indices.
     :param items: [N] the held-out item of each user.
     :param exclude: known (training) items per user, indexed by user index.
-    :param chunk_size: users scored at once; memory grows with chunk_size * n_items.
+    :param chunk_size: users scored at once; memory grows with chunk_size * n_items (default:
+        `users_per_block(n_items)`).
     :return: LongTensor [N] of ranks in 0..n_items - 1, on the CPU.
     """
     indptr, known = (torch.tensor(a, dtype=torch.long) for a in _as_csr(exclude))
     ranks = []
     with _scoring(model) as device:
+        if chunk_size is None:  # a duck-typed scorer may not say its catalog size: one row tells
+            n_items = getattr(model, "n_items", None) or model.score_all(users[:1].to(device)).shape[1]
+            chunk_size = users_per_block(n_items)
         for start in range(0, len(users), chunk_size):
             chunk_users = users[start : start + chunk_size].cpu()  # [b]
             chunk_items = items[start : start + chunk_size].to(device)  # [b]
