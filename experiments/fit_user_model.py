@@ -5,7 +5,7 @@
     tensorboard --logdir runs                                          # curves under fit/
 
 Ranking quality is HR@10 and NDCG@10 of each user's latest interaction under two protocols (against
-100 sampled negatives; against every item the user has not interacted with); the click probability
+99 sampled negatives; against every item the user has not interacted with); the click probability
 the simulator uses as reward is judged by AUC, log-loss and expected calibration error on held-out
 rows. Schema in docs/results.md.
 """
