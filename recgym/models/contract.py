@@ -14,15 +14,13 @@ grow with the history, and `state_score`/`state_score_all` score from it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from recgym.data.interactions import InteractionLog
-
-if TYPE_CHECKING:
-    from recgym.models.training import TrainConfig
+from recgym.models.train_config import TrainConfig
 
 ModelState = dict[str, torch.Tensor]
 """Per-user model state for simulation; every tensor has leading dimension B."""

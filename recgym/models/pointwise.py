@@ -18,7 +18,7 @@ from torch import nn
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
 from recgym.models.contract import ModelState, model_device
-from recgym.models.training import TrainConfig
+from recgym.models.train_config import TrainConfig
 
 
 def pointwise_examples(

@@ -24,7 +24,7 @@ from torch import nn
 
 from recgym.data.interactions import InteractionLog
 from recgym.models.contract import ModelState, model_device
-from recgym.models.training import TrainConfig
+from recgym.models.train_config import TrainConfig
 
 PAD = 0
 """Sequence slots hold item + 1; 0 marks an empty slot."""
