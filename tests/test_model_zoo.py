@@ -172,3 +172,17 @@ def test_a_step_costs_the_same_however_long_the_history(name: str, cyclic: Inter
             assert {key: value.shape for key, value in state.items()} == shapes
     assert costs[0] > 0
     assert all(cost == costs[0] for cost in costs)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_advance_with_a_mask_moves_only_the_masked_rows(name: str, cyclic: InteractionLog) -> None:
+    model = tiny_model(name, cyclic)
+    users, items = torch.tensor([0, 5, 9]), torch.tensor([1, 2, 3])
+    mask = torch.tensor([True, False, True])
+    with torch.no_grad():
+        state = model.begin(users)
+        masked = model.advance(state, items, mask=mask)
+        unmasked = model.advance(state, items)
+    for key in state:
+        assert torch.equal(masked[key][1], state[key][1])
+        assert torch.allclose(masked[key][mask], unmasked[key][mask])

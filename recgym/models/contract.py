@@ -66,8 +66,9 @@ class UserModel(Scorer, Protocol):
         """Simulation state of users [B] as the context describes them."""
         ...
 
-    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
-        """State after each user consumed items [B]; cost independent of the history's length."""
+    def advance(self, state: ModelState, items: torch.Tensor, mask: torch.Tensor | None = None) -> ModelState:
+        """State after each user consumed items [B] (only rows where mask [B] is true, when given);
+        cost independent of the history's length. Returns new tensors: state stays valid."""
         ...
 
     def state_score(self, state: ModelState, items: torch.Tensor) -> torch.Tensor:

@@ -61,7 +61,7 @@ class GRU4Rec(SequenceModel):
         rows = torch.arange(len(users), device=sequences.device)
         return {"rnn": hidden.transpose(0, 1).contiguous(), "hidden": self.project(last[rows, lengths - 1])}
 
-    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
+    def advanced(self, state: ModelState, items: torch.Tensor) -> ModelState:
         """One GRU step from the carried state."""
         output, hidden = self.gru(
             self.item_embedding(items + 1)[:, None], state["rnn"].transpose(0, 1).contiguous()

@@ -81,7 +81,7 @@ class PointwiseModel(nn.Module):
     def begin(self, users: torch.Tensor) -> ModelState:
         return {"user": users}
 
-    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
+    def advance(self, state: ModelState, items: torch.Tensor, mask: torch.Tensor | None = None) -> ModelState:
         return state
 
     def state_score(self, state: ModelState, items: torch.Tensor) -> torch.Tensor:

@@ -110,29 +110,47 @@ class SASRec(SequenceModel):
         sequences, lengths = self.histories[users], self.lengths[users]
         hidden, cache = self._forward(sequences)
         rows = torch.arange(len(users), device=sequences.device)
-        state = {"length": lengths, "hidden": hidden[rows, (lengths - 1).clamp_min(0)]}
+        state = {"consumed": lengths, "hidden": hidden[rows, (lengths - 1).clamp_min(0)]}
         for layer, (k, v) in enumerate(cache):
             state[f"k{layer}"], state[f"v{layer}"] = k, v  # [B, heads, max_len, d / heads]
         return state
 
-    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
-        """Encode only the new position against the cached keys and values."""
+    def advance(self, state: ModelState, items: torch.Tensor, mask: torch.Tensor | None = None) -> ModelState:
+        """Encode only the new position against the cached keys and values.
+
+        The cache is a ring: item number n (counting from the first one in the context) is stored in
+        slot n % max_len, so once full each new item overwrites the oldest in place of shifting the
+        cache. Attention does not depend on the order of its keys (positions are inside them). Rows
+        where mask is false write back what their slot held, so the cache is copied once per step.
+        """
+        mask = torch.ones_like(items, dtype=torch.bool) if mask is None else mask
         size = self.config.max_len
-        length = state["length"]
-        full = length >= size  # [B]
-        slot = length.clamp_max(size - 1)  # [B] where the new item goes
-        visible = torch.arange(size, device=slot.device)[None, :] <= slot[:, None]  # [B, max_len]
-        x = self._embed(items + 1, slot)[:, None, :]  # [B, 1, d]
-        new_state = {"length": (length + 1).clamp_max(size)}
+        consumed = state["consumed"]  # [B] items so far
+        slot = (consumed % size).view(-1, 1, 1, 1)  # where the new item's keys and values go
+        visible = torch.arange(size, device=consumed.device)[None, :] <= consumed[:, None]  # [B, max_len]
+        x = self._embed(items + 1, consumed.clamp_max(size - 1))[:, None, :]  # [B, 1, d]
+        new_state = {"consumed": consumed + mask.long()}
         for layer, block in enumerate(self.blocks):
             q, k, v = block.project(x)  # [B, heads, 1, d / heads]
-            index = slot.view(-1, 1, 1, 1).expand_as(k)
-            keys, values = (
-                torch.where(full.view(-1, 1, 1, 1), cached.roll(-1, dims=2), cached).scatter(2, index, new)
-                for cached, new in ((state[f"k{layer}"], k), (state[f"v{layer}"], v))
-            )
-            attended = F.scaled_dot_product_attention(q, keys, values, attn_mask=visible[:, None, None, :])
+            index = slot.expand_as(k)
+            keep = ~mask.view(-1, 1, 1, 1)
+            old_k, old_v = state[f"k{layer}"], state[f"v{layer}"]
+            k = torch.where(keep, old_k.gather(2, index), k)
+            v = torch.where(keep, old_v.gather(2, index), v)
+            keys = old_k.scatter(2, index, k)  # a new tensor: earlier states stay valid
+            values = old_v.scatter(2, index, v)
+            attended = _one_query_attention(q, keys, values, visible)
             x = block.finish(x, attended)
             new_state[f"k{layer}"], new_state[f"v{layer}"] = keys, values
-        new_state["hidden"] = self.final_norm(x[:, 0])
+        new_state["hidden"] = torch.where(mask[:, None], self.final_norm(x[:, 0]), state["hidden"])
         return new_state
+
+
+def _one_query_attention(
+    q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, visible: torch.Tensor
+) -> torch.Tensor:
+    """Attention of one query [B, heads, 1, e] over cached keys and values [B, heads, L, e], visible
+    [B, L]; two small batched products, cheaper on the CPU than the fused kernel for a single query."""
+    scores = (q @ keys.transpose(-1, -2)) * q.shape[-1] ** -0.5  # [B, heads, 1, L]
+    weights = scores.masked_fill(~visible[:, None, None, :], float("-inf")).softmax(dim=-1)
+    return weights @ values  # [B, heads, 1, e]

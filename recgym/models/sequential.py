@@ -25,6 +25,7 @@ from torch import nn
 from recgym.data.interactions import InteractionLog
 from recgym.models.contract import ModelState, model_device
 from recgym.models.train_config import TrainConfig
+from recgym.rows import where_rows
 
 PAD = 0
 """Sequence slots hold item + 1; 0 marks an empty slot."""
@@ -170,7 +171,12 @@ class SequenceModel(nn.Module):
     def begin(self, users: torch.Tensor) -> ModelState:
         return self._window_state(users, self.histories[users], self.lengths[users])
 
-    def advance(self, state: ModelState, items: torch.Tensor) -> ModelState:
+    def advance(self, state: ModelState, items: torch.Tensor, mask: torch.Tensor | None = None) -> ModelState:
+        after = self.advanced(state, items)
+        return after if mask is None else {key: where_rows(mask, after[key], state[key]) for key in state}
+
+    def advanced(self, state: ModelState, items: torch.Tensor) -> ModelState:
+        """State after every row consumed items [B] (the default: the window, re-encoded)."""
         window, length = push_item(state["window"], state["length"], items)
         return self._window_state(state["user"], window, length)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 
 from recgym.models.contract import ModelState
-from recgym.rows import where_rows
 from recgym.simulators.log_fitted import LogFittedSimulator
 from recgym.simulators.protocol import SimState
 
@@ -38,6 +37,5 @@ class SequenceSimulator(LogFittedSimulator):
 
     @torch.no_grad()
     def update_interest(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
-        before = model_state(state)
-        after = self.fitted.model.advance(before, items)
-        return state | {PREFIX + key: where_rows(click, after[key], before[key]) for key in before}
+        after = self.fitted.model.advance(model_state(state), items, mask=click)
+        return state | {PREFIX + key: value for key, value in after.items()}
