@@ -98,9 +98,9 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return tensors[0].device if tensors else torch.device("cpu")
 
 
-SCORE_BLOCK = 2**18
+SCORE_BLOCK = 2**16
 """Entries of a [users, n_items] score block computed at once: NeuMF's `score_all` materialises
-[users, n_items, width] activations, so blocks this size keep it near 100 MB on any catalog."""
+[users, n_items, width] activations, so blocks this size keep it near 30 MB on any catalog."""
 
 
 def users_per_block(n_items: int) -> int:
