@@ -15,6 +15,7 @@ from recgym.data.splits import leave_last_out
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.autorec import AutoRecConfig
 from recgym.models.caser import CaserConfig
+from recgym.models.fitted import UserModelConfig
 from recgym.models.gru4rec import GRU4RecConfig
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.mf import MFConfig
@@ -87,6 +88,10 @@ def test_unknown_model_and_mismatched_config_are_refused() -> None:
         build_model("bert4rec", None, 3, 3)
     with pytest.raises(TypeError, match="sasrec needs a SASRecConfig"):
         build_model("sasrec", MFConfig(), 3, 3)
+    with pytest.raises(ValueError, match="unknown user model 'bert4rec'"):
+        UserModelConfig(model="bert4rec")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sasrec needs a SASRecConfig"):
+        UserModelConfig(model="sasrec", sasrec=MFConfig())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

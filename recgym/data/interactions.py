@@ -217,6 +217,12 @@ class InteractionLog:
         )
 
 
+def time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Positions of frame's rows sorted by user, then time, then original row order (so a later row
+    of the same second counts as later): the order every split, sequence and session uses."""
+    return np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
+
+
 def _datetime_seconds(values: pd.Series) -> pd.Series:
     """Datetimes (naive ones read as UTC) as integer seconds, whatever their unit or time zone."""
     utc = pd.to_datetime(values, utc=True)

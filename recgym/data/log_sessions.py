@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recgym.data.interactions import InteractionLog, LogError
+from recgym.data.interactions import InteractionLog, LogError, time_order
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def otsu_gap(log: InteractionLog, bins: int = 100) -> float:
     Works on log10(1 + gap) of every positive gap; returns infinity (one session per user) when the log
     has fewer than two distinct positive gaps, e.g. no timestamps.
     """
-    gaps = _gaps(log.frame.sort_values(["user", "timestamp"], kind="stable"))
+    gaps = _gaps(log.frame.iloc[time_order(log.frame)])
     gaps = np.log10(1.0 + gaps[gaps > 0])
     if len(np.unique(gaps)) < 2:
         return float("inf")
@@ -61,8 +61,7 @@ def split_sessions(log: InteractionLog, gap_seconds: float | None = None) -> Log
     if not gap_seconds > 0:  # also rejects NaN
         raise LogError(f"{log.name}: the session gap must be a positive number of seconds, got {gap_seconds}")
     frame = log.frame.reset_index(drop=True)
-    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
-    rows = frame.iloc[order].reset_index(drop=True)
+    rows = frame.iloc[time_order(frame)].reset_index(drop=True)
     users = rows["user"].to_numpy()
     new_user = np.r_[True, users[1:] != users[:-1]]
     starts = new_user | (_gaps(rows, keep_first=True) > gap_seconds)

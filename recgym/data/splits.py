@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recgym.data.interactions import InteractionLog, LogError
+from recgym.data.interactions import InteractionLog, LogError, time_order
 
 TRAIN, VALID, TEST = 0, 1, 2
 
@@ -36,7 +36,7 @@ def leave_last_out(log: InteractionLog) -> Split:
     frame = log.frame
     user = frame["user"].to_numpy()
     rows = np.flatnonzero(_positive_mask(log))
-    rows = rows[np.lexsort((rows, frame["timestamp"].to_numpy()[rows], user[rows]))]  # by user, time, row
+    rows = rows[time_order(frame.iloc[rows])]
     n_positives = np.bincount(user[rows], minlength=log.n_users)
     group_end = np.cumsum(n_positives)[user[rows]]  # one past each row's last position in its user group
     from_end = group_end - 1 - np.arange(len(rows))  # 0 for the user's latest positive

@@ -38,7 +38,7 @@ from recgym.models.neumf import NeuMFConfig
 from recgym.models.probability_metrics import auc, expected_calibration_error, log_loss
 from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig, fit
-from recgym.models.zoo import MODEL_NAMES, ArchitectureConfig, ModelName, build_model
+from recgym.models.zoo import MODEL_NAMES, ArchitectureConfig, ModelName, build_model, check_config
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class UserModelConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 0.5:
             raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
-        build_model(self.model, self.architecture, 1, 1)  # an unknown name or a mismatched config fails here
+        check_config(self.model, getattr(self, self.model, None))
 
     @property
     def architecture(self) -> ArchitectureConfig:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recgym.data.interactions import InteractionLog
+from recgym.data.interactions import InteractionLog, time_order
 from recgym.models.contract import ModelState, model_device
 from recgym.models.train_config import TrainConfig
 from recgym.rows import where_rows
@@ -55,7 +55,7 @@ def user_sequences(log: InteractionLog) -> tuple[np.ndarray, np.ndarray]:
     """CSR (indptr [n_users + 1], items [P]) of each user's positives, oldest first (ties: row order)."""
     frame = log.positives()
     users = frame["user"].to_numpy()
-    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), users))
+    order = time_order(frame)
     indptr = np.zeros(log.n_users + 1, dtype=np.int64)
     np.cumsum(np.bincount(users, minlength=log.n_users), out=indptr[1:])
     return indptr, frame["item"].to_numpy()[order].astype(np.int64)

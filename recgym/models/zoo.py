@@ -29,15 +29,21 @@ _CLASSES: dict[str, tuple[type, type]] = {
 }
 
 
-def build_model(name: str, config: ArchitectureConfig | None, n_users: int, n_items: int) -> UserModel:
-    """A freshly initialised model `name` for n_users x n_items (its default config when None)."""
+def check_config(name: str, config: ArchitectureConfig | None) -> ArchitectureConfig:
+    """config (or the default one when None) if it is model `name`'s; a clear error otherwise."""
     if name not in _CLASSES:
         raise ValueError(f"unknown user model {name!r}; choose one of {MODEL_NAMES}")
-    model_class, config_class = _CLASSES[name]
+    config_class = _CLASSES[name][1]
     config = config_class() if config is None else config
     if not isinstance(config, config_class):
         raise TypeError(f"{name} needs a {config_class.__name__}, got {type(config).__name__}")
-    return model_class(config, n_users, n_items)
+    return config
+
+
+def build_model(name: str, config: ArchitectureConfig | None, n_users: int, n_items: int) -> UserModel:
+    """A freshly initialised model `name` for n_users x n_items (its default config when None)."""
+    config = check_config(name, config)
+    return _CLASSES[name][0](config, n_users, n_items)
 
 
 def is_sequential(model: UserModel) -> bool:
