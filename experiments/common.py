@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from recgym.data import InteractionLog, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.models.fitted import FittedUserModel
+from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.learned_dynamics import learn_dynamics
+from recgym.simulators.registry import fitted_simulator
 
 DataSource = Literal["synthetic", "movielens"]
 
@@ -51,3 +56,35 @@ def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:
         except FileExistsError:
             n += 1
             folder = base.with_name(f"{base.name}-{n}")
+
+
+class LogsArgs(Protocol):
+    data: DataSource
+    synthetic: LoggingConfig
+
+
+def logger_horizon(args: LogsArgs) -> int | None:
+    """Longest session the logger recorded, when it cut sessions (the synthetic logs' horizon)."""
+    return args.synthetic.horizon if args.data == "synthetic" else None
+
+
+def log_fitted_simulator(
+    log: InteractionLog,
+    fitted: FittedUserModel,
+    dynamics: DynamicsConfig,
+    learn: bool,
+    reward: str,
+    device: str,
+    censor_length: int | None,
+) -> tuple[DynamicsSimulator, dict[str, Any] | None]:
+    """The fitted model's simulator with dynamics learned from log (`learn`) or as configured, and the
+    learning report (None when not learned)."""
+    simulator = fitted_simulator(fitted, dynamics, reward=reward, device=device)
+    assert isinstance(simulator, DynamicsSimulator)
+    if not learn:
+        return simulator, None
+    learned = learn_dynamics(simulator, log, censor_length=censor_length)
+    learned.install(simulator)
+    held_out = json.dumps(learned.report["leave"]["held_out"])
+    print(f"dynamics learned from {learned.report['sessions']} sessions; leave model held out: {held_out}")
+    return simulator, learned.report

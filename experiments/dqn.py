@@ -26,14 +26,22 @@ from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
 from envs.rec_env import RecEnv
 from envs.vector_env import RecVectorEnv
-from experiments.common import DataSource, env_name, load_logs, make_run_dir
+from experiments.common import (
+    DataSource,
+    env_name,
+    load_logs,
+    log_fitted_simulator,
+    logger_horizon,
+    make_run_dir,
+)
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.dynamics import DynamicsConfig
-from recgym.simulators.registry import default_cache_dir, fitted_simulator
+from recgym.simulators.registry import default_cache_dir
+from recgym.simulators.rewards import RewardName
 
 
 @dataclass
@@ -60,8 +68,9 @@ class Args:
     """Longest session, in recommendations."""
     history_len: int = 20
     """Recent recommendations and responses in the observation."""
-    reward: Literal["click", "rating"] = "click"
-    """Reward per step: a click, or the predicted rating of a clicked item."""
+    reward: RewardName = "click"
+    """Reward per step (see recgym.simulators.rewards): a click, the predicted rating or engagement of a
+    clicked item, 1 per step (session length), or the change in the chance the user returns."""
     seed: int = 0
     """Seed of the agent and the evaluation; the simulator stays fixed (its own: --user-model.train.seed)."""
     device: str = "cpu"
@@ -78,8 +87,12 @@ class Args:
     """The synthetic world and how its logs are collected (used with --data synthetic)."""
     user_model: UserModelConfig = field(default_factory=UserModelConfig)
     """Which user model of the zoo (--user-model.model), its architecture and training."""
+    learn_dynamics: bool = True
+    """Learn fatigue, leaving and returning from the logs' sessions; --no-learn-dynamics keeps the
+    hand-set --dynamics (leave rule included)."""
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
-    """Fatigue, repetition and leave model of the simulated users."""
+    """Hand-set fatigue, repetition and leave rule: used as they are with --no-learn-dynamics, and for
+    what the logs cannot identify otherwise (e.g. the repeat penalty when no item recurs)."""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """Hyper-parameters of sb3-dqn."""
     gpu_dqn: DeviceDQNConfig = field(default_factory=DeviceDQNConfig)
@@ -103,7 +116,9 @@ def main(args: Args) -> dict:
         log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
     )
     print(f"user model: test {json.dumps(fitted.metrics)}")
-    simulator = fitted_simulator(fitted, args.dynamics, reward=args.reward, device=args.device)
+    simulator, dynamics_report = log_fitted_simulator(
+        log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
+    )
 
     initial = _initial_embeddings(fitted) if args.init_from_user_model else None
     q_net = train_agent(args, simulator, initial, run_dir)
@@ -121,6 +136,7 @@ def main(args: Args) -> dict:
     results = evaluate(simulator, policies, eval_config)
     results["config"] = config
     results["user_model"] = {"metrics": fitted.metrics, "fit": fitted.fit_report}
+    results["dynamics"] = dynamics_report
     results["wall_seconds"] = {"until_trained": train_seconds, "total": time.perf_counter() - start}
 
     write_results(run_dir, results)

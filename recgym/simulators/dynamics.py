@@ -8,8 +8,13 @@ dynamics make the future depend on what is recommended (see docs/dynamics.md for
   <exposure, v_i>)` on the click logit: similar items tire, dissimilar ones do not.
 - **Repetition**: an item already shown in this session costs `repeat_penalty` on the logit.
 - **Satisfaction**: an exponential average of recent clicks, starting at 1.
-- **Leaving**: after each step a user leaves with probability
-  `sigmoid(leave_base + leave_fatigue * fatigue + leave_unsatisfied * (1 - satisfaction))`.
+- **Leaving**: after each step a user leaves with the probability of the simulator's `leave_model`, by
+  default the hand rule `sigmoid(leave_base + leave_fatigue * fatigue + leave_unsatisfied * (1 -
+  satisfaction))`; `recgym.simulators.learned_dynamics` learns one from session logs instead.
+
+The state also counts the session's steps and clicks and remembers the last step (click, repeat, the
+user model's click probability before dynamics): the features of a learned leave model and of the
+retention reward.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from dataclasses import dataclass
 import torch
 
 from recgym.random import RowStreams
+from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.protocol import Response, SimState
+from recgym.simulators.return_model import ReturnModel
+from recgym.simulators.rewards import step_reward
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,9 @@ class DynamicsConfig:
     """Leave-logit increase per unit of fatigue felt at the last step."""
     leave_unsatisfied: float = 2.0
     """Leave-logit increase of a user whose recent recommendations were all ignored."""
+    click_bias: float = 0.0
+    """Logit added to every click; learned dynamics use it to take back the average fatigue that a
+    user model fitted without it has absorbed into its affinities."""
 
     def __post_init__(self) -> None:
         for name in ("fatigue_decay", "satisfaction_decay"):
@@ -64,6 +75,10 @@ class DynamicsSimulator:
     item_vectors: torch.Tensor
     dynamics: DynamicsConfig
     reward: str = "click"
+    leave_model: LeaveModel | None = None
+    """Learned leave hazard; None uses the hand rule of `dynamics`."""
+    return_model: ReturnModel | None = None
+    """Time to the next session, for the retention reward; None when not learned."""
 
     def affinity_logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         """[B] click logit of items [B] for a fresh user in state, before dynamics."""
@@ -79,12 +94,18 @@ class DynamicsSimulator:
 
     def initial_state(self, users: torch.Tensor, rng: RowStreams) -> SimState:
         batch = users.shape[0]
+        zeros = torch.zeros(batch, device=self.device)
         return self.extra_state(users) | {
             "user": users.to(self.device),
             "exposure": torch.zeros(batch, self.item_vectors.shape[1], device=self.device),
-            "fatigue": torch.zeros(batch, device=self.device),
+            "fatigue": zeros,
             "satisfaction": torch.ones(batch, device=self.device),
             "shown": torch.zeros(batch, self.n_items, dtype=torch.bool, device=self.device),
+            "position": zeros,
+            "clicks": zeros,
+            "last_click": zeros,
+            "repeated": zeros,
+            "affinity": zeros,
         }
 
     def extra_state(self, users: torch.Tensor) -> SimState:
@@ -95,47 +116,60 @@ class DynamicsSimulator:
         """[B] fatigue a user feels when shown items [B]: max(0, <exposure, v_item>)."""
         return (state["exposure"] * self.item_vectors[items]).sum(-1).clamp_min(0.0)
 
+    def repeated(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] 1.0 where the item was already shown in this session."""
+        return state["shown"].gather(1, items[:, None]).squeeze(1).float()
+
+    def click_logit(self, state: SimState, items: torch.Tensor, affinity: torch.Tensor) -> torch.Tensor:
+        """[B] click logit: the affinity logit [B] plus the bias, minus fatigue and repetition costs."""
+        d = self.dynamics
+        return (
+            affinity
+            + d.click_bias
+            - d.fatigue_weight * self.felt_fatigue(state, items)
+            - d.repeat_penalty * self.repeated(state, items)
+        )
+
     def click_probability(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         """[B] probability that each user clicks the item shown, given fatigue and repetition."""
-        fatigue = self.felt_fatigue(state, items)  # [B]
-        repeated = state["shown"].gather(1, items[:, None]).squeeze(1)  # [B]
-        logit = (
-            self.affinity_logit(state, items)
-            - self.dynamics.fatigue_weight * fatigue
-            - self.dynamics.repeat_penalty * repeated.float()
-        )
-        return torch.sigmoid(logit)
+        return torch.sigmoid(self.click_logit(state, items, self.affinity_logit(state, items)))
 
     def respond(self, state: SimState, items: torch.Tensor, rng: RowStreams) -> Response:
-        probability = self.click_probability(state, items)
-        click = rng.uniform() < probability
-        reward = click.float() * self.rating(state, items) if self.reward == "rating" else click.float()
-        return Response(click=click, reward=reward)
+        affinity = self.affinity_logit(state, items)
+        click = rng.uniform() < torch.sigmoid(self.click_logit(state, items, affinity))
+        return Response(click=click, reward=step_reward(self, state, items, click, affinity))
 
     def transition(
         self, state: SimState, items: torch.Tensor, response: Response, rng: RowStreams
     ) -> SimState:
         d = self.dynamics
+        clicked = response.click.float()
         shown = state["shown"].clone()  # a new tensor: callers may keep the previous state
         shown.scatter_(1, items[:, None], True)
         state = state | {
             "exposure": d.fatigue_decay * state["exposure"] + self.item_vectors[items],
             "fatigue": self.felt_fatigue(state, items),
             "satisfaction": d.satisfaction_decay * state["satisfaction"]
-            + (1.0 - d.satisfaction_decay) * response.click.float(),
+            + (1.0 - d.satisfaction_decay) * clicked,
             "shown": shown,
+            "position": state["position"] + 1.0,
+            "clicks": state["clicks"] + clicked,
+            "last_click": clicked,
+            "repeated": self.repeated(state, items),
+            "affinity": torch.sigmoid(self.affinity_logit(state, items)),
         }
         return self.update_interest(state, items, response.click)
 
     def leave_probability(self, state: SimState) -> torch.Tensor:
         """[B] probability of ending the session after the last step."""
+        return self.active_leave_model().probability(state)
+
+    def active_leave_model(self) -> LeaveModel:
+        """The learned leave model if there is one, else the hand rule of `dynamics`."""
+        if self.leave_model is not None:
+            return self.leave_model
         d = self.dynamics
-        logit = (
-            d.leave_base
-            + d.leave_fatigue * state["fatigue"]
-            + d.leave_unsatisfied * (1.0 - state["satisfaction"])
-        )
-        return torch.sigmoid(logit)
+        return LeaveModel.rule(d.leave_base, d.leave_fatigue, d.leave_unsatisfied)
 
     def leaves(self, state: SimState, rng: RowStreams) -> torch.Tensor:
         probability = self.leave_probability(state)

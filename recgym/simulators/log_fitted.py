@@ -16,6 +16,7 @@ from recgym.models.fitted import FittedUserModel
 from recgym.models.zoo import is_sequential
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import SimState
+from recgym.simulators.rewards import check_reward
 
 
 class LogFittedSimulator(DynamicsSimulator):
@@ -23,7 +24,8 @@ class LogFittedSimulator(DynamicsSimulator):
 
     :param fitted: a fitted, calibrated user model.
     :param dynamics: fatigue, repetition and leave parameters.
-    :param reward: "click" (1 per click) or "rating" (the predicted rating of a clicked item).
+    :param reward: one of `recgym.simulators.rewards.REWARDS` ("click" by default; "rating" pays the
+        predicted rating of a clicked item).
     :param device: where the simulator's tensors live.
     """
 
@@ -34,8 +36,7 @@ class LogFittedSimulator(DynamicsSimulator):
         reward: str = "click",
         device: str | torch.device = "cpu",
     ):
-        if reward not in ("click", "rating"):
-            raise ValueError(f"reward must be 'click' or 'rating', got {reward!r}")
+        check_reward(reward)
         self.fitted, self.reward = fitted, reward
         self.dynamics = dynamics or DynamicsConfig()
         self.n_users, self.n_items = fitted.n_users, fitted.n_items

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import SimState
+from recgym.simulators.rewards import check_reward
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class GroundTruthWorld(DynamicsSimulator):
         self.dynamics = config.dynamics
         self.n_users, self.n_items = config.n_users, config.n_items
         self.device = torch.device(device)
+        check_reward(reward)
         self.reward = reward
         g = torch.Generator().manual_seed(config.seed)
         centres = F.normalize(torch.randn(config.n_topics, config.dim, generator=g), dim=-1)

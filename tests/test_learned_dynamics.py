@@ -1,0 +1,126 @@
+"""Dynamics learned from logs: recovered on a world whose truth is known, better than a wrong rule,
+consistent with the simulator, and clear about what the log cannot identify."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from recgym.data import InteractionLog, LogError
+from recgym.data.log_sessions import LogSessions
+from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.random import RowStreams
+from recgym.sessions import Sessions
+from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.learned_dynamics import learn_dynamics
+from recgym.simulators.leave_model import leave_features
+from recgym.simulators.replay import replay_sessions
+from recgym.simulators.world import GroundTruthWorld, WorldConfig
+
+SMALL_WORLD = WorldConfig(n_users=300, n_items=60, n_topics=4)
+
+
+def small_logs(
+    dynamics: DynamicsConfig | None = None,
+) -> tuple[InteractionLog, GroundTruthWorld, LoggingConfig]:
+    world = dataclasses.replace(SMALL_WORLD, dynamics=dynamics or DynamicsConfig())
+    config = LoggingConfig(world=world, sessions_per_user=12)
+    log, truth = generate_logs(config)
+    return log, truth, config
+
+
+def test_learning_from_the_worlds_own_logs_recovers_its_true_dynamics() -> None:
+    log, world, config = small_logs()
+    learned = learn_dynamics(world, log, censor_length=config.horizon)
+    truth = world.dynamics
+    assert learned.dynamics.fatigue_weight == pytest.approx(truth.fatigue_weight, abs=0.15)
+    assert learned.dynamics.click_bias == pytest.approx(0.0, abs=0.15)
+    leave = learned.leave_model.coefficients()
+    assert leave["satisfaction"] == pytest.approx(-truth.leave_unsatisfied, abs=0.6)
+    assert leave["fatigue"] == pytest.approx(truth.leave_fatigue, abs=0.3)
+    assert learned.leave_model.source == "learned"
+
+
+def test_the_learned_leave_model_beats_a_wrong_hand_rule_on_held_out_sessions() -> None:
+    # the truth: bored users leave, unsatisfied ones do not; the configured rule says the opposite
+    truth = DynamicsConfig(leave_base=-3.0, leave_fatigue=1.5, leave_unsatisfied=0.0)
+    log, world, config = small_logs(truth)
+    world.dynamics = DynamicsConfig()
+    learned = learn_dynamics(world, log, censor_length=config.horizon)
+    held_out = learned.report["leave"]["held_out"]
+    assert held_out["learned"]["log_loss"] < held_out["rule"]["log_loss"] - 0.005
+    assert held_out["learned"]["auc"] > held_out["rule"]["auc"] + 0.05
+    assert learned.leave_model.coefficients()["fatigue"] > 1.0
+
+
+def test_replaying_a_simulated_session_rebuilds_the_states_the_simulator_was_in() -> None:
+    world = GroundTruthWorld(SMALL_WORLD)
+    sessions = Sessions(world, batch_size=1, horizon=8)
+    rng = RowStreams.from_seed(3, 1)
+    sessions.reset(torch.tensor([5]), rng)
+    items, clicks, features = [], [], []
+    for item in [1, 2, 2, 7, 1, 30]:
+        result = sessions.step(torch.tensor([item]), rng)
+        items.append(item)
+        clicks.append(float(result.click[0]))
+        features.append(leave_features(sessions.state)[0])
+    n = len(items)
+    rows = pd.DataFrame({"user": 5, "item": items, "rating": clicks, "session": 0, "position": range(n)})
+    table = pd.DataFrame({"session": [0], "user": [5], "length": [n]})
+    replayed = replay_sessions(world, LogSessions(rows, table, gap_seconds=60.0), like_threshold=1.0)
+    np.testing.assert_allclose(replayed.leave_features, torch.stack(features).numpy(), atol=1e-5)
+    assert replayed.ended.tolist() == [False] * 5 + [True]
+    assert replayed.repeated.tolist() == [0, 0, 1, 0, 1, 0]
+
+
+def test_a_log_of_clicks_only_keeps_the_configured_fatigue_and_says_why() -> None:
+    log, world, config = small_logs()
+    clicks_only = log.with_frame(log.frame[log.frame["rating"] > 0].reset_index(drop=True))
+    learned = learn_dynamics(world, clicks_only)
+    assert learned.report["click"]["estimated"] is False
+    assert "non-clicks" in learned.report["click"]["why"]
+    assert learned.dynamics == world.dynamics
+
+
+def test_the_repeat_penalty_stays_configured_when_no_item_recurs_in_a_session() -> None:
+    log, world, config = small_logs()
+    learned = learn_dynamics(world, log, censor_length=config.horizon)
+    assert learned.report["click"]["repeat_estimated"] is False
+    assert learned.dynamics.repeat_penalty == world.dynamics.repeat_penalty
+
+
+def test_installed_dynamics_drive_the_simulator() -> None:
+    log, world, config = small_logs()
+    learned = learn_dynamics(world, log, censor_length=config.horizon)
+    learned.install(world)
+    assert world.active_leave_model() is learned.leave_model
+    assert world.dynamics is learned.dynamics
+    state = world.initial_state(torch.arange(4), RowStreams.from_seed(0, 4))
+    state = world.transition(
+        state,
+        torch.arange(4),
+        world.respond(state, torch.arange(4), RowStreams.from_seed(0, 4)),
+        RowStreams.from_seed(0, 4),
+    )
+    expected = torch.sigmoid(learned.leave_model.fit.logit(leave_features(state)))
+    torch.testing.assert_close(world.leave_probability(state), expected)
+
+
+def test_too_few_sessions_is_a_clear_error() -> None:
+    frame = pd.DataFrame(
+        {"user": [0, 0, 1], "item": [0, 1, 0], "rating": [1.0, 0.0, 1.0], "timestamp": [0, 60, 0]}
+    )
+    log = InteractionLog.from_frame(frame, feedback="click")
+    world = GroundTruthWorld(SMALL_WORLD)
+    with pytest.raises(LogError, match="at least 10 sessions"):
+        learn_dynamics(world, log)
+
+
+def test_holdout_must_be_a_share() -> None:
+    log, world, _ = small_logs()
+    with pytest.raises(ValueError, match="holdout"):
+        learn_dynamics(world, log, holdout=1.0)
