@@ -2,6 +2,7 @@
 
 from recgym.data.coat import CoatData, load_coat
 from recgym.data.interactions import CleaningReport, InteractionLog, LogError
+from recgym.data.item_genres import ItemGenres, load_movielens_genres
 from recgym.data.loaders import (
     load_ml1m_ratings,
     load_ml100k_udata,
@@ -19,6 +20,7 @@ __all__ = [
     "CoatData",
     "LogSessions",
     "InteractionLog",
+    "ItemGenres",
     "LogError",
     "Split",
     "UserItemSets",
@@ -27,6 +29,7 @@ __all__ = [
     "load_ml1m_ratings",
     "load_ml100k_udata",
     "load_movielens",
+    "load_movielens_genres",
     "load_ratings_csv",
     "load_recbole_inter",
     "load_table",

@@ -32,6 +32,15 @@ class LogSessions:
     gap_seconds: float
     """The threshold used: a gap longer than this starts a new session."""
 
+    def subset(self, session_ids: np.ndarray) -> LogSessions:
+        """Only the given sessions, renumbered 0..len-1 in the given order."""
+        new_id = np.full(len(self.sessions), -1, dtype=np.int64)
+        new_id[session_ids] = np.arange(len(session_ids))
+        rows = self.rows[new_id[self.rows["session"].to_numpy()] >= 0]
+        rows = rows.assign(session=new_id[rows["session"].to_numpy()])
+        sessions = self.sessions.iloc[session_ids].assign(session=np.arange(len(session_ids)))
+        return LogSessions(rows.reset_index(drop=True), sessions.reset_index(drop=True), self.gap_seconds)
+
 
 def otsu_gap(log: InteractionLog, bins: int = 100) -> float:
     """The gap threshold (seconds) that best separates short and long gaps between a user's rows.

@@ -26,12 +26,12 @@ import numpy as np
 import torch
 
 from recgym.data.interactions import InteractionLog, LogError
-from recgym.data.log_sessions import split_sessions
+from recgym.data.log_sessions import LogSessions, split_sessions
 from recgym.models.logistic import fit_logistic
 from recgym.models.probability_metrics import auc, log_loss
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.leave_model import LeaveModel
-from recgym.simulators.replay import ReplayedSteps, replay_sessions
+from recgym.simulators.replay import ReplayedSteps, replay_sessions, replayed_click_logit
 from recgym.simulators.return_model import ReturnModel, fit_return_model
 
 MIN_REPEATS = 30
@@ -46,6 +46,10 @@ class LearnedDynamics:
     leave_model: LeaveModel
     return_model: ReturnModel | None
     report: dict[str, Any] = field(default_factory=dict)
+    sessions: LogSessions | None = None
+    """The log's sessions the dynamics were learned from."""
+    held_out_sessions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Ids (in `sessions`) of the sessions kept out of every fit, for fidelity checks."""
 
     def install(self, simulator: DynamicsSimulator) -> DynamicsSimulator:
         """Make simulator use the learned dynamics (in place); returns it for chaining."""
@@ -97,7 +101,9 @@ def learn_dynamics(
         "leave": leave_report,
         "return": None if return_model is None else dataclasses.asdict(return_model),
     }
-    return LearnedDynamics(dynamics, leave_model, return_model, report)
+    return LearnedDynamics(
+        dynamics, leave_model, return_model, report, sessions, np.flatnonzero(held_out_sessions)
+    )
 
 
 def _learn_click_costs(
@@ -130,20 +136,11 @@ def _learn_click_costs(
         "repeats_in_log": repeats,
         "click_bias": learned.click_bias,
         "held_out": {
-            "learned": _scores(_click_logit(learned, steps)[held], clicks[held]),
-            "configured": _scores(_click_logit(configured, steps)[held], clicks[held]),
+            "learned": _scores(replayed_click_logit(learned, steps)[held], clicks[held]),
+            "configured": _scores(replayed_click_logit(configured, steps)[held], clicks[held]),
         },
     }
     return learned, report
-
-
-def _click_logit(dynamics: DynamicsConfig, steps: ReplayedSteps) -> np.ndarray:
-    return (
-        steps.affinity_logit
-        + dynamics.click_bias
-        - dynamics.fatigue_weight * steps.fatigue
-        - dynamics.repeat_penalty * steps.repeated
-    )
 
 
 def _learn_leave(

@@ -16,7 +16,7 @@ import torch
 
 from recgym.data.log_sessions import LogSessions
 from recgym.random import RowStreams
-from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.leave_model import leave_features
 from recgym.simulators.protocol import Response
 
@@ -106,6 +106,16 @@ def _replay_chunk(
         for key in _RECORDED:
             records[key].append(step[key][active].cpu())
     return {key: torch.cat(values).numpy() for key, values in records.items()}
+
+
+def replayed_click_logit(dynamics: DynamicsConfig, steps: ReplayedSteps) -> np.ndarray:
+    """[N] click logit of every replayed step under dynamics (the simulator's `click_logit`)."""
+    return (
+        steps.affinity_logit
+        + dynamics.click_bias
+        - dynamics.fatigue_weight * steps.fatigue
+        - dynamics.repeat_penalty * steps.repeated
+    )
 
 
 _RECORDED = ("session", "position", "click", "affinity_logit", "fatigue", "repeated", "leave_features")
