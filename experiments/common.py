@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.data import InteractionLog, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel
+from recgym.policy import Policy
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import fitted_simulator
@@ -88,3 +90,12 @@ def log_fitted_simulator(
     held_out = json.dumps(learned.report["leave"]["held_out"])
     print(f"dynamics learned from {learned.report['sessions']} sessions; leave model held out: {held_out}")
     return simulator, learned.report
+
+
+def baseline_policies(log: InteractionLog, fitted: FittedUserModel, device: str) -> dict[str, Policy]:
+    """The supervised and naive baselines: greedy top-1 of the fitted model, most popular, random."""
+    return {
+        "greedy": GreedyPolicy(fitted.scorer(device)),
+        "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
+        "random": RandomPolicy(),
+    }

@@ -20,7 +20,6 @@ import tyro
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
-from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from agents.callbacks import ProgressCallback
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
@@ -28,6 +27,7 @@ from envs.rec_env import RecEnv
 from envs.vector_env import RecVectorEnv
 from experiments.common import (
     DataSource,
+    baseline_policies,
     env_name,
     load_logs,
     log_fitted_simulator,
@@ -120,16 +120,11 @@ def main(args: Args) -> dict:
         log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
     )
 
-    initial = _initial_embeddings(fitted) if args.init_from_user_model else None
+    initial = initial_embeddings(fitted) if args.init_from_user_model else None
     q_net = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start
 
-    policies = {
-        agent_name: QPolicy(q_net),
-        "greedy": GreedyPolicy(fitted.scorer(args.device)),
-        "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
-        "random": RandomPolicy(),
-    }
+    policies = {agent_name: QPolicy(q_net)} | baseline_policies(log, fitted, args.device)
     eval_config = EvalConfig(
         n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
     )
@@ -147,7 +142,7 @@ def main(args: Args) -> dict:
     return results
 
 
-def _initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
+def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The user model's dot-product embeddings (NeuMF's GMF tower, MF's factors), if it has them."""
     dot_embeddings = getattr(fitted.model, "dot_embeddings", None)
     if dot_embeddings is None:

@@ -1,0 +1,65 @@
+"""experiments.tradeoff and experiments.sim_to_real end to end on a tiny world, and the seed helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments import sim_to_real, tradeoff
+from experiments.seeds import mean_interval
+from recgym.data.synthetic import LoggingConfig
+from recgym.models.fitted import UserModelConfig
+from recgym.models.training import TrainConfig
+from recgym.simulators.world import WorldConfig
+
+TINY = {
+    "total_timesteps": 400,
+    "eval_users": 30,
+    "horizon": 10,
+    "history_len": 4,
+    "progress": False,
+    "seeds": (0, 1),
+    "synthetic": LoggingConfig(
+        world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=20, horizon=10
+    ),
+    "user_model": UserModelConfig(train=TrainConfig(epochs=2)),
+}
+
+
+def test_mean_interval_is_a_t_interval_that_widens_with_spread() -> None:
+    narrow, wide = mean_interval([1.0, 1.1, 0.9]), mean_interval([0.0, 1.0, 2.0])
+    assert narrow["mean"] == pytest.approx(1.0) and wide["mean"] == pytest.approx(1.0)
+    assert narrow["ci95"][0] < 1.0 < narrow["ci95"][1]
+    assert wide["ci95"][1] - wide["ci95"][0] > 5 * (narrow["ci95"][1] - narrow["ci95"][0])
+    assert mean_interval([2.0])["ci95"] == [2.0, 2.0]
+
+
+def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
+    args = tradeoff.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
+    results = tradeoff.main(args)
+    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random"}
+    for metrics in results["policies"].values():
+        assert len(metrics["return_mean"]["values"]) == 2
+    assert len(results["verdict"]) == 3 and results["verdict"][0].startswith("highest click rate")
+    (run_dir,) = [path for path in (tmp_path / "runs").iterdir() if "__tradeoff__" in path.name]
+    assert (run_dir / "tradeoff.png").stat().st_size > 1000
+    assert json.loads((run_dir / "results.json").read_text())["seeds"] == [0, 1]
+
+
+def test_sim_to_real_evaluates_each_policy_in_the_simulator_and_the_truth(tmp_path) -> None:
+    args = sim_to_real.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
+    results = sim_to_real.main(args)
+    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random", sim_to_real.TRUTH_TRAINED}
+    for row in results["policies"].values():
+        assert row["gap"]["mean"] == pytest.approx(row["simulator"]["mean"] - row["truth"]["mean"])
+    assert -1.0 <= results["kendall_tau"]["mean"] <= 1.0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert (run_dir / "sim_vs_real.png").stat().st_size > 1000
+    assert (run_dir / "seed_1" / "train_truth").is_dir()
+
+
+def test_sim_to_real_refuses_logs_whose_truth_is_unknown(tmp_path) -> None:
+    args = sim_to_real.Args(data="movielens", path="x", out=str(tmp_path), seeds=(0,))
+    with pytest.raises(ValueError, match="truth is known"):
+        sim_to_real.one_seed(args)
