@@ -48,6 +48,9 @@ class DynamicsConfig:
     """Leave-logit increase per unit of fatigue felt at the last step."""
     leave_unsatisfied: float = 2.0
     """Leave-logit increase of a user whose recent recommendations were all ignored."""
+    affinity_scale: float = 1.0
+    """Multiplier of the affinity logit; learned dynamics recalibrate it on logged session steps, where
+    the affinity meets fatigue and position as it does in simulation."""
     click_bias: float = 0.0
     """Logit added to every click; learned dynamics use it to take back the average fatigue that a
     user model fitted without it has absorbed into its affinities."""
@@ -57,6 +60,8 @@ class DynamicsConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"DynamicsConfig.{name} must be in [0, 1), got {value}")
+        if not self.affinity_scale > 0:
+            raise ValueError(f"DynamicsConfig.affinity_scale must be > 0, got {self.affinity_scale}")
         for name in ("fatigue_weight", "repeat_penalty", "leave_fatigue", "leave_unsatisfied"):
             if not getattr(self, name) >= 0:  # also rejects NaN
                 raise ValueError(f"DynamicsConfig.{name} must be >= 0, got {getattr(self, name)}")
@@ -121,10 +126,10 @@ class DynamicsSimulator:
         return state["shown"].gather(1, items[:, None]).squeeze(1).float()
 
     def click_logit(self, state: SimState, items: torch.Tensor, affinity: torch.Tensor) -> torch.Tensor:
-        """[B] click logit: the affinity logit [B] plus the bias, minus fatigue and repetition costs."""
+        """[B] click logit: the scaled affinity logit [B] plus the bias, minus fatigue and repeat costs."""
         d = self.dynamics
         return (
-            affinity
+            d.affinity_scale * affinity
             + d.click_bias
             - d.fatigue_weight * self.felt_fatigue(state, items)
             - d.repeat_penalty * self.repeated(state, items)

@@ -4,10 +4,10 @@
 (`replay_sessions`) and fits, on a random 80% of the sessions:
 
 - **fatigue and repetition**: a logistic click model on top of the simulator's affinity logit (an
-  offset), with the felt fatigue and the repeat flag as features. The weights replace
-  `fatigue_weight`, `repeat_penalty` and `click_bias` where the log can identify them: clicks must vary
-  (impressions or explicit ratings) and, for repetition, items must recur within sessions. Otherwise
-  the configured values stay, and the report says so.
+  offset), with the affinity itself, the felt fatigue and the repeat flag as features. The weights
+  replace `affinity_scale`, `click_bias`, `fatigue_weight` and `repeat_penalty` where the log can
+  identify them: clicks must vary (impressions or explicit ratings) and, for repetition, items must
+  recur within sessions. Otherwise the configured values stay, and the report says so.
 - **leaving**: a logistic hazard on `LEAVE_FEATURES`, labelled by each session's last step.
 - **returning**: the log-normal time to the next session (`fit_return_model`), for the retention
   reward, when users have at least ten gaps between sessions.
@@ -109,32 +109,46 @@ def learn_dynamics(
 def _learn_click_costs(
     configured: DynamicsConfig, steps: ReplayedSteps, held: np.ndarray
 ) -> tuple[DynamicsConfig, dict[str, Any]]:
-    """Fatigue weight, repeat penalty and click bias from a click model with the affinity as offset."""
+    """Affinity scale, click bias, fatigue weight and repeat penalty from a logistic click model with
+    the affinity logit as offset. A cost that comes out negative (the log shows no such effect) is set
+    to 0 and the rest refitted without it."""
     clicks = steps.click
     if clicks.min() == clicks.max():
         why = "every logged step is a click: no non-clicks to learn fatigue from"
         return configured, {"estimated": False, "why": why}
     repeats = int(steps.repeated.sum())
-    with_repeat = repeats >= MIN_REPEATS
-    columns = [steps.fatigue, steps.repeated] if with_repeat else [steps.fatigue]
+    columns = {"affinity": steps.affinity_logit, "fatigue": -steps.fatigue, "repeated": -steps.repeated}
+    if repeats < MIN_REPEATS:
+        del columns["repeated"]
     train = ~held
-    features = torch.as_tensor(np.column_stack(columns)[train])
     offset = torch.as_tensor(steps.affinity_logit[train])
-    fit = fit_logistic(features, torch.as_tensor(clicks[train]), offset=offset)
+    raw: dict[str, float] = {}
+    while True:
+        features = torch.as_tensor(np.column_stack(list(columns.values()))[train])
+        fit = fit_logistic(features, torch.as_tensor(clicks[train]), offset=offset)
+        weights = dict(zip(columns, fit.weights, strict=True))
+        raw = raw or weights
+        negative = [name for name in ("fatigue", "repeated") if weights.get(name, 0.0) < 0]
+        if not negative:
+            break
+        for name in negative:
+            del columns[name]
     learned = dataclasses.replace(
         configured,
-        fatigue_weight=max(0.0, -fit.weights[0]),
-        repeat_penalty=max(0.0, -fit.weights[1]) if with_repeat else configured.repeat_penalty,
+        affinity_scale=max(1e-3, 1.0 + weights["affinity"]),
+        fatigue_weight=weights.get("fatigue", 0.0),
+        repeat_penalty=weights.get("repeated", 0.0) if repeats >= MIN_REPEATS else configured.repeat_penalty,
         click_bias=fit.bias,
     )
     report = {
         "estimated": True,
-        "raw_fatigue_weight": -fit.weights[0],
-        "fatigue_weight": learned.fatigue_weight,
-        "repeat_penalty": learned.repeat_penalty,
-        "repeat_estimated": with_repeat,
-        "repeats_in_log": repeats,
+        "affinity_scale": learned.affinity_scale,
         "click_bias": learned.click_bias,
+        "fatigue_weight": learned.fatigue_weight,
+        "raw_fatigue_weight": raw["fatigue"],
+        "repeat_penalty": learned.repeat_penalty,
+        "repeat_estimated": repeats >= MIN_REPEATS,
+        "repeats_in_log": repeats,
         "held_out": {
             "learned": _scores(replayed_click_logit(learned, steps)[held], clicks[held]),
             "configured": _scores(replayed_click_logit(configured, steps)[held], clicks[held]),

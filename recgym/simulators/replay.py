@@ -111,7 +111,7 @@ def _replay_chunk(
 def replayed_click_logit(dynamics: DynamicsConfig, steps: ReplayedSteps) -> np.ndarray:
     """[N] click logit of every replayed step under dynamics (the simulator's `click_logit`)."""
     return (
-        steps.affinity_logit
+        dynamics.affinity_scale * steps.affinity_logit
         + dynamics.click_bias
         - dynamics.fatigue_weight * steps.fatigue
         - dynamics.repeat_penalty * steps.repeated
