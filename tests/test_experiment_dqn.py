@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from experiments.dqn import Args, main
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented beside it)
@@ -67,3 +69,24 @@ def test_main_with_the_on_device_dqn(tmp_path) -> None:
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert "__gpu-dqn__" in run_dir.name
     assert any(path.name.startswith("events.out.tfevents") for path in (run_dir / "train").iterdir())
+
+
+def test_every_reward_runs_end_to_end_with_learned_dynamics(tmp_path) -> None:
+    for reward in ("engagement", "session_length", "retention"):
+        args = tiny_args(tmp_path / reward)
+        args.reward = reward
+        results = main(args)
+        assert results["dynamics"]["return"] is not None
+        for metrics in results["policies"].values():
+            if reward == "session_length":
+                assert metrics["return_mean"] == pytest.approx(metrics["session_length"])
+            elif reward == "retention":  # the return model's probability when the session ended
+                assert 0.0 <= metrics["return_mean"] <= 1.0
+            else:
+                assert 0.0 <= metrics["return_mean"] <= metrics["session_length"]
+
+
+def test_no_learn_dynamics_keeps_the_hand_rule(tmp_path) -> None:
+    args = tiny_args(tmp_path)
+    args.learn_dynamics = False
+    assert main(args)["dynamics"] is None
