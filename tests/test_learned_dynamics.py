@@ -117,10 +117,19 @@ def test_too_few_sessions_is_a_clear_error() -> None:
     log = InteractionLog.from_frame(frame, feedback="click")
     world = GroundTruthWorld(SMALL_WORLD)
     with pytest.raises(LogError, match="at least 10 sessions"):
-        learn_dynamics(world, log)
+        learn_dynamics(world, log, gap_seconds=30)
 
 
 def test_holdout_must_be_a_share() -> None:
     log, world, _ = small_logs()
     with pytest.raises(ValueError, match="holdout"):
         learn_dynamics(world, log, holdout=1.0)
+
+
+def test_a_log_without_usable_timestamps_is_a_clear_error() -> None:
+    rows = [(user, item, float(item % 2), 0) for user in range(20) for item in range(5)]
+    log = InteractionLog.from_frame(
+        pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), feedback="click"
+    )
+    with pytest.raises(LogError, match="no-learn-dynamics"):
+        learn_dynamics(GroundTruthWorld(SMALL_WORLD), log)
