@@ -27,7 +27,7 @@ from recgym.random import RowStreams
 from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.protocol import Response, SimState
 from recgym.simulators.return_model import ReturnModel
-from recgym.simulators.rewards import step_reward
+from recgym.simulators.rewards import retention_gain
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,22 @@ class DynamicsSimulator:
     def respond(self, state: SimState, items: torch.Tensor, rng: RowStreams) -> Response:
         affinity = self.affinity_logit(state, items)
         click = rng.uniform() < torch.sigmoid(self.click_logit(state, items, affinity))
-        return Response(click=click, reward=step_reward(self, state, items, click, affinity))
+        return Response(click=click, reward=self.step_reward(state, items, click, affinity))
+
+    def step_reward(
+        self, state: SimState, items: torch.Tensor, click: torch.Tensor, affinity: torch.Tensor
+    ) -> torch.Tensor:
+        """[B] reward of `self.reward` (see `recgym.simulators.rewards`) for items [B] answered with click."""
+        clicked = click.float()
+        if self.reward == "rating":
+            return clicked * self.rating(state, items)
+        if self.reward == "engagement":
+            return clicked * torch.sigmoid(affinity)
+        if self.reward == "session_length":
+            return torch.ones_like(clicked)
+        if self.reward == "retention":
+            return retention_gain(self.return_model, state, clicked)
+        return clicked
 
     def transition(
         self, state: SimState, items: torch.Tensor, response: Response, rng: RowStreams

@@ -11,14 +11,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 import torch
 
 from recgym.simulators.protocol import SimState
-
-if TYPE_CHECKING:
-    from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.return_model import ReturnModel
 
 RewardName = Literal["click", "rating", "engagement", "session_length", "retention"]
 REWARDS: tuple[str, ...] = get_args(RewardName)
@@ -29,28 +27,8 @@ def check_reward(reward: str) -> None:
         raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
 
 
-def step_reward(
-    simulator: DynamicsSimulator,
-    state: SimState,
-    items: torch.Tensor,
-    click: torch.Tensor,
-    affinity_logit: torch.Tensor,
-) -> torch.Tensor:
-    """[B] reward of showing items [B] in state when users responded with click [B]."""
-    clicked = click.float()
-    if simulator.reward == "click":
-        return clicked
-    if simulator.reward == "rating":
-        return clicked * simulator.rating(state, items)
-    if simulator.reward == "engagement":
-        return clicked * torch.sigmoid(affinity_logit)
-    if simulator.reward == "session_length":
-        return torch.ones_like(clicked)
-    return _retention_gain(simulator, state, clicked)
-
-
-def _retention_gain(simulator: DynamicsSimulator, state: SimState, clicked: torch.Tensor) -> torch.Tensor:
-    model = simulator.return_model
+def retention_gain(model: ReturnModel | None, state: SimState, clicked: torch.Tensor) -> torch.Tensor:
+    """[B] change in the probability of returning when a step with clicks [B] (0/1) is added."""
     if model is None:
         raise ValueError(
             "reward 'retention' needs a return model: learn the dynamics from timestamped logs "
