@@ -166,8 +166,7 @@ def make_q_network(
     initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> ItemScoringQNetwork:
     """The item-scoring Q-network outside SB3 (the on-device DQN uses the same network)."""
-    extractor_kwargs = _extractor_kwargs(embedding_dim, initial_embeddings)
-    extractor = HistoryExtractor(observation_space, **extractor_kwargs)
+    extractor = HistoryExtractor(observation_space, **extractor_kwargs(embedding_dim, initial_embeddings))
     return ItemScoringQNetwork(
         observation_space,
         spaces.Discrete(n_items),
@@ -178,9 +177,10 @@ def make_q_network(
     )
 
 
-def _extractor_kwargs(
+def extractor_kwargs(
     embedding_dim: int, initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None
 ) -> dict[str, Any]:
+    """`HistoryExtractor` keyword arguments, with initial (user, item) embeddings when given."""
     kwargs: dict[str, Any] = {"embedding_dim": embedding_dim}
     if initial_embeddings is not None:
         kwargs["user_init"], kwargs["item_init"] = initial_embeddings
@@ -200,8 +200,8 @@ def make_dqn(
         from, e.g. a fitted NeuMF's `dot_embeddings()`.
     """
     params = asdict(config)
-    extractor_kwargs = _extractor_kwargs(params.pop("embedding_dim"), initial_embeddings)
-    policy_kwargs = {"features_extractor_kwargs": extractor_kwargs, "net_arch": list(params.pop("net_arch"))}
+    features_kwargs = extractor_kwargs(params.pop("embedding_dim"), initial_embeddings)
+    policy_kwargs = {"features_extractor_kwargs": features_kwargs, "net_arch": list(params.pop("net_arch"))}
     return DQN(
         ItemScoringDQNPolicy, env, policy_kwargs=policy_kwargs, seed=seed, device=device, verbose=0, **params
     )

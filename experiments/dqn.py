@@ -23,6 +23,7 @@ from stable_baselines3.common.logger import configure
 from agents.callbacks import ProgressCallback
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
+from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
 from envs.rec_env import RecEnv
 from envs.vector_env import RecVectorEnv
 from experiments.common import (
@@ -38,6 +39,7 @@ from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
+from recgym.policy import Policy
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.registry import default_cache_dir
@@ -57,8 +59,9 @@ class Args:
     items shown and not clicked, instead of treating every rating as an interaction."""
     total_timesteps: int = 300_000
     """DQN training steps (summed over the parallel envs)."""
-    agent: Literal["sb3-dqn", "gpu-dqn"] = "sb3-dqn"
-    """stable-baselines3's DQN on single-user envs, or the on-device DQN on the batched env (any device)."""
+    agent: Literal["sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn"] = "sb3-dqn"
+    """stable-baselines3's DQN on single-user envs, the on-device DQN on the batched env (any device),
+    or stable-baselines3's PPO or A2C, or sb3-contrib's QR-DQN, on single-user envs."""
     n_envs: int | None = None
     """Users collecting experience in parallel (default: 4 single-user envs for sb3-dqn, a batch of
     256 for gpu-dqn)."""
@@ -95,6 +98,12 @@ class Args:
     what the logs cannot identify otherwise (e.g. the repeat penalty when no item recurs)."""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """Hyper-parameters of sb3-dqn."""
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """Hyper-parameters of sb3-ppo."""
+    a2c: A2CConfig = field(default_factory=A2CConfig)
+    """Hyper-parameters of sb3-a2c."""
+    qrdqn: QRDQNConfig = field(default_factory=QRDQNConfig)
+    """Hyper-parameters of sb3-qrdqn."""
     gpu_dqn: DeviceDQNConfig = field(default_factory=DeviceDQNConfig)
     """Hyper-parameters of gpu-dqn."""
 
@@ -102,7 +111,7 @@ class Args:
 def main(args: Args) -> dict:
     start = time.perf_counter()
     log = load_logs(args.data, args.path, args.synthetic, args.likes)
-    agent_name = "dqn" if args.agent == "sb3-dqn" else args.agent
+    agent_name = args.agent.removeprefix("sb3-")
     run_dir = make_run_dir(
         args.out, env_name(args.data, args.path, args.user_model.model), agent_name, args.seed
     )
@@ -121,10 +130,10 @@ def main(args: Args) -> dict:
     )
 
     initial = initial_embeddings(fitted) if args.init_from_user_model else None
-    q_net = train_agent(args, simulator, initial, run_dir)
+    agent = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start
 
-    policies = {agent_name: QPolicy(q_net)} | baseline_policies(log, fitted, args.device)
+    policies = {agent_name: agent} | baseline_policies(log, fitted, args.device)
     eval_config = EvalConfig(
         n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
     )
@@ -151,23 +160,27 @@ def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
     return dot_embeddings()
 
 
-def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> torch.nn.Module:
-    """Train the chosen agent in the simulator; returns its Q-network."""
+def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
+    """Train the chosen agent in the simulator; returns it as a recgym `Policy`."""
     env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
     if args.agent == "gpu-dqn":
         env = RecVectorEnv(simulator, num_envs=args.n_envs or 256, **env_kwargs)
         agent = DeviceDQN(env, args.gpu_dqn, seed=args.seed, initial_embeddings=initial_embeddings)
         agent.learn(args.total_timesteps, log_dir=run_dir / "train", progress=args.progress)
-        return agent.q_net
+        return QPolicy(agent.q_net)
     vec_env = make_vec_env(
         RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
     )
-    model = make_dqn(
-        vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial_embeddings
-    )
+    if args.agent == "sb3-dqn":
+        model = make_dqn(
+            vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial_embeddings
+        )
+    else:
+        config = {"sb3-ppo": args.ppo, "sb3-a2c": args.a2c, "sb3-qrdqn": args.qrdqn}[args.agent]
+        model = make_sb3_agent(args.agent, vec_env, config, args.seed, args.device, initial_embeddings)
     model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
     model.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
-    return model.q_net
+    return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from typing import Any
 import tyro
 from scipy.stats import kendalltau
 
-from agents.dqn import QPolicy
 from experiments import dqn
 from experiments.common import baseline_policies, log_fitted_simulator, logger_horizon, make_run_dir
 from experiments.seeds import format_interval, mean_interval, run_seeds
@@ -30,8 +29,6 @@ from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import fit_user_model
 from recgym.simulators.registry import default_cache_dir
-
-TRUTH_TRAINED = "dqn-trained-in-truth"
 
 
 @dataclass
@@ -63,10 +60,11 @@ def one_seed(args: Args) -> dict[str, Any]:
     )
     world.reward = args.reward
     initial = dqn.initial_embeddings(fitted) if args.init_from_user_model else None
-    policies = {"dqn": QPolicy(dqn.train_agent(args, simulator, initial, run_dir / "train_sim"))}
+    agent = args.agent.removeprefix("sb3-")
+    policies = {agent: dqn.train_agent(args, simulator, initial, run_dir / "train_sim")}
     policies |= baseline_policies(log, fitted, args.device)
     if args.train_in_truth:
-        policies[TRUTH_TRAINED] = QPolicy(dqn.train_agent(args, world, initial, run_dir / "train_truth"))
+        policies[f"{agent}-trained-in-truth"] = dqn.train_agent(args, world, initial, run_dir / "train_truth")
     config = EvalConfig(
         n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
     )

@@ -90,3 +90,14 @@ def test_no_learn_dynamics_keeps_the_hand_rule(tmp_path) -> None:
     args = tiny_args(tmp_path)
     args.learn_dynamics = False
     assert main(args)["dynamics"] is None
+
+
+@pytest.mark.parametrize("agent", ["sb3-ppo", "sb3-a2c", "sb3-qrdqn"])
+def test_the_other_sb3_agents_run_the_same_pipeline(tmp_path, agent) -> None:
+    args = tiny_args(tmp_path)
+    args.agent = agent
+    results = main(args)
+    name = agent.removeprefix("sb3-")
+    assert set(results["policies"]) == {name, "greedy", "popular", "random"}
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.startswith(f"neumf-synthetic__{name}__0__")

@@ -50,7 +50,7 @@ def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
 def test_sim_to_real_evaluates_each_policy_in_the_simulator_and_the_truth(tmp_path) -> None:
     args = sim_to_real.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
     results = sim_to_real.main(args)
-    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random", sim_to_real.TRUTH_TRAINED}
+    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random", "dqn-trained-in-truth"}
     for row in results["policies"].values():
         assert row["gap"]["mean"] == pytest.approx(row["simulator"]["mean"] - row["truth"]["mean"])
     assert -1.0 <= results["kendall_tau"]["mean"] <= 1.0

@@ -1,0 +1,142 @@
+"""stable-baselines3 PPO and A2C and sb3-contrib's QR-DQN on recgym's envs and observation.
+
+All three read the observation through DQN's `HistoryExtractor` (user embedding, pooled history,
+last item, responses), optionally started from a fitted recommender's embeddings, and act over the
+whole catalog. As recgym `Policy`s they recommend the best item not yet shown: the actor's most
+likely item for PPO and A2C, the highest mean of the return quantiles for QR-DQN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import torch
+from sb3_contrib import QRDQN
+from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.policies import ActorCriticPolicy
+from torch import nn
+
+from agents.baselines import best_unshown
+from agents.dqn import HistoryExtractor, extractor_kwargs
+
+SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO hyper-parameters (stable-baselines3 names)."""
+
+    learning_rate: float = 3e-4
+    n_steps: int = 512
+    """Env steps per env between updates."""
+    batch_size: int = 256
+    n_epochs: int = 10
+    gamma: float = 0.9
+    """Discount; the same horizon of about 10 steps as DQN's."""
+    ent_coef: float = 0.01
+    """Entropy bonus: keeps the policy exploring a large catalog."""
+    embedding_dim: int = 32
+    net_arch: tuple[int, ...] = (128,)
+
+
+@dataclass(frozen=True)
+class A2CConfig:
+    """A2C hyper-parameters (stable-baselines3 names)."""
+
+    learning_rate: float = 7e-4
+    n_steps: int = 16
+    gamma: float = 0.9
+    ent_coef: float = 0.01
+    embedding_dim: int = 32
+    net_arch: tuple[int, ...] = (128,)
+
+
+@dataclass(frozen=True)
+class QRDQNConfig:
+    """QR-DQN hyper-parameters (sb3-contrib names), matched to `DQNConfig` where they share one."""
+
+    learning_rate: float = 5e-4
+    buffer_size: int = 100_000
+    learning_starts: int = 2_000
+    batch_size: int = 128
+    gamma: float = 0.9
+    train_freq: int = 4
+    target_update_interval: int = 2_000
+    exploration_fraction: float = 0.3
+    exploration_final_eps: float = 0.05
+    n_quantiles: int = 25
+    embedding_dim: int = 32
+    net_arch: tuple[int, ...] = (128,)
+
+
+SB3AgentConfig = PPOConfig | A2CConfig | QRDQNConfig
+_ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"sb3-ppo": PPO, "sb3-a2c": A2C, "sb3-qrdqn": QRDQN}
+
+
+def make_sb3_agent(
+    name: SB3AgentName,
+    env: Any,
+    config: SB3AgentConfig,
+    seed: int = 0,
+    device: str = "cpu",
+    initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> BaseAlgorithm:
+    """The named algorithm on env (a Gymnasium env or an SB3 VecEnv) with the history extractor."""
+    if name not in _ALGORITHMS:
+        raise ValueError(f"unknown agent {name!r}; choose one of {sorted(_ALGORITHMS)}")
+    params = asdict(config)
+    n_quantiles = params.pop("n_quantiles", None)
+    policy_kwargs: dict[str, Any] = {
+        "features_extractor_class": HistoryExtractor,
+        "features_extractor_kwargs": extractor_kwargs(params.pop("embedding_dim"), initial_embeddings),
+        "net_arch": list(params.pop("net_arch")),
+    }
+    if n_quantiles is not None:
+        policy_kwargs["n_quantiles"] = n_quantiles
+    algorithm = _ALGORITHMS[name]
+    return algorithm("MultiInputPolicy", env, policy_kwargs=policy_kwargs, seed=seed, device=device, **params)
+
+
+class _MeanOfQuantiles(nn.Module):
+    """QR-DQN's quantile network read as Q-values: the mean of each action's quantiles."""
+
+    def __init__(self, quantile_net: nn.Module):
+        super().__init__()
+        self.quantile_net = quantile_net
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.quantile_net(obs).mean(dim=1)  # [B, n_quantiles, n_items] -> [B, n_items]
+
+
+class SB3Policy:
+    """A trained PPO, A2C or QR-DQN as a recgym `Policy`: its best-scored item not yet shown."""
+
+    def __init__(self, model: BaseAlgorithm, mask_shown: bool = True):
+        self.mask_shown = mask_shown
+        policy = model.policy
+        if isinstance(policy, ActorCriticPolicy):
+            self.scores: nn.Module = _ActorLogits(policy)
+        else:
+            self.scores = _MeanOfQuantiles(policy.quantile_net)  # type: ignore[attr-defined]
+
+    @torch.no_grad()
+    def act(
+        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        device = next(self.scores.parameters()).device
+        obs = {key: value.to(device).float() for key, value in observation.items()}
+        scores = self.scores(obs).to(shown.device)  # [B, n_items]
+        return best_unshown(scores, shown) if self.mask_shown else scores.argmax(dim=1)
+
+
+class _ActorLogits(nn.Module):
+    """An actor-critic policy's action logits [B, n_items]."""
+
+    def __init__(self, policy: ActorCriticPolicy):
+        super().__init__()
+        self.policy = policy
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.policy.get_distribution(obs).distribution.logits

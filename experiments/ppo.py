@@ -1,0 +1,14 @@
+"""The experiments.dqn pipeline with stable-baselines3's PPO as the agent: `python -m experiments.ppo`.
+
+Same logs, user model, simulator, baselines, evaluation and outputs as `experiments.dqn`; every
+option of it applies (`--help`), with `--agent` defaulting to sb3-ppo.
+"""
+
+from __future__ import annotations
+
+import tyro
+
+from experiments.dqn import Args, main
+
+if __name__ == "__main__":
+    main(tyro.cli(Args, default=Args(agent="sb3-ppo")))

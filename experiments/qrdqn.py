@@ -1,0 +1,14 @@
+"""The experiments.dqn pipeline with sb3-contrib's QR-DQN as the agent: `python -m experiments.qrdqn`.
+
+Same logs, user model, simulator, baselines, evaluation and outputs as `experiments.dqn`; every
+option of it applies (`--help`), with `--agent` defaulting to sb3-qrdqn.
+"""
+
+from __future__ import annotations
+
+import tyro
+
+from experiments.dqn import Args, main
+
+if __name__ == "__main__":
+    main(tyro.cli(Args, default=Args(agent="sb3-qrdqn")))
