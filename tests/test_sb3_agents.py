@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
 from envs.rec_env import RecEnv
 from recgym.evaluation import EvalConfig, evaluate
-from tests.fakes import FixedSimulator
 
 N_USERS, N_ITEMS, LIKED, HORIZON = 4, 10, 5, 5
 # user u likes items u, u+2, u+4, ... (mod 10): five items each, a different set per pair of users;
