@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 from agents.baselines import best_unshown
-from agents.dqn import HistoryExtractor, extractor_kwargs
+from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 
@@ -29,16 +29,21 @@ class PPOConfig:
     """PPO hyper-parameters (stable-baselines3 names)."""
 
     learning_rate: float = 3e-4
+    """Adam learning rate."""
     n_steps: int = 512
     """Env steps per env between updates."""
     batch_size: int = 256
+    """Transitions per gradient step."""
     n_epochs: int = 10
+    """Passes over each rollout."""
     gamma: float = 0.9
     """Discount; the same horizon of about 10 steps as DQN's."""
     ent_coef: float = 0.01
     """Entropy bonus: keeps the policy exploring a large catalog."""
     embedding_dim: int = 32
+    """User and item embedding size (taken from the initial embeddings when given)."""
     net_arch: tuple[int, ...] = (128,)
+    """Hidden layers of the actor and the critic."""
 
 
 @dataclass(frozen=True)
@@ -46,29 +51,25 @@ class A2CConfig:
     """A2C hyper-parameters (stable-baselines3 names)."""
 
     learning_rate: float = 7e-4
+    """RMSprop learning rate (SB3's default optimiser for A2C)."""
     n_steps: int = 16
+    """Env steps per env between updates."""
     gamma: float = 0.9
+    """Discount; the same horizon as DQN's."""
     ent_coef: float = 0.01
+    """Entropy bonus."""
     embedding_dim: int = 32
+    """User and item embedding size (taken from the initial embeddings when given)."""
     net_arch: tuple[int, ...] = (128,)
+    """Hidden layers of the actor and the critic."""
 
 
 @dataclass(frozen=True)
-class QRDQNConfig:
-    """QR-DQN hyper-parameters (sb3-contrib names), matched to `DQNConfig` where they share one."""
+class QRDQNConfig(DQNConfig):
+    """QR-DQN hyper-parameters (sb3-contrib names): DQN's, plus the number of quantiles."""
 
-    learning_rate: float = 5e-4
-    buffer_size: int = 100_000
-    learning_starts: int = 2_000
-    batch_size: int = 128
-    gamma: float = 0.9
-    train_freq: int = 4
-    target_update_interval: int = 2_000
-    exploration_fraction: float = 0.3
-    exploration_final_eps: float = 0.05
     n_quantiles: int = 25
-    embedding_dim: int = 32
-    net_arch: tuple[int, ...] = (128,)
+    """Quantiles of the return distribution per item."""
 
 
 SB3AgentConfig = PPOConfig | A2CConfig | QRDQNConfig
