@@ -29,21 +29,23 @@ last item was clicked, the fatigue it caused, whether it was a repeat, and the u
 probability for it before dynamics (its satisfaction estimate)."""
 
 
+def leave_feature_list(state: SimState) -> list[torch.Tensor]:
+    """The hazard features of a dynamics simulator's state after a step, one [B] tensor each."""
+    position = state["position"]
+    return [
+        torch.log1p(position),
+        1.0 / position.clamp_min(1.0),
+        state["satisfaction"],
+        state["last_click"],
+        state["fatigue"],
+        state["repeated"],
+        state["affinity"],
+    ]
+
+
 def leave_features(state: SimState) -> torch.Tensor:
     """[B, len(LEAVE_FEATURES)] hazard features of a dynamics simulator's state after a step."""
-    position = state["position"]
-    return torch.stack(
-        [
-            torch.log1p(position),
-            1.0 / position.clamp_min(1.0),
-            state["satisfaction"],
-            state["last_click"],
-            state["fatigue"],
-            state["repeated"],
-            state["affinity"],
-        ],
-        dim=-1,
-    )
+    return torch.stack(leave_feature_list(state), dim=-1)
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,16 @@ class LeaveModel:
     source: str
 
     def probability(self, state: SimState) -> torch.Tensor:
-        """[B] probability of ending the session after the last step."""
-        return torch.sigmoid(self.fit.logit(leave_features(state)))
+        """[B] probability of ending the session after the last step.
+
+        A weighted sum with Python-float weights: no weight tensor is copied to the device per step,
+        and features with weight 0 (most of the hand rule's) cost nothing.
+        """
+        logit = torch.full_like(state["position"], self.fit.bias)
+        for weight, feature in zip(self.fit.weights, leave_feature_list(state), strict=True):
+            if weight != 0.0:
+                logit = logit + weight * feature
+        return torch.sigmoid(logit)
 
     def coefficients(self) -> dict[str, float]:
         """Bias and weight of every feature, for reports."""
