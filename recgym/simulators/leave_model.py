@@ -58,8 +58,8 @@ class LeaveModel:
     def probability(self, state: SimState) -> torch.Tensor:
         """[B] probability of ending the session after the last step.
 
-        A weighted sum with Python-float weights: no weight tensor is copied to the device per step,
-        and features with weight 0 (most of the hand rule's) cost nothing.
+        A weighted sum with Python-float weights, so no weight tensor is copied to the device per step;
+        features with weight 0 (most of the hand rule's) are left out of the sum.
         """
         logit = torch.full_like(state["position"], self.fit.bias)
         for weight, feature in zip(self.fit.weights, leave_feature_list(state), strict=True):

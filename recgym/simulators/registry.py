@@ -14,7 +14,6 @@ from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.protocol import UserSimulator
 
 if TYPE_CHECKING:
-    from recgym.data.interactions import InteractionLog
     from recgym.models.fitted import FittedUserModel
 
 SimulatorFactory = Callable[..., UserSimulator]
@@ -49,26 +48,18 @@ def fitted_simulator(
     dynamics: DynamicsConfig | None = None,
     reward: str = "click",
     device: str | torch.device = "cpu",
-    log: InteractionLog | None = None,
-    censor_length: int | None = None,
 ) -> UserSimulator:
     """The simulator a fitted model drives: interest that moves with consumption for sequence models,
-    the logged preferences for id-based ones; the dynamics apply to both.
-
-    With `log` (timestamped), fatigue, leaving and returning are learned from its sessions
-    (`learn_dynamics`, with `censor_length` the logger's longest session if it cut any); without it,
-    `dynamics` applies as configured, leave rule included.
+    the logged preferences for id-based ones; `dynamics` apply to both as configured, leave rule
+    included. `learn_dynamics(simulator, log).install(simulator)` replaces them with dynamics learned
+    from the log's sessions.
     """
     from recgym.models.zoo import is_sequential
-    from recgym.simulators.learned_dynamics import learn_dynamics
     from recgym.simulators.log_fitted import LogFittedSimulator
     from recgym.simulators.sequence import SequenceSimulator
 
     simulator_class = SequenceSimulator if is_sequential(fitted.model) else LogFittedSimulator
-    simulator = simulator_class(fitted, dynamics, reward=reward, device=device)
-    if log is None:
-        return simulator
-    return learn_dynamics(simulator, log, censor_length=censor_length).install(simulator)
+    return simulator_class(fitted, dynamics, reward=reward, device=device)
 
 
 def _world(**kwargs: Any) -> UserSimulator:
@@ -86,12 +77,14 @@ def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
     ) -> UserSimulator:
         from recgym.data.synthetic import LoggingConfig, generate_logs
         from recgym.models.fitted import UserModelConfig, fit_user_model
+        from recgym.simulators.learned_dynamics import learn_dynamics
 
         logging = LoggingConfig()
         log, _ = generate_logs(logging)
         config = UserModelConfig(model=model)
         fitted = fit_user_model(log, config, cache_dir=cache_dir or default_cache_dir(), progress=progress)
-        return fitted_simulator(fitted, reward=reward, device=device, log=log, censor_length=logging.horizon)
+        simulator = fitted_simulator(fitted, reward=reward, device=device)
+        return learn_dynamics(simulator, log, censor_length=logging.horizon).install(simulator)
 
     factory.__doc__ = (
         f"{model} fitted on the default synthetic logs (fitted once, then loaded from the cache), with"
