@@ -23,7 +23,7 @@ from gymnasium.vector.utils import batch_space
 
 from envs.rec_env import observation_space, observation_to_numpy, resolve_simulator
 from recgym.random import RowStreams
-from recgym.sessions import Sessions
+from recgym.sessions import Sessions, StepResult
 from recgym.simulators.protocol import UserSimulator
 
 
@@ -36,6 +36,20 @@ class TensorStep:
     terminated: torch.Tensor  # [B] bool
     truncated: torch.Tensor  # [B] bool
     final_observation: dict[str, torch.Tensor]  # [B, ...] observation before the reset (valid where done)
+
+
+def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
+    """actions as a NumPy array of item ids of the given shape; ValueError naming what is wrong."""
+    actions = np.asarray(actions)
+    if actions.shape != shape or not np.issubdtype(actions.dtype, np.integer):
+        raise ValueError(
+            f"actions must be integer item ids of shape {shape}, got {actions.dtype} {actions.shape}"
+        )
+    if actions.min() < 0 or actions.max() >= n_items:
+        raise ValueError(
+            f"actions must be item ids in [0, {n_items}), got min {actions.min()} max {actions.max()}"
+        )
+    return actions
 
 
 class RecVectorEnv(gym.vector.VectorEnv):
@@ -93,7 +107,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
         return self._advance(actions, self._rng)
 
     def _advance_eager(self, actions: torch.Tensor, rng: RowStreams) -> TensorStep:
-        result = self.sessions.step(actions, rng, check=False)
+        result = self._step_sessions(actions, rng)
         final = {key: value.clone() for key, value in self.sessions.observation().items()}
         done = result.terminated | result.truncated
         self.sessions.reset_rows(done, rng.next_users(self.simulator.n_users), rng)
@@ -105,19 +119,16 @@ class RecVectorEnv(gym.vector.VectorEnv):
             final_observation=final,
         )
 
+    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams) -> StepResult:
+        return self.sessions.step(actions, rng, check=False)
+
     # --- Gymnasium face (NumPy at the boundary) ---------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         return observation_to_numpy(self.reset_tensors(seed)), {}
 
     def step(self, actions):
-        actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
-            raise ValueError(
-                f"actions must be {self.num_envs} integer item ids, got {actions.dtype} {actions.shape}"
-            )
-        if actions.min() < 0 or actions.max() >= self.simulator.n_items:
-            raise ValueError(f"actions must be item ids in [0, {self.simulator.n_items})")
+        actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)
         step = self.step_tensors(torch.as_tensor(actions, device=self.device).long())
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()

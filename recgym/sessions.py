@@ -14,7 +14,8 @@ import torch
 
 from recgym.random import RowStreams
 from recgym.rows import where_rows
-from recgym.simulators.protocol import SimState, UserSimulator
+from recgym.simulators.choice import ChoiceConfig, SlateSimulator
+from recgym.simulators.protocol import Response, SimState, UserSimulator
 
 PAD = 0
 """History slots hold item + 1; 0 marks an empty slot."""
@@ -28,6 +29,14 @@ class StepResult:
     click: torch.Tensor  # [B] bool
     terminated: torch.Tensor  # [B] bool: the user left
     truncated: torch.Tensor  # [B] bool: the horizon was reached without leaving
+
+
+@dataclass(frozen=True)
+class SlateStepResult(StepResult):
+    """One slate step's outcome, with the position each user chose and the item the session moved on with."""
+
+    chosen: torch.Tensor  # [B] long: position chosen, slate_size where nothing was
+    item: torch.Tensor  # [B] long
 
 
 class Sessions:
@@ -91,9 +100,33 @@ class Sessions:
         on a GPU, so batched envs that validate actions at their boundary pass False.
         """
         if check:
-            self._check_items(items)
+            self._check_items(items, (self.batch_size,))
         items = items.long().to(self.simulator.device)
         response = self.simulator.respond(self.state, items, rng)
+        return self._advance(items, items[:, None], response, rng, check)
+
+    def step_slate(
+        self, slate: torch.Tensor, choice: ChoiceConfig, rng: RowStreams, check: bool = True
+    ) -> SlateStepResult:
+        """Show slate [B, k] (long) to each user, who picks at most one item (`choice`), and advance.
+
+        The session moves on with the chosen item, or with the first position's item when nothing
+        was chosen (the user looked at it and did not take it); every slate item counts as shown.
+        """
+        simulator = self.simulator
+        if not isinstance(simulator, SlateSimulator):
+            raise TypeError(f"{type(simulator).__name__} has no respond_slate: it cannot answer slates")
+        if check:
+            self._check_items(slate, (self.batch_size, choice.slate_size))
+        slate = slate.long().to(simulator.device)
+        answer = simulator.respond_slate(self.state, slate, choice, rng)
+        result = self._advance(answer.item, slate, answer.response, rng, check)
+        return SlateStepResult(**vars(result), chosen=answer.chosen, item=answer.item)
+
+    def _advance(
+        self, items: torch.Tensor, shown: torch.Tensor, response: Response, rng: RowStreams, check: bool
+    ) -> StepResult:
+        """Transition on items [B] answered with response, mark shown [B, k] and decide who leaves."""
         reward = response.reward.float()
         if check and not bool(torch.isfinite(reward).all()):
             raise FloatingPointError("the simulator returned a non-finite reward")
@@ -101,15 +134,15 @@ class Sessions:
         left = self.simulator.leaves(self.state, rng)
         self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
         self.history_responses = torch.cat([self.history_responses[:, 1:], reward[:, None]], dim=1)
-        self.shown.scatter_(1, items[:, None], True)
+        self.shown.scatter_(1, shown, True)
         self.length += 1
         truncated = (self.length >= self.horizon) & ~left
         return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)
 
-    def _check_items(self, items: torch.Tensor) -> None:
+    def _check_items(self, items: torch.Tensor, shape: tuple[int, ...]) -> None:
         n_items = self.simulator.n_items
-        if items.shape != (self.batch_size,):
-            raise ValueError(f"step expects items of shape ({self.batch_size},), got {tuple(items.shape)}")
+        if tuple(items.shape) != shape:
+            raise ValueError(f"step expects items of shape {shape}, got {tuple(items.shape)}")
         if items.dtype not in (torch.int32, torch.int64):
             raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
         if bool(((items < 0) | (items >= n_items)).any()):

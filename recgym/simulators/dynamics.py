@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from recgym.random import RowStreams
+from recgym.simulators.choice import ChoiceConfig, SlateResponse, choice_probabilities, sample_choice
 from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.protocol import Response, SimState
 from recgym.simulators.return_model import ReturnModel
@@ -143,6 +144,23 @@ class DynamicsSimulator:
         affinity = self.affinity_logit(state, items)
         click = rng.uniform() < torch.sigmoid(self.click_logit(state, items, affinity))
         return Response(click=click, reward=self.step_reward(state, items, click, affinity))
+
+    def respond_slate(
+        self, state: SimState, slate: torch.Tensor, choice: ChoiceConfig, rng: RowStreams
+    ) -> SlateResponse:
+        """Each user's choice among slate [B, k] under the conditional logit of `choice`: position j's
+        click logit is the one a single recommendation of its item would have."""
+        affinities = [self.affinity_logit(state, slate[:, j]) for j in range(slate.shape[1])]
+        logits = torch.stack(
+            [self.click_logit(state, slate[:, j], affinity) for j, affinity in enumerate(affinities)], dim=1
+        )
+        chosen = sample_choice(choice_probabilities(logits, slate, choice), rng.uniform())
+        click = chosen < slate.shape[1]
+        position = chosen.clamp_max(slate.shape[1] - 1).where(click, torch.zeros_like(chosen))
+        item = slate.gather(1, position[:, None]).squeeze(1)
+        affinity = torch.stack(affinities, dim=1).gather(1, position[:, None]).squeeze(1)
+        reward = self.step_reward(state, item, click, affinity)
+        return SlateResponse(chosen=chosen, item=item, response=Response(click=click, reward=reward))
 
     def step_reward(
         self, state: SimState, items: torch.Tensor, click: torch.Tensor, affinity: torch.Tensor

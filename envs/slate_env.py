@@ -1,0 +1,99 @@
+"""Slate recommendation: k items per step, of which the user picks at most one.
+
+`SlateEnv` is the one-user Gymnasium env and `SlateVectorEnv` the batched one (a stable-baselines3
+`VecEnv` through `envs.sb3_vec_env.SB3VecEnv`, like `RecVectorEnv`). The action is k item ids
+(`MultiDiscrete([n_items] * k)`, position 0 first); the observation, reward, termination and
+autoreset are those of the single-item envs, the history recording the item the user chose (or the
+first position's item when nothing was chosen). The choice model is `recgym.simulators.choice`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
+
+from envs.rec_env import RecEnv
+from envs.vector_env import RecVectorEnv, check_actions
+from recgym.random import RowStreams
+from recgym.sessions import StepResult
+from recgym.simulators.choice import ChoiceConfig, SlateSimulator
+from recgym.simulators.protocol import UserSimulator
+
+
+def slate_space(n_items: int, slate_size: int) -> spaces.MultiDiscrete:
+    return spaces.MultiDiscrete(np.full(slate_size, n_items))
+
+
+def _require_slates(simulator: UserSimulator) -> None:
+    if not isinstance(simulator, SlateSimulator):
+        raise TypeError(
+            f"{type(simulator).__name__} cannot answer slates: it needs respond_slate "
+            "(every DynamicsSimulator has it, see recgym.simulators.choice)"
+        )
+
+
+class SlateEnv(RecEnv):
+    """Recommend a slate of k items per step to one simulated user until they leave.
+
+    :param choice: slate size, position bias and outside option of the user's choice.
+    Other parameters as `RecEnv`. `info["chosen"]` is the chosen position (k: none).
+    """
+
+    def __init__(
+        self,
+        simulator: UserSimulator | str = "world",
+        horizon: int = 50,
+        history_len: int = 10,
+        simulator_kwargs: dict[str, Any] | None = None,
+        choice: ChoiceConfig | None = None,
+    ):
+        super().__init__(simulator, horizon, history_len, simulator_kwargs)
+        _require_slates(self.simulator)
+        self.choice = choice or ChoiceConfig()
+        self.action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
+
+    def step(self, action):
+        if self._rng is None:
+            raise RuntimeError("call reset() before step()")
+        slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
+        slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
+        result = self.sessions.step_slate(slate, self.choice, self._rng)
+        info = {"click": bool(result.click[0]), "chosen": int(result.chosen[0])}
+        return (
+            self._observation(),
+            float(result.reward[0]),
+            bool(result.terminated[0]),
+            bool(result.truncated[0]),
+            info,
+        )
+
+
+class SlateVectorEnv(RecVectorEnv):
+    """B slate sessions stepped together on the simulator's device; actions are [B, k] item ids.
+
+    :param choice: slate size, position bias and outside option of the users' choice.
+    Other parameters as `RecVectorEnv`.
+    """
+
+    def __init__(
+        self,
+        simulator: UserSimulator | str = "world",
+        num_envs: int = 1024,
+        horizon: int = 50,
+        history_len: int = 10,
+        simulator_kwargs: dict[str, Any] | None = None,
+        compile: bool = False,
+        choice: ChoiceConfig | None = None,
+    ):
+        self.choice = choice or ChoiceConfig()
+        super().__init__(simulator, num_envs, horizon, history_len, simulator_kwargs, compile)
+        _require_slates(self.simulator)
+        self.single_action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+
+    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams) -> StepResult:
+        return self.sessions.step_slate(actions, self.choice, rng, check=False)

@@ -1,0 +1,138 @@
+"""Slates: the choice model, the slate step, and the one-user and batched slate envs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+
+from envs.rec_env import RecEnv
+from envs.slate_env import SlateEnv, SlateVectorEnv
+from recgym.random import RowStreams
+from recgym.simulators.choice import ChoiceConfig, choice_probabilities, first_occurrence, sample_choice
+
+
+def test_a_later_position_is_chosen_less_by_the_decay_and_nothing_by_its_weight() -> None:
+    choice = ChoiceConfig(slate_size=3, position_decay=0.5, no_click_weight=2.0)
+    logits = torch.zeros(1, 3)
+    probabilities = choice_probabilities(logits, torch.tensor([[4, 5, 6]]), choice)[0]
+    assert probabilities.sum().item() == pytest.approx(1.0)
+    assert (probabilities[1] / probabilities[0]).item() == pytest.approx(0.5)
+    assert (probabilities[2] / probabilities[0]).item() == pytest.approx(0.25)
+    assert (probabilities[3] / probabilities[0]).item() == pytest.approx(2.0)
+
+
+def test_an_item_repeated_in_a_slate_counts_once() -> None:
+    slate = torch.tensor([[3, 3, 1, 3]])
+    assert first_occurrence(slate).tolist() == [[True, False, True, False]]
+    probabilities = choice_probabilities(torch.zeros(1, 4), slate, ChoiceConfig(slate_size=4))
+    assert probabilities[0, 1].item() == probabilities[0, 3].item() == 0.0
+
+
+def test_a_slate_of_one_is_clicked_with_the_single_item_probability() -> None:
+    logits = torch.tensor([[-2.0], [0.0], [1.5]])
+    probabilities = choice_probabilities(
+        logits, torch.zeros(3, 1, dtype=torch.long), ChoiceConfig(slate_size=1)
+    )
+    assert torch.allclose(probabilities[:, 0], torch.sigmoid(logits[:, 0]))
+
+
+def test_sampled_choices_follow_the_probabilities() -> None:
+    probabilities = torch.tensor([[0.5, 0.2, 0.3]]).expand(20_000, 3)
+    uniform = RowStreams.from_seed(0, 20_000).uniform()
+    counts = torch.bincount(sample_choice(probabilities, uniform), minlength=3).float() / 20_000
+    assert torch.allclose(counts, torch.tensor([0.5, 0.2, 0.3]), atol=0.015)
+
+
+def test_bad_choice_configs_are_refused() -> None:
+    for kwargs in (
+        {"slate_size": 0},
+        {"position_decay": 0.0},
+        {"position_decay": 1.5},
+        {"no_click_weight": 0.0},
+    ):
+        with pytest.raises(ValueError, match="ChoiceConfig"):
+            ChoiceConfig(**kwargs)
+
+
+def test_the_slate_env_passes_the_gymnasium_checker(tiny_world) -> None:
+    check_env(
+        SlateEnv(tiny_world, horizon=5, history_len=3, choice=ChoiceConfig(slate_size=3)),
+        skip_render_check=True,
+    )
+
+
+def test_a_slate_of_one_replays_the_single_item_env(tiny_world) -> None:
+    single = RecEnv(tiny_world, horizon=30, history_len=3)
+    slate = SlateEnv(tiny_world, horizon=30, history_len=3, choice=ChoiceConfig(slate_size=1))
+    for env in (single, slate):
+        env.reset(seed=7)
+    actions = np.random.default_rng(0).integers(0, tiny_world.n_items, size=200)
+    for action in actions:
+        a = single.step(int(action))
+        b = slate.step(np.array([action]))
+        assert a[1:4] == b[1:4]
+        assert all((a[0][key] == b[0][key]).all() for key in a[0])
+        if a[2] or a[3]:
+            single.reset()
+            slate.reset()
+
+
+def test_the_session_moves_on_with_the_chosen_item_and_marks_the_whole_slate_shown(tiny_world) -> None:
+    env = SlateEnv(tiny_world, horizon=50, history_len=2, choice=ChoiceConfig(slate_size=3))
+    env.reset(seed=0)
+    for _ in range(40):
+        slate = env.np_random.choice(tiny_world.n_items, size=3, replace=False)
+        observation, reward, terminated, truncated, info = env.step(slate)
+        expected = slate[info["chosen"]] if info["click"] else slate[0]
+        assert observation["recent_items"][-1] == expected + 1
+        assert info["click"] == (info["chosen"] < 3) == (reward > 0)
+        assert env.sessions.shown[0, torch.as_tensor(slate)].all()
+        if terminated or truncated:
+            env.reset()
+
+
+def test_a_wrongly_shaped_or_out_of_range_slate_is_refused(tiny_world) -> None:
+    env = SlateEnv(tiny_world, choice=ChoiceConfig(slate_size=3))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        env.step(np.array([1, 2]))
+    with pytest.raises(ValueError, match="item ids"):
+        env.step(np.array([1, 2, tiny_world.n_items]))
+
+
+def test_a_simulator_that_cannot_answer_slates_is_refused(fixed_sim) -> None:
+    with pytest.raises(TypeError, match="respond_slate"):
+        SlateEnv(fixed_sim)
+
+
+def test_each_row_of_the_batched_slate_env_replays_a_one_user_env(tiny_world) -> None:
+    choice = ChoiceConfig(slate_size=4)
+    batched = SlateVectorEnv(tiny_world, num_envs=3, horizon=6, history_len=3, choice=choice)
+    singles = [SlateEnv(tiny_world, horizon=6, history_len=3, choice=choice) for _ in range(3)]
+    batched.reset(seed=10)
+    for row, env in enumerate(singles):
+        env.reset(seed=10 + row)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        slates = rng.integers(0, tiny_world.n_items, size=(3, 4))
+        _, rewards, terminated, truncated, _ = batched.step(slates)
+        for row, env in enumerate(singles):
+            _, reward, term, trunc, _ = env.step(slates[row])
+            assert (reward, term, trunc) == (rewards[row], terminated[row], truncated[row])
+            if term or trunc:
+                env.reset()
+
+
+def test_position_bias_shows_in_simulated_choices(tiny_world) -> None:
+    choice = ChoiceConfig(slate_size=2, position_decay=0.5)
+    env = SlateVectorEnv(tiny_world, num_envs=4000, horizon=1, history_len=1, choice=choice)
+    env.reset_tensors(seed=0)
+    first = second = 0
+    for order in ([3, 8], [8, 3]):  # each item at each position, so item appeal cancels
+        step = env.sessions.step_slate(torch.tensor(order).expand(4000, 2), choice, env._rng)
+        first += int((step.chosen == 0).sum())
+        second += int((step.chosen == 1).sum())
+        env.reset_tensors(seed=1)
+    assert second / first == pytest.approx(0.5, rel=0.15)
