@@ -20,17 +20,33 @@ def best_unshown(scores: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
     return torch.where(exhausted, scores, masked).argmax(dim=1)
 
 
-class RandomPolicy:
-    """Uniformly random among the items not yet shown."""
+class ScoreArgmax:
+    """`act` of a scoring policy: the best-scored item not yet shown."""
+
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
 
     def act(
         self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
-        noise = torch.rand(shown.shape, generator=generator, device=shown.device)
-        return best_unshown(noise, shown)
+        return best_unshown(self.scores(observation, generator).to(shown.device), shown)
 
 
-class PopularPolicy:
+class RandomPolicy(ScoreArgmax):
+    """Uniformly random among the items not yet shown.
+
+    :param n_items: catalog size.
+    """
+
+    def __init__(self, n_items: int):
+        self.n_items = n_items
+
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        batch = observation["user"].shape[0]
+        return torch.rand(batch, self.n_items, generator=generator, device=generator.device)
+
+
+class PopularPolicy(ScoreArgmax):
     """The most popular item (most positive interactions in the training logs) not yet shown.
 
     :param item_counts: [n_items] interaction counts per item.
@@ -39,16 +55,14 @@ class PopularPolicy:
     def __init__(self, item_counts: np.ndarray | torch.Tensor):
         counts = torch.as_tensor(np.asarray(item_counts), dtype=torch.float32)
         # a tiny index-based tie-break keeps the order deterministic across devices
-        self.scores = counts - 1e-6 * torch.arange(len(counts), dtype=torch.float32) / len(counts)
+        self.popularity = counts - 1e-6 * torch.arange(len(counts), dtype=torch.float32) / len(counts)
 
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        scores = self.scores.to(shown.device).expand(shown.shape[0], -1)
-        return best_unshown(scores, shown)
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        device = observation["user"].device
+        return self.popularity.to(device).expand(observation["user"].shape[0], -1)
 
 
-class GreedyPolicy:
+class GreedyPolicy(ScoreArgmax):
     """Top-1 of a fitted recommender's scores among items not yet shown: the supervised baseline.
 
     :param score_all: maps user ids [B] to scores [B, n_items] (e.g. a fitted model's `score_all`).
@@ -58,11 +72,8 @@ class GreedyPolicy:
         self.score_all = score_all
 
     @torch.no_grad()
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        users = observation["user"][:, 0]
-        return best_unshown(self.score_all(users).to(shown.device), shown)
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        return self.score_all(observation["user"][:, 0])
 
 
 def item_popularity(positive_items: np.ndarray, n_items: int) -> np.ndarray:

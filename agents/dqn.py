@@ -207,6 +207,12 @@ def make_dqn(
     )
 
 
+def on_device(observation: dict[str, torch.Tensor], module: nn.Module) -> dict[str, torch.Tensor]:
+    """observation as float tensors on module's device (what SB3's networks take)."""
+    device = next(module.parameters()).device
+    return {key: value.to(device).float() for key, value in observation.items()}
+
+
 class QPolicy:
     """A trained Q-network (SB3's `model.q_net`, or the on-device DQN's) as a recgym `Policy`:
     argmax Q over items not yet shown.
@@ -218,12 +224,14 @@ class QPolicy:
         self.q_net, self.mask_shown = q_net, mask_shown
 
     @torch.no_grad()
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        """[B, n_items] Q-values."""
+        return self.q_net(on_device(observation, self.q_net))
+
     def act(
         self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
-        device = next(self.q_net.parameters()).device
-        obs = {key: value.to(device).float() for key, value in observation.items()}
-        q_values = self.q_net(obs).to(shown.device)  # [B, n_items]
+        q_values = self.scores(observation, generator).to(shown.device)  # [B, n_items]
         if not self.mask_shown:
             return q_values.argmax(dim=1)
         return best_unshown(q_values, shown)

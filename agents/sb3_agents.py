@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 from agents.baselines import best_unshown
-from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs
+from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs, on_device
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 
@@ -118,17 +118,19 @@ class SB3Policy:
         self.mask_shown = mask_shown
         policy = model.policy
         if isinstance(policy, ActorCriticPolicy):
-            self.scores: nn.Module = _ActorLogits(policy)
+            self.network: nn.Module = _ActorLogits(policy)
         else:
-            self.scores = _MeanOfQuantiles(policy.quantile_net)  # type: ignore[attr-defined]
+            self.network = _MeanOfQuantiles(policy.quantile_net)  # type: ignore[attr-defined]
 
     @torch.no_grad()
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        """[B, n_items] actor logits, or mean quantiles."""
+        return self.network(on_device(observation, self.network))
+
     def act(
         self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
-        device = next(self.scores.parameters()).device
-        obs = {key: value.to(device).float() for key, value in observation.items()}
-        scores = self.scores(obs).to(shown.device)  # [B, n_items]
+        scores = self.scores(observation, generator).to(shown.device)  # [B, n_items]
         return best_unshown(scores, shown) if self.mask_shown else scores.argmax(dim=1)
 
 

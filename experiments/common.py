@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.data import InteractionLog, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
@@ -92,10 +94,15 @@ def log_fitted_simulator(
     return simulator, learned.report
 
 
+def log_popularity(log: InteractionLog) -> np.ndarray:
+    """[n_items] positive interactions per item in the log: what popular ranks by and novelty reads."""
+    return item_popularity(log.positives()["item"].to_numpy(), log.n_items)
+
+
 def baseline_policies(log: InteractionLog, fitted: FittedUserModel, device: str) -> dict[str, Policy]:
     """The supervised and naive baselines: greedy top-1 of the fitted model, most popular, random."""
     return {
         "greedy": GreedyPolicy(fitted.scorer(device)),
-        "popular": PopularPolicy(item_popularity(log.positives()["item"].to_numpy(), log.n_items)),
-        "random": RandomPolicy(),
+        "popular": PopularPolicy(log_popularity(log)),
+        "random": RandomPolicy(log.n_items),
     }

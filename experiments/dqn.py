@@ -32,6 +32,7 @@ from experiments.common import (
     env_name,
     load_logs,
     log_fitted_simulator,
+    log_popularity,
     logger_horizon,
     make_run_dir,
 )
@@ -137,7 +138,7 @@ def main(args: Args) -> dict:
     eval_config = EvalConfig(
         n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
     )
-    results = evaluate(simulator, policies, eval_config)
+    results = evaluate(simulator, policies, eval_config, log_popularity(log))
     results["config"] = config
     results["user_model"] = {"metrics": fitted.metrics, "fit": fitted.fit_report}
     results["dynamics"] = dynamics_report

@@ -16,6 +16,7 @@ import torch
 from recgym.policy import Policy
 from recgym.random import RowStreams
 from recgym.sessions import Sessions
+from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 
 
@@ -31,6 +32,8 @@ class EvalConfig:
     """Recent steps in the observation (must match what agents were trained with)."""
     seed: int = 0
     """Seed of the user sample and of the simulator's and policies' random streams."""
+    choice: ChoiceConfig | None = None
+    """Recommend slates answered by this choice model; None recommends one item per step."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Episodes:
     clicks: np.ndarray  # [N]
     diversity: np.ndarray  # [N], NaN for sessions shorter than 2
     item_counts: np.ndarray  # [n_items]
+    novelty: np.ndarray | None = None  # [N] mean self-information of the items shown (bits)
 
 
 def evaluation_users(simulator: UserSimulator, n_users: int, seed: int) -> torch.Tensor:
@@ -61,12 +65,27 @@ def _unit_item_vectors(simulator: UserSimulator) -> torch.Tensor | None:
     return torch.nn.functional.normalize(vectors.float(), dim=-1)
 
 
-@torch.no_grad()
-def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, config: EvalConfig) -> Episodes:
-    """Run one session per user to the end under policy.
+def self_information(item_popularity: np.ndarray) -> np.ndarray:
+    """[n_items] -log2 of each item's share of the logged interactions (add-one smoothed): the
+    novelty of recommending it."""
+    counts = np.asarray(item_popularity, dtype=np.float64) + 1.0
+    return -np.log2(counts / counts.sum())
 
-    Diversity is 1 - the mean pairwise cosine similarity of the items shown in a session, using the
-    simulator's `item_vectors` when it has them (else items count as different unless identical).
+
+@torch.no_grad()
+def rollout(
+    simulator: UserSimulator,
+    policy: Policy,
+    users: torch.Tensor,
+    config: EvalConfig,
+    item_popularity: np.ndarray | None = None,
+) -> Episodes:
+    """Run one session per user to the end under policy (slates of `config.choice` when set).
+
+    Diversity is 1 - the mean pairwise cosine similarity of the items shown in a session (every slate
+    item counts), using the simulator's `item_vectors` when it has them (else items count as
+    different unless identical). Novelty, given the logs' item popularity, is the mean
+    `self_information` of the items shown.
     """
     device = simulator.device
     rng = RowStreams.from_seed(config.seed, users.shape[0], device=device)
@@ -85,22 +104,36 @@ def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, confi
     vector_sum = torch.zeros(
         batch, vectors.shape[1] if vectors is not None else simulator.n_items, device=device
     )
+    information = (
+        None if item_popularity is None else torch.as_tensor(self_information(item_popularity)).to(device)
+    )
+    novelty = torch.zeros(batch, device=device)
     for _ in range(config.horizon):
-        items = policy.act(sessions.observation(), sessions.shown.clone(), policy_generator)
-        result = sessions.step(items, rng)
+        items = policy.act(sessions.observation(), sessions.shown.clone(), policy_generator).long()
+        if config.choice is None:
+            result = sessions.step(items, rng)
+            items = items[:, None]
+        else:
+            result = sessions.step_slate(items, config.choice, rng)
         weight = active.float()
         returns += result.reward * weight
         clicks += result.click.float() * weight
         lengths += active.long()
-        counts.index_add_(0, items.long(), weight)
+        counts.index_add_(0, items.flatten(), weight.repeat_interleave(items.shape[1]))
         if vectors is not None:
-            vector_sum += vectors[items.long()] * weight[:, None]
+            vector_sum += vectors[items].sum(1) * weight[:, None]
         else:
-            vector_sum[rows, items.long()] += weight
+            vector_sum.index_put_(
+                (rows[:, None].expand_as(items), items),
+                weight[:, None].expand_as(items).clone(),
+                accumulate=True,
+            )
+        if information is not None:
+            novelty += information[items].float().mean(1) * weight
         active &= ~(result.terminated | result.truncated)
         if not bool(active.any()):
             break
-    n = lengths.float()
+    n = lengths.float() * (1 if config.choice is None else config.choice.slate_size)  # items shown
     pairs = n * (n - 1)
     similar = ((vector_sum**2).sum(-1) - n) / pairs.clamp_min(
         1
@@ -112,6 +145,7 @@ def rollout(simulator: UserSimulator, policy: Policy, users: torch.Tensor, confi
         clicks=clicks.cpu().numpy(),
         diversity=diversity.cpu().numpy(),
         item_counts=counts.cpu().numpy(),
+        novelty=None if information is None else (novelty / lengths.clamp_min(1)).cpu().numpy(),
     )
 
 
@@ -137,18 +171,26 @@ def summarize(episodes: Episodes, seed: int = 0) -> dict[str, float | int | list
         "ctr": float(episodes.clicks.sum() / max(episodes.lengths.sum(), 1)),
         "coverage": float((episodes.item_counts > 0).mean()),
         "diversity": float(np.nanmean(episodes.diversity)) if np.isfinite(episodes.diversity).any() else 0.0,
+        "novelty": None if episodes.novelty is None else float(episodes.novelty.mean()),
         "n_users": int(len(episodes.returns)),
     }
 
 
 def evaluate(
-    simulator: UserSimulator, policies: dict[str, Policy], config: EvalConfig | None = None
+    simulator: UserSimulator,
+    policies: dict[str, Policy],
+    config: EvalConfig | None = None,
+    item_popularity: np.ndarray | None = None,
 ) -> dict[str, dict]:
-    """Evaluate every policy on the same users; returns {"policies": {name: summary}, "config": ...}."""
+    """Evaluate every policy on the same users; returns {"policies": {name: summary}, "config": ...}.
+
+    With `config.choice`, every policy must return slates [B, k] (`recgym.policy.TopK` makes one of
+    any scoring policy). `item_popularity` [n_items] (logged interactions per item) adds novelty.
+    """
     config = config or EvalConfig()
     users = evaluation_users(simulator, config.n_users, config.seed)
     results = {
-        name: summarize(rollout(simulator, policy, users, config), config.seed)
+        name: summarize(rollout(simulator, policy, users, config, item_popularity), config.seed)
         for name, policy in policies.items()
     }
     return {"policies": results, "config": asdict(config)}

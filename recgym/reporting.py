@@ -11,14 +11,15 @@ from recgym.tags import EVAL_METRICS, FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG, ev
 
 def markdown_table(results: dict[str, Any]) -> str:
     """One row per policy, best mean return first."""
-    header = "| policy | return (95% CI) | session length | CTR | coverage | diversity | users |"
-    lines = [header, "| --- | --- | --- | --- | --- | --- | --- |"]
+    header = "| policy | return (95% CI) | session length | CTR | coverage | diversity | novelty | users |"
+    lines = [header, "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     ranked = sorted(results["policies"].items(), key=lambda item: -item[1]["return_mean"])
     for name, m in ranked:
         low, high = m["return_ci95"]
         lines.append(
             f"| {name} | {m['return_mean']:.3f} [{low:.3f}, {high:.3f}] | {m['session_length']:.2f} | "
-            f"{m['ctr']:.3f} | {m['coverage']:.3f} | {m['diversity']:.3f} | {m['n_users']} |"
+            f"{m['ctr']:.3f} | {m['coverage']:.3f} | {m['diversity']:.3f} | "
+            f"{'-' if m.get('novelty') is None else format(m['novelty'], '.2f')} | {m['n_users']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -38,7 +39,8 @@ def log_to_tensorboard(folder: str | Path, results: dict[str, Any], step: int) -
     for name, metrics in results["policies"].items():
         with SummaryWriter(str(Path(folder) / f"eval_{name}")) as writer:
             for metric in EVAL_METRICS:
-                writer.add_scalar(eval_tag(metric), metrics[metric], step)
+                if metrics.get(metric) is not None:
+                    writer.add_scalar(eval_tag(metric), metrics[metric], step)
 
 
 def log_fit_curves(folder: str | Path, history: list[dict[str, float]]) -> None:

@@ -1,6 +1,6 @@
 """TensorBoard tags: API that curves, dashboards and comparisons rely on; change them only here."""
 
-EVAL_METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity")
+EVAL_METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity", "novelty")
 """Metrics of every evaluated policy, logged as `eval/<metric>` in the policy's own run folder."""
 
 

@@ -38,7 +38,7 @@ def policies() -> dict[str, Policy]:
     counts = np.array([3, 10, 10, 1, 7, 0])
     scores = torch.tensor([[0.1, 0.9, 0.3, 0.8, 0.2, 0.5]] * 4)
     return {
-        "random": RandomPolicy(),
+        "random": RandomPolicy(N_ITEMS),
         "popular": PopularPolicy(counts),
         "greedy": GreedyPolicy(lambda users: scores[users]),
     }
@@ -124,7 +124,7 @@ def test_best_unshown_falls_back_to_the_overall_argmax_when_all_were_shown() -> 
 
 
 def test_random_is_deterministic_given_the_generator() -> None:
-    policy = RandomPolicy()
+    policy = RandomPolicy(N_ITEMS)
     shown = torch.zeros(16, N_ITEMS, dtype=torch.bool)
 
     def draws(seed: int) -> list[list[int]]:
@@ -138,7 +138,7 @@ def test_random_is_deterministic_given_the_generator() -> None:
 def test_random_is_uniform_over_unshown_items() -> None:
     shown = torch.zeros(3000, N_ITEMS, dtype=torch.bool)
     shown[:, [0, 2, 5]] = True
-    items = RandomPolicy().act(observation([0] * 3000), shown, torch.Generator().manual_seed(0))
+    items = RandomPolicy(N_ITEMS).act(observation([0] * 3000), shown, torch.Generator().manual_seed(0))
     frequencies = torch.bincount(items, minlength=N_ITEMS).float() / 3000
     assert frequencies[[0, 2, 5]].tolist() == [0.0, 0.0, 0.0]
     assert frequencies[[1, 3, 4]].tolist() == pytest.approx([1 / 3] * 3, abs=0.04)

@@ -31,7 +31,7 @@ def train(world: GroundTruthWorld, steps: int, seed: int):
 def compare_with_random(world: GroundTruthWorld, q_net) -> dict[str, dict]:
     return evaluate(
         world,
-        {"dqn": QPolicy(q_net), "random": RandomPolicy()},
+        {"dqn": QPolicy(q_net), "random": RandomPolicy(world.n_items)},
         EvalConfig(n_users=400, horizon=20, history_len=5, seed=0),
     )["policies"]
 

@@ -172,10 +172,16 @@ def test_evaluate_gives_every_policy_the_same_users_and_random_stream() -> None:
 
 def test_evaluate_twice_the_same_random_policy_gives_identical_summaries(tiny_world) -> None:
     eval_config = EvalConfig(n_users=12, horizon=10, history_len=3, seed=5)
-    result = evaluate(tiny_world, {"a": RandomPolicy(), "b": RandomPolicy()}, eval_config)
+    result = evaluate(
+        tiny_world,
+        {"a": RandomPolicy(tiny_world.n_items), "b": RandomPolicy(tiny_world.n_items)},
+        eval_config,
+    )
     assert result["policies"]["a"] == result["policies"]["b"]
     other = evaluate(
-        tiny_world, {"a": RandomPolicy()}, EvalConfig(n_users=12, horizon=10, history_len=3, seed=6)
+        tiny_world,
+        {"a": RandomPolicy(tiny_world.n_items)},
+        EvalConfig(n_users=12, horizon=10, history_len=3, seed=6),
     )
     assert other["policies"]["a"] != result["policies"]["a"]
 

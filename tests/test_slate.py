@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
+from fakes import OrderPolicy
 from gymnasium.utils.env_checker import check_env
 
+from agents.baselines import PopularPolicy, RandomPolicy
 from envs.rec_env import RecEnv
 from envs.slate_env import SlateEnv, SlateVectorEnv
+from recgym.evaluation import EvalConfig, evaluate, self_information
+from recgym.policy import TopK, top_unshown
 from recgym.random import RowStreams
 from recgym.simulators.choice import ChoiceConfig, choice_probabilities, first_occurrence, sample_choice
 
@@ -136,3 +142,37 @@ def test_position_bias_shows_in_simulated_choices(tiny_world) -> None:
         second += int((step.chosen == 1).sum())
         env.reset_tensors(seed=1)
     assert second / first == pytest.approx(0.5, rel=0.15)
+
+
+def test_top_k_ranks_unshown_items_first_and_fills_with_shown_ones() -> None:
+    scores = torch.tensor([[0.1, 0.9, 0.5, 0.7], [0.1, 0.9, 0.5, 0.7]])
+    shown = torch.tensor([[False, True, False, False], [True, True, True, False]])
+    assert top_unshown(scores, shown, 2).tolist() == [[3, 2], [3, 1]]
+
+
+def test_top_k_needs_a_policy_that_scores_items(fixed_sim) -> None:
+    with pytest.raises(TypeError, match="scores"):
+        TopK(OrderPolicy([0, 1]), 2)
+
+
+def test_slates_are_evaluated_with_the_choice_model_and_novelty(tiny_world) -> None:
+    popularity = np.arange(tiny_world.n_items)  # item 0 least logged: most novel
+    config = EvalConfig(n_users=300, horizon=10, history_len=3, seed=0)
+    slate_config = replace(config, choice=ChoiceConfig(slate_size=3))
+    random, popular = RandomPolicy(tiny_world.n_items), PopularPolicy(popularity)
+    single = evaluate(tiny_world, {"random": random}, config, popularity)["policies"]["random"]
+    slates = evaluate(
+        tiny_world, {"random": TopK(random, 3), "popular": TopK(popular, 3)}, slate_config, popularity
+    )["policies"]
+    assert slates["random"]["ctr"] > single["ctr"]  # three chances to click instead of one
+    assert slates["popular"]["novelty"] < slates["random"]["novelty"]
+    information = self_information(popularity)
+    top_three = information[np.argsort(-popularity)[:3]].mean()
+    assert slates["popular"]["coverage"] >= 3 / tiny_world.n_items
+    assert slates["popular"]["novelty"] >= top_three - 1e-6
+
+
+def test_a_single_item_policy_is_refused_in_a_slate_evaluation(tiny_world) -> None:
+    config = EvalConfig(n_users=4, horizon=3, history_len=3, choice=ChoiceConfig(slate_size=3))
+    with pytest.raises(ValueError, match="shape"):
+        evaluate(tiny_world, {"random": RandomPolicy(tiny_world.n_items)}, config)
