@@ -19,10 +19,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
 
-from agents.dqn import make_q_network
-from envs.vector_env import RecVectorEnv
+from agents.dqn import QPolicy, make_q_network
+from agents.replay import TensorReplay
+from envs.vector_env import RecVectorEnv, TensorStep
 
 
 @dataclass(frozen=True)
@@ -55,43 +57,9 @@ class DeviceDQNConfig:
     """Hidden layers of the query correction MLP."""
 
 
-class ReplayBuffer:
-    """A ring buffer of transitions held as tensors on the device."""
-
-    def __init__(self, capacity: int, example: dict[str, torch.Tensor], device: torch.device):
-        self.capacity, self.size, self.position = capacity, 0, 0
-        self.observations = {
-            k: torch.zeros(capacity, *v.shape[1:], dtype=v.dtype, device=device) for k, v in example.items()
-        }
-        self.next_observations = {k: torch.zeros_like(v) for k, v in self.observations.items()}
-        self.actions = torch.zeros(capacity, dtype=torch.long, device=device)
-        self.rewards = torch.zeros(capacity, device=device)
-        self.terminated = torch.zeros(capacity, device=device)
-
-    def add(self, obs, actions, rewards, next_obs, terminated) -> None:
-        n = actions.shape[0]
-        index = (self.position + torch.arange(n, device=actions.device)) % self.capacity
-        for key in self.observations:
-            self.observations[key][index] = obs[key]
-            self.next_observations[key][index] = next_obs[key]
-        self.actions[index], self.rewards[index], self.terminated[index] = (
-            actions,
-            rewards,
-            terminated.float(),
-        )
-        self.position = (self.position + n) % self.capacity
-        self.size = min(self.size + n, self.capacity)
-
-    def sample(self, batch_size: int, generator: torch.Generator):
-        index = torch.randint(self.size, (batch_size,), generator=generator, device=self.actions.device)
-        take = lambda tensors: {k: v[index] for k, v in tensors.items()}  # noqa: E731
-        return (
-            take(self.observations),
-            self.actions[index],
-            self.rewards[index],
-            take(self.next_observations),
-            self.terminated[index],
-        )
+def as_float(observation: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The observation as the float tensors SB3-style networks take (ids are cast back inside)."""
+    return {key: value.float() for key, value in observation.items()}
 
 
 class DeviceDQN:
@@ -108,17 +76,21 @@ class DeviceDQN:
         self.device = env.device
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.q_net = make_q_network(
-                env.single_observation_space,
-                env.simulator.n_items,
-                config.embedding_dim,
-                config.net_arch,
-                initial_embeddings,
-            ).to(self.device)
+            self.q_net = self._make_network(initial_embeddings).to(self.device)
         self.q_net_target = copy.deepcopy(self.q_net).requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.num_timesteps = 0
+
+    def policy(self) -> QPolicy:
+        """The trained Q-network as a recgym `Policy`."""
+        return QPolicy(self.q_net)
+
+    def _make_network(self, initial_embeddings) -> nn.Module:
+        c = self.config
+        observation_space = self.env.single_observation_space
+        n_items = self.env.simulator.n_items
+        return make_q_network(observation_space, n_items, c.embedding_dim, c.net_arch, initial_embeddings)
 
     def _epsilon(self, progress: float) -> float:
         c = self.config
@@ -128,20 +100,37 @@ class DeviceDQN:
 
     def _actions(self, observation: dict[str, torch.Tensor], epsilon: float) -> torch.Tensor:
         with torch.no_grad():
-            greedy = self.q_net({k: v.float() for k, v in observation.items()}).argmax(dim=1)
+            greedy = self.q_net(as_float(observation)).argmax(dim=1)
         n = greedy.shape[0]
         explore = torch.rand(n, generator=self.generator, device=self.device) < epsilon
         random = torch.randint(self.env.simulator.n_items, (n,), generator=self.generator, device=self.device)
         return torch.where(explore, random, greedy)
 
-    def _update(self, buffer: ReplayBuffer) -> torch.Tensor:
-        c = self.config
-        obs, actions, rewards, next_obs, terminated = buffer.sample(c.batch_size, self.generator)
+    def _store(
+        self,
+        buffer: TensorReplay,
+        observation: dict[str, torch.Tensor],
+        actions: torch.Tensor,
+        step: TensorStep,
+    ) -> None:
+        buffer.add(
+            obs=observation,
+            action=actions,
+            reward=step.reward,
+            next_obs=step.final_observation,
+            terminated=step.terminated.float(),
+        )
+
+    def _loss(self, batch: dict) -> torch.Tensor:
         with torch.no_grad():
-            next_q = self.q_net_target({k: v.float() for k, v in next_obs.items()}).max(dim=1).values
-            target = rewards + c.gamma * (1.0 - terminated) * next_q
-        q = self.q_net({k: v.float() for k, v in obs.items()}).gather(1, actions[:, None]).squeeze(1)
-        loss = F.smooth_l1_loss(q, target)
+            next_q = self.q_net_target(as_float(batch["next_obs"])).max(dim=1).values
+            target = batch["reward"] + self.config.gamma * (1.0 - batch["terminated"]) * next_q
+        q = self.q_net(as_float(batch["obs"])).gather(1, batch["action"][:, None]).squeeze(1)
+        return F.smooth_l1_loss(q, target)
+
+    def _update(self, buffer: TensorReplay) -> torch.Tensor:
+        c = self.config
+        loss = self._loss(buffer.sample(c.batch_size, self.generator))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), c.max_grad_norm)
@@ -165,7 +154,7 @@ class DeviceDQN:
         c, batch = self.config, self.env.num_envs
         writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
         observation = self.env.reset_tensors(self.seed)
-        buffer = ReplayBuffer(c.buffer_size, observation, self.device)
+        buffer = TensorReplay(c.buffer_size, self.device)
         running = torch.zeros(batch, device=self.device)
         finished = torch.zeros(
             2, device=self.device
@@ -185,7 +174,7 @@ class DeviceDQN:
             epsilon = self._epsilon(step / n_steps)
             actions = self._actions(observation, epsilon)
             result = self.env.step_tensors(actions)
-            buffer.add(observation, actions, result.reward, result.final_observation, result.terminated)
+            self._store(buffer, observation, actions, result)
             done = result.terminated | result.truncated
             running += result.reward
             finished += torch.stack([(running * done).sum(), done.sum()])

@@ -87,6 +87,15 @@ class HistoryExtractor(BaseFeaturesExtractor):
         return torch.cat([self.user_embedding(users), rewarded, recent, embedded[:, -1], responses], dim=-1)
 
 
+def query_head(features_dim: int, dim: int, net_arch: tuple[int, ...] | list[int]) -> nn.Sequential:
+    """An MLP from the features to a correction of the user embedding. Its last layer starts at zero,
+    so the query starts as the user embedding and the scores as the embeddings' dot products."""
+    layers = create_mlp(features_dim, dim, list(net_arch), nn.ReLU)
+    nn.init.zeros_(layers[-1].weight)
+    nn.init.zeros_(layers[-1].bias)
+    return nn.Sequential(*layers)
+
+
 class ItemScoringQNetwork(QNetwork):
     """Q(s, i) = <user embedding + MLP(features), e_i> + b_i - r * [i in history].
 
@@ -99,11 +108,7 @@ class ItemScoringQNetwork(QNetwork):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        dim = self.features_extractor.embedding_dim
-        layers = create_mlp(self.features_dim, dim, self.net_arch, self.activation_fn)
-        nn.init.zeros_(layers[-1].weight)
-        nn.init.zeros_(layers[-1].bias)
-        self.q_net = nn.Sequential(*layers)
+        self.q_net = query_head(self.features_dim, self.features_extractor.embedding_dim, self.net_arch)
         self.item_bias = nn.Parameter(torch.zeros(int(self.action_space.n)))
         self.repeat_cost = nn.Parameter(torch.zeros(()))
 

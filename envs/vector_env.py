@@ -36,6 +36,7 @@ class TensorStep:
     terminated: torch.Tensor  # [B] bool
     truncated: torch.Tensor  # [B] bool
     final_observation: dict[str, torch.Tensor]  # [B, ...] observation before the reset (valid where done)
+    chosen: torch.Tensor | None = None  # [B] slate position each user chose (k: none); slate envs only
 
 
 def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
@@ -117,6 +118,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
             terminated=result.terminated,
             truncated=result.truncated,
             final_observation=final,
+            chosen=getattr(result, "chosen", None),
         )
 
     def _step_sessions(self, actions: torch.Tensor, rng: RowStreams) -> StepResult:

@@ -103,7 +103,7 @@ class Sessions:
             self._check_items(items, (self.batch_size,))
         items = items.long().to(self.simulator.device)
         response = self.simulator.respond(self.state, items, rng)
-        return self._advance(items, items[:, None], response, rng, check)
+        return self._advance(items, response, rng, check)
 
     def step_slate(
         self, slate: torch.Tensor, choice: ChoiceConfig, rng: RowStreams, check: bool = True
@@ -111,7 +111,8 @@ class Sessions:
         """Show slate [B, k] (long) to each user, who picks at most one item (`choice`), and advance.
 
         The session moves on with the chosen item, or with the first position's item when nothing
-        was chosen (the user looked at it and did not take it); every slate item counts as shown.
+        was chosen (the user looked at it and did not take it). That item alone counts as shown, as in
+        the simulator's state: the other items were offered, not seen, and may be offered again.
         """
         simulator = self.simulator
         if not isinstance(simulator, SlateSimulator):
@@ -120,13 +121,11 @@ class Sessions:
             self._check_items(slate, (self.batch_size, choice.slate_size))
         slate = slate.long().to(simulator.device)
         answer = simulator.respond_slate(self.state, slate, choice, rng)
-        result = self._advance(answer.item, slate, answer.response, rng, check)
+        result = self._advance(answer.item, answer.response, rng, check)
         return SlateStepResult(**vars(result), chosen=answer.chosen, item=answer.item)
 
-    def _advance(
-        self, items: torch.Tensor, shown: torch.Tensor, response: Response, rng: RowStreams, check: bool
-    ) -> StepResult:
-        """Transition on items [B] answered with response, mark shown [B, k] and decide who leaves."""
+    def _advance(self, items: torch.Tensor, response: Response, rng: RowStreams, check: bool) -> StepResult:
+        """Transition on items [B] answered with response, mark them shown and decide who leaves."""
         reward = response.reward.float()
         if check and not bool(torch.isfinite(reward).all()):
             raise FloatingPointError("the simulator returned a non-finite reward")
@@ -134,7 +133,7 @@ class Sessions:
         left = self.simulator.leaves(self.state, rng)
         self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
         self.history_responses = torch.cat([self.history_responses[:, 1:], reward[:, None]], dim=1)
-        self.shown.scatter_(1, shown, True)
+        self.shown.scatter_(1, items[:, None], True)
         self.length += 1
         truncated = (self.length >= self.horizon) & ~left
         return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)

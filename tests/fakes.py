@@ -2,6 +2,7 @@
 
 `FixedSimulator` follows the `UserSimulator` protocol structurally (it inherits nothing from recgym),
 so the tests that use it also show that outside simulators plug in without subclassing.
+`LikedItemsWorld` is a `DynamicsSimulator`, so it also answers slates.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from recgym.random import RowStreams
+from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import Response
 
 
@@ -113,3 +115,25 @@ class OrderPolicy:
         item = self.t % self.n_items
         self.t += 1
         return torch.full((shown.shape[0],), item, dtype=torch.long)
+
+
+class LikedItemsWorld(DynamicsSimulator):
+    """User u clicks an item they like with logit +`strength` and any other with -`strength`; an item
+    clicked once is not clicked again (repeat penalty), nobody tires or leaves. The best policy
+    serves each user their liked items they have not had yet; it answers slates too.
+
+    :param likes: [n_users][n_items] 0/1 table.
+    """
+
+    def __init__(self, likes: Sequence[Sequence[int]], strength: float = 5.0):
+        table = torch.tensor(likes, dtype=torch.float32)
+        self.n_users, self.n_items = table.shape
+        self.logits = strength * (2.0 * table - 1.0)
+        self.item_vectors = torch.eye(self.n_items)
+        self.device = torch.device("cpu")
+        self.dynamics = DynamicsConfig(
+            fatigue_weight=0.0, repeat_penalty=2 * strength + 5, leave_base=-50.0, leave_fatigue=0.0
+        )
+
+    def affinity_logit(self, state: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
+        return self.logits[state["user"], items]

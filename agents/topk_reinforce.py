@@ -1,0 +1,262 @@
+"""Top-K off-policy-corrected REINFORCE (Chen et al., 2019), with a query-vector policy for large catalogs.
+
+The policy is a softmax over the whole catalog whose logits are a query vector (the user embedding
+plus an MLP correction from the recent history) scored against the item embeddings:
+`pi(i | s) = softmax_i(<q(s), e_i> + b_i)`. Acting costs one matrix product with the item table, so
+the catalog can hold 100,000 items or more (`bench/large_catalog.py`), and items already shown are
+masked before sampling. A slate is k items drawn from pi without replacement (Gumbel top-k).
+
+Learning follows the paper: for every step whose slate earned a click on item a, with discounted
+return R from that step on,
+
+    loss = - min(pi(a|s) / beta(a|s), cap) * lambda_K(s, a) * R * log pi(a|s),
+    lambda_K(s, a) = K * (1 - pi(a|s)) ** (K - 1)
+
+where beta is the policy that collected the step (its probability is stored at collection, so the
+correction is exact rather than estimated as in the paper's logged setting) and lambda_K corrects
+for the item being one of K in a slate. Each collection is replayed for several updates together
+with the previous few, which the capped importance weight makes valid. Probabilities in the
+gradient are those of the unmasked softmax (the mask is a serving rule, not part of the policy).
+Returns are cut at the end of each collection; with gamma 0.9 and 50 steps the cut costs 0.5%.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from gymnasium import spaces
+from torch import nn
+from tqdm.auto import tqdm
+
+from agents.device_dqn import as_float
+from agents.dqn import HistoryExtractor, extractor_kwargs, on_device, query_head
+from envs.slate_env import SlateVectorEnv
+from recgym.policy import top_unshown
+
+
+@dataclass(frozen=True)
+class TopKReinforceConfig:
+    """Hyper-parameters of top-K off-policy-corrected REINFORCE."""
+
+    learning_rate: float = 1e-3
+    """Adam learning rate."""
+    rollout_steps: int = 50
+    """Batched env steps per collection (returns are cut at its end)."""
+    reused_rollouts: int = 4
+    """Collections kept for replay: the newest and the previous ones, corrected by importance weights."""
+    updates_per_rollout: int = 8
+    """Gradient steps after each collection."""
+    batch_size: int = 2048
+    """Steps per gradient step (only clicked steps carry a gradient)."""
+    gamma: float = 0.9
+    """Discount of the return."""
+    weight_cap: float = 10.0
+    """Cap of the importance weight pi / beta (the paper's truncated importance sampling)."""
+    top_k_correction: bool = True
+    """Multiply by lambda_K; False gives the plain off-policy-corrected REINFORCE (the paper's ablation)."""
+    embedding_dim: int = 32
+    """User and item embedding size (taken from the initial embeddings when given)."""
+    net_arch: tuple[int, ...] = (128,)
+    """Hidden layers of the query correction MLP."""
+    max_grad_norm: float = 10.0
+    """Gradient clipping."""
+
+
+class QueryPolicyNetwork(nn.Module):
+    """Softmax policy logits [B, n_items] = <user embedding + MLP(features), e_i> + b_i."""
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        embedding_dim: int,
+        net_arch: tuple[int, ...],
+        initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
+        super().__init__()
+        self.extractor = HistoryExtractor(
+            observation_space, **extractor_kwargs(embedding_dim, initial_embeddings)
+        )
+        self.query_correction = query_head(
+            self.extractor.features_dim, self.extractor.embedding_dim, net_arch
+        )
+        self.item_bias = nn.Parameter(torch.zeros(int(observation_space["recent_items"].high[0])))
+
+    def query(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        """[B, d] the query vector."""
+        features = self.extractor(observation)
+        return features[:, : self.extractor.embedding_dim] + self.query_correction(features)
+
+    def forward(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.query(observation) @ self.extractor.item_vectors().T + self.item_bias
+
+
+def sample_slates(
+    logits: torch.Tensor, shown: torch.Tensor, k: int, generator: torch.Generator
+) -> torch.Tensor:
+    """[B, k] items drawn without replacement from softmax(logits) restricted to unshown items
+    (Gumbel top-k); shown items fill the slate only when too few are left."""
+    uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_min(1e-20)
+    perturbed = logits - torch.log(-torch.log(uniform))
+    return top_unshown(perturbed, shown, k)
+
+
+class TopKReinforce:
+    """Top-K off-policy-corrected REINFORCE on a `SlateVectorEnv`, on the env's device.
+
+    :param env: the batched slate env (slate size K = `env.choice.slate_size`).
+    :param config: hyper-parameters.
+    :param seed: seed of the network, the sampling and the env.
+    :param initial_embeddings: optional (user, item) embeddings (a fitted model's, or item content
+        vectors for a large catalog).
+    """
+
+    def __init__(
+        self, env: SlateVectorEnv, config: TopKReinforceConfig, seed: int = 0, initial_embeddings=None
+    ):
+        self.env, self.config, self.seed = env, config, seed
+        self.device, self.slate_size = env.device, env.choice.slate_size
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.network = QueryPolicyNetwork(
+                env.single_observation_space, config.embedding_dim, config.net_arch, initial_embeddings
+            ).to(self.device)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.num_timesteps = 0
+
+    def _collect(
+        self, observation: dict[str, torch.Tensor]
+    ) -> tuple[dict, dict[str, torch.Tensor], torch.Tensor]:
+        """One collection of `rollout_steps` batched steps: (steps with returns, next observation,
+        returns of the sessions finished [sum, count])."""
+        c, env = self.config, self.env
+        observations, items, clicked, behaviour, rewards, done = [], [], [], [], [], []
+        finished = torch.zeros(2, device=self.device)
+        for _ in range(c.rollout_steps):
+            with torch.no_grad():
+                logits = self.network(as_float(observation))
+            slates = sample_slates(logits, env.sessions.shown, self.slate_size, self.generator)
+            step = env.step_tensors(slates)
+            assert step.chosen is not None, "top-K REINFORCE needs the slate env's choices"
+            item = slates.gather(1, step.chosen.clamp_max(self.slate_size - 1)[:, None]).squeeze(1)
+            log_probability = torch.log_softmax(logits, dim=1).gather(1, item[:, None]).squeeze(1)
+            observations.append(observation)
+            items.append(item)
+            clicked.append(step.chosen < self.slate_size)
+            behaviour.append(log_probability)
+            rewards.append(step.reward)
+            done.append(step.terminated | step.truncated)
+            self._running += step.reward
+            ended = done[-1]
+            finished += torch.stack([(self._running * ended).sum(), ended.sum()])
+            self._running = self._running.masked_fill(ended, 0.0)
+            observation = step.observation
+            self.num_timesteps += env.num_envs
+        returns = torch.zeros_like(rewards[0])
+        all_returns = []
+        for reward, ended in zip(reversed(rewards), reversed(done), strict=True):
+            returns = reward + c.gamma * returns * (~ended).float()
+            all_returns.append(returns)
+        steps = {
+            "obs": {key: torch.cat([o[key] for o in observations]) for key in observation},
+            "item": torch.cat(items),
+            "clicked": torch.cat(clicked),
+            "behaviour_log_prob": torch.cat(behaviour),
+            "return": torch.cat(all_returns[::-1]),
+        }
+        return steps, observation, finished
+
+    def _loss(self, batch: dict) -> torch.Tensor:
+        c = self.config
+        log_pi = torch.log_softmax(self.network(as_float(batch["obs"])), dim=1)
+        log_pi_item = log_pi.gather(1, batch["item"][:, None]).squeeze(1)
+        with torch.no_grad():
+            pi_item = log_pi_item.exp()
+            weight = torch.exp(log_pi_item - batch["behaviour_log_prob"]).clamp_max(c.weight_cap)
+            if c.top_k_correction:
+                weight = weight * self.slate_size * (1.0 - pi_item) ** (self.slate_size - 1)
+        signal = batch["clicked"].float() * weight * batch["return"]
+        return -(signal * log_pi_item).mean()
+
+    def learn(
+        self,
+        total_timesteps: int,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+        callback: Callable[[TopKReinforce], bool] | None = None,
+    ) -> TopKReinforce:
+        """Train for total_timesteps user-steps; `callback(self)` after every collection may stop it."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        c = self.config
+        writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
+        observation = self.env.reset_tensors(self.seed)
+        self._running = torch.zeros(self.env.num_envs, device=self.device)
+        recent: deque[dict] = deque(maxlen=c.reused_rollouts)
+        per_rollout = c.rollout_steps * self.env.num_envs
+        n_rollouts = max(1, total_timesteps // per_rollout)
+        start = time.perf_counter()
+        for _ in tqdm(range(n_rollouts), desc="train agent", disable=not progress, mininterval=2.0):
+            steps, observation, finished = self._collect(observation)
+            recent.append(steps)
+            losses = [self._update(recent) for _ in range(c.updates_per_rollout)]
+            if writer is not None:
+                total, count = finished.tolist()
+                if count:
+                    writer.add_scalar("rollout/ep_rew_mean", total / count, self.num_timesteps)
+                writer.add_scalar("train/loss", float(torch.stack(losses).mean()), self.num_timesteps)
+                writer.add_scalar(
+                    "time/fps", self.num_timesteps / (time.perf_counter() - start), self.num_timesteps
+                )
+            if callback is not None and not callback(self):
+                break
+        if writer is not None:
+            writer.close()
+        return self
+
+    def _update(self, recent: deque[dict]) -> torch.Tensor:
+        sizes = torch.tensor([len(steps["item"]) for steps in recent])
+        index = torch.randint(
+            int(sizes.sum()), (self.config.batch_size,), generator=self.generator, device=self.device
+        )
+        batch = _take_concatenated(list(recent), index)
+        loss = self._loss(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.network.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+        return loss.detach()
+
+    def policy(self) -> QueryPolicy:
+        return QueryPolicy(self.network, self.slate_size)
+
+
+def _take_concatenated(parts: list[dict], index: torch.Tensor) -> dict:
+    """Rows `index` of the parts' fields concatenated in order."""
+    return {
+        key: _take_concatenated([part[key] for part in parts], index)
+        if isinstance(parts[0][key], dict)
+        else torch.cat([part[key] for part in parts])[index]
+        for key in parts[0]
+    }
+
+
+class QueryPolicy:
+    """A trained query-vector policy as a recgym `Policy`: its k most likely unshown items."""
+
+    def __init__(self, network: QueryPolicyNetwork, slate_size: int):
+        self.network, self.k = network, slate_size
+
+    @torch.no_grad()
+    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        return self.network(on_device(observation, self.network))
+
+    def act(
+        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        return top_unshown(self.scores(observation, generator).to(shown.device), shown, self.k)
