@@ -24,7 +24,10 @@ from agents.callbacks import ProgressCallback
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
 from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
+from agents.slateq import SlateQ, SlateQConfig
+from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
 from envs.rec_env import RecEnv
+from envs.slate_env import SlateVectorEnv
 from envs.vector_env import RecVectorEnv
 from experiments.common import (
     DataSource,
@@ -40,11 +43,14 @@ from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, fit_user_model
-from recgym.policy import Policy
+from recgym.policy import Policy, TopK
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
+from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.rewards import RewardName
+
+AgentName = Literal["sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn", "slateq", "topk-reinforce"]
 
 
 @dataclass
@@ -60,12 +66,16 @@ class Args:
     items shown and not clicked, instead of treating every rating as an interaction."""
     total_timesteps: int = 300_000
     """DQN training steps (summed over the parallel envs)."""
-    agent: Literal["sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn"] = "sb3-dqn"
+    agent: AgentName = "sb3-dqn"
     """stable-baselines3's DQN on single-user envs, the on-device DQN on the batched env (any device),
-    or stable-baselines3's PPO or A2C, or sb3-contrib's QR-DQN, on single-user envs."""
+    stable-baselines3's PPO or A2C, or sb3-contrib's QR-DQN, on single-user envs; or SlateQ or top-K
+    REINFORCE on the batched slate env (any device)."""
     n_envs: int | None = None
-    """Users collecting experience in parallel (default: 4 single-user envs for sb3-dqn, a batch of
-    256 for gpu-dqn)."""
+    """Users collecting experience in parallel (default: 4 single-user envs for the SB3 agents, a batch
+    of 256 for the on-device ones)."""
+    choice: ChoiceConfig = field(default_factory=lambda: ChoiceConfig(slate_size=1))
+    """Slates: --choice.slate-size k recommends k items per step, of which users pick at most one
+    (position bias and no-click option as set here). Single-item agents then serve their top k."""
     eval_users: int = 2000
     """Simulated sessions per policy in the evaluation."""
     horizon: int = 50
@@ -107,6 +117,10 @@ class Args:
     """Hyper-parameters of sb3-qrdqn."""
     gpu_dqn: DeviceDQNConfig = field(default_factory=DeviceDQNConfig)
     """Hyper-parameters of gpu-dqn."""
+    slateq: SlateQConfig = field(default_factory=SlateQConfig)
+    """Hyper-parameters of slateq."""
+    topk_reinforce: TopKReinforceConfig = field(default_factory=TopKReinforceConfig)
+    """Hyper-parameters of topk-reinforce."""
 
 
 def main(args: Args) -> dict:
@@ -135,8 +149,13 @@ def main(args: Args) -> dict:
     train_seconds = time.perf_counter() - start
 
     policies = {agent_name: agent} | baseline_policies(log, fitted, args.device)
+    policies = {name: as_slate_policy(policy, args.choice.slate_size) for name, policy in policies.items()}
     eval_config = EvalConfig(
-        n_users=args.eval_users, horizon=args.horizon, history_len=args.history_len, seed=args.seed
+        n_users=args.eval_users,
+        horizon=args.horizon,
+        history_len=args.history_len,
+        seed=args.seed,
+        choice=args.choice,
     )
     results = evaluate(simulator, policies, eval_config, log_popularity(log))
     results["config"] = config
@@ -161,14 +180,24 @@ def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
     return dot_embeddings()
 
 
+def as_slate_policy(policy: Policy, k: int) -> Policy:
+    """policy as one that returns slates [B, k]: slate agents as they are, scoring policies' top k."""
+    return policy if getattr(policy, "k", None) == k else TopK(policy, k)  # type: ignore[arg-type]
+
+
 def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
     """Train the chosen agent in the simulator; returns it as a recgym `Policy`."""
     env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
-    if args.agent == "gpu-dqn":
-        env = RecVectorEnv(simulator, num_envs=args.n_envs or 256, **env_kwargs)
-        agent = DeviceDQN(env, args.gpu_dqn, seed=args.seed, initial_embeddings=initial_embeddings)
+    if args.agent in ON_DEVICE_AGENTS:
+        n_envs = args.n_envs or 256
+        if args.agent == "gpu-dqn":
+            env = RecVectorEnv(simulator, n_envs, **env_kwargs)
+        else:
+            env = SlateVectorEnv(simulator, n_envs, choice=args.choice, **env_kwargs)
+        config = getattr(args, args.agent.replace("-", "_"))  # the agent's hyper-parameters
+        agent = ON_DEVICE_AGENTS[args.agent](env, config, args.seed, initial_embeddings)
         agent.learn(args.total_timesteps, log_dir=run_dir / "train", progress=args.progress)
-        return QPolicy(agent.q_net)
+        return agent.policy()
     vec_env = make_vec_env(
         RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
     )
@@ -183,6 +212,8 @@ def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
     model.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
     return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
 
+
+ON_DEVICE_AGENTS = {"gpu-dqn": DeviceDQN, "slateq": SlateQ, "topk-reinforce": TopKReinforce}
 
 if __name__ == "__main__":
     main(tyro.cli(Args))

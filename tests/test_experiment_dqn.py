@@ -11,6 +11,7 @@ from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented beside it)
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
+from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import WorldConfig
 
 
@@ -101,3 +102,19 @@ def test_the_other_sb3_agents_run_the_same_pipeline(tmp_path, agent) -> None:
     assert set(results["policies"]) == {name, "greedy", "popular", "random"}
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.startswith(f"neumf-synthetic__{name}__0__")
+
+
+@pytest.mark.parametrize("agent", ["slateq", "topk-reinforce", "sb3-dqn"])
+def test_slates_run_the_same_pipeline(tmp_path, agent) -> None:
+    args = tiny_args(tmp_path)
+    args.agent, args.n_envs, args.choice = (
+        agent,
+        (16 if agent != "sb3-dqn" else None),
+        ChoiceConfig(slate_size=3),
+    )
+    results = main(args)
+    name = agent.removeprefix("sb3-")
+    assert set(results["policies"]) == {name, "greedy", "popular", "random"}
+    assert results["config"]["choice"]["slate_size"] == 3
+    for metrics in results["policies"].values():
+        assert 0.0 <= metrics["ctr"] <= 1.0 and metrics["novelty"] > 0
