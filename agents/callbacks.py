@@ -1,10 +1,15 @@
-"""Training feedback: a progress bar that also shows the recent episode return and speed."""
+"""Training feedback: a progress bar with the recent episode return, and learning-curve points."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from tqdm.auto import tqdm
+
+from recgym.curves import LearningCurve
+from recgym.policy import Policy
 
 
 class ProgressCallback(BaseCallback):
@@ -37,3 +42,18 @@ class ProgressCallback(BaseCallback):
     def _on_training_end(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class CurveCallback(BaseCallback):
+    """Feeds an SB3 model's training steps to a `LearningCurve`.
+
+    :param curve: the curve to record.
+    :param policy: builds the model's current servable `Policy`.
+    """
+
+    def __init__(self, curve: LearningCurve, policy: Callable[[], Policy]):
+        super().__init__()
+        self.curve, self.policy = curve, policy
+
+    def _on_step(self) -> bool:
+        return self.curve.observe(self.num_timesteps, self.policy)

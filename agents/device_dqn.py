@@ -143,7 +143,7 @@ class DeviceDQN:
         log_dir: str | Path | None = None,
         progress: bool = False,
         callback: Callable[[DeviceDQN], bool] | None = None,
-        callback_every: int = 100,
+        callback_every: int = 1,
     ) -> DeviceDQN:
         """Train for total_timesteps transitions (B per env step).
 

@@ -51,8 +51,8 @@ class TopKReinforceConfig:
     """Collections kept for replay: the newest and the previous ones, corrected by importance weights."""
     updates_per_rollout: int = 8
     """Gradient steps after each collection."""
-    batch_size: int = 2048
-    """Steps per gradient step (only clicked steps carry a gradient)."""
+    batch_size: int = 512
+    """Clicked steps per gradient step (steps without a click carry no gradient and are not kept)."""
     gamma: float = 0.9
     """Discount of the return."""
     weight_cap: float = 10.0
@@ -132,10 +132,10 @@ class TopKReinforce:
     def _collect(
         self, observation: dict[str, torch.Tensor]
     ) -> tuple[dict, dict[str, torch.Tensor], torch.Tensor]:
-        """One collection of `rollout_steps` batched steps: (steps with returns, next observation,
-        returns of the sessions finished [sum, count])."""
+        """One collection of `rollout_steps` batched steps: (its clicked steps with their returns, the
+        next observation, [sum, count] of the returns of the sessions that finished)."""
         c, env = self.config, self.env
-        observations, items, clicked, behaviour, rewards, done = [], [], [], [], [], []
+        observations, items, clicked, behaviour, rewards, done = [], [], [], [], [], []  # per step
         finished = torch.zeros(2, device=self.device)
         for _ in range(c.rollout_steps):
             with torch.no_grad():
@@ -162,12 +162,12 @@ class TopKReinforce:
         for reward, ended in zip(reversed(rewards), reversed(done), strict=True):
             returns = reward + c.gamma * returns * (~ended).float()
             all_returns.append(returns)
+        keep = torch.cat(clicked)  # only steps with a click carry a gradient
         steps = {
-            "obs": {key: torch.cat([o[key] for o in observations]) for key in observation},
-            "item": torch.cat(items),
-            "clicked": torch.cat(clicked),
-            "behaviour_log_prob": torch.cat(behaviour),
-            "return": torch.cat(all_returns[::-1]),
+            "obs": {key: torch.cat([o[key] for o in observations])[keep] for key in observation},
+            "item": torch.cat(items)[keep],
+            "behaviour_log_prob": torch.cat(behaviour)[keep],
+            "return": torch.cat(all_returns[::-1])[keep],
         }
         return steps, observation, finished
 
@@ -180,8 +180,7 @@ class TopKReinforce:
             weight = torch.exp(log_pi_item - batch["behaviour_log_prob"]).clamp_max(c.weight_cap)
             if c.top_k_correction:
                 weight = weight * self.slate_size * (1.0 - pi_item) ** (self.slate_size - 1)
-        signal = batch["clicked"].float() * weight * batch["return"]
-        return -(signal * log_pi_item).mean()
+        return -(weight * batch["return"] * log_pi_item).mean()
 
     def learn(
         self,
@@ -220,10 +219,10 @@ class TopKReinforce:
         return self
 
     def _update(self, recent: deque[dict]) -> torch.Tensor:
-        sizes = torch.tensor([len(steps["item"]) for steps in recent])
-        index = torch.randint(
-            int(sizes.sum()), (self.config.batch_size,), generator=self.generator, device=self.device
-        )
+        size = sum(len(steps["item"]) for steps in recent)
+        if size == 0:
+            return torch.zeros((), device=self.device)
+        index = torch.randint(size, (self.config.batch_size,), generator=self.generator, device=self.device)
         batch = _take_concatenated(list(recent), index)
         loss = self._loss(batch)
         self.optimizer.zero_grad(set_to_none=True)

@@ -17,10 +17,11 @@ from typing import Literal
 
 import torch
 import tyro
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
-from agents.callbacks import ProgressCallback
+from agents.callbacks import CurveCallback, ProgressCallback
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
 from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
@@ -40,13 +41,15 @@ from experiments.common import (
     make_run_dir,
 )
 from recgym.checkpoint import atomic_write_json
+from recgym.curves import LearningCurve
+from recgym.data import InteractionLog
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
-from recgym.models.fitted import UserModelConfig, fit_user_model
+from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy, TopK
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.choice import ChoiceConfig
-from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.rewards import RewardName
 
@@ -136,28 +139,14 @@ def main(args: Args) -> dict:
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
 
-    fitted = fit_user_model(
-        log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
-    )
-    print(f"user model: test {json.dumps(fitted.metrics)}")
-    simulator, dynamics_report = log_fitted_simulator(
-        log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
-    )
-
+    fitted, simulator, dynamics_report = build_simulator(args, log)
     initial = initial_embeddings(fitted) if args.init_from_user_model else None
     agent = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start
 
     policies = {agent_name: agent} | baseline_policies(log, fitted, args.device)
     policies = {name: as_slate_policy(policy, args.choice.slate_size) for name, policy in policies.items()}
-    eval_config = EvalConfig(
-        n_users=args.eval_users,
-        horizon=args.horizon,
-        history_len=args.history_len,
-        seed=args.seed,
-        choice=args.choice,
-    )
-    results = evaluate(simulator, policies, eval_config, log_popularity(log))
+    results = evaluate(simulator, policies, eval_config(args), log_popularity(log))
     results["config"] = config
     results["user_model"] = {"metrics": fitted.metrics, "fit": fitted.fit_report}
     results["dynamics"] = dynamics_report
@@ -169,6 +158,32 @@ def main(args: Args) -> dict:
     print(markdown_table(results))
     print(f"wrote {run_dir}/results.json in {results['wall_seconds']['total']:.0f} s")
     return results
+
+
+def build_simulator(
+    args: Args, log: InteractionLog
+) -> tuple[FittedUserModel, DynamicsSimulator, dict | None]:
+    """The user model fitted on log (or loaded from the cache), its simulator with learned or configured
+    dynamics, and the dynamics' learning report."""
+    fitted = fit_user_model(
+        log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
+    )
+    print(f"user model: test {json.dumps(fitted.metrics)}")
+    simulator, report = log_fitted_simulator(
+        log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
+    )
+    return fitted, simulator, report
+
+
+def eval_config(args: Args, n_users: int | None = None) -> EvalConfig:
+    """The evaluation of this run's settings (its users, horizon, history, seed and slates)."""
+    return EvalConfig(
+        n_users=n_users or args.eval_users,
+        horizon=args.horizon,
+        history_len=args.history_len,
+        seed=args.seed,
+        choice=args.choice,
+    )
 
 
 def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -185,8 +200,21 @@ def as_slate_policy(policy: Policy, k: int) -> Policy:
     return policy if getattr(policy, "k", None) == k else TopK(policy, k)  # type: ignore[arg-type]
 
 
-def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
-    """Train the chosen agent in the simulator; returns it as a recgym `Policy`."""
+def observe_device_agent(curve: LearningCurve, k: int):
+    """The `callback(agent)` of the on-device agents that feeds their served policy to curve."""
+
+    def observe(agent) -> bool:
+        return curve.observe(agent.num_timesteps, lambda: as_slate_policy(agent.policy(), k))
+
+    return observe
+
+
+def train_agent(
+    args: Args, simulator, initial_embeddings, run_dir, curve: LearningCurve | None = None
+) -> Policy:
+    """Train the chosen agent in the simulator; returns it as a recgym `Policy` (of single items, or of
+    slates for the slate agents). `curve` records the agent's served policy as it trains."""
+    k = args.choice.slate_size
     env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
     if args.agent in ON_DEVICE_AGENTS:
         n_envs = args.n_envs or 256
@@ -196,7 +224,10 @@ def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
             env = SlateVectorEnv(simulator, n_envs, choice=args.choice, **env_kwargs)
         config = getattr(args, args.agent.replace("-", "_"))  # the agent's hyper-parameters
         agent = ON_DEVICE_AGENTS[args.agent](env, config, args.seed, initial_embeddings)
-        agent.learn(args.total_timesteps, log_dir=run_dir / "train", progress=args.progress)
+        on_collect = None if curve is None else observe_device_agent(curve, k)
+        agent.learn(
+            args.total_timesteps, log_dir=run_dir / "train", progress=args.progress, callback=on_collect
+        )
         return agent.policy()
     vec_env = make_vec_env(
         RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
@@ -208,9 +239,16 @@ def train_agent(args: Args, simulator, initial_embeddings, run_dir) -> Policy:
     else:
         config = {"sb3-ppo": args.ppo, "sb3-a2c": args.a2c, "sb3-qrdqn": args.qrdqn}[args.agent]
         model = make_sb3_agent(args.agent, vec_env, config, args.seed, args.device, initial_embeddings)
+
+    def served() -> Policy:
+        return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
+
+    callbacks: list[BaseCallback] = [ProgressCallback(args.total_timesteps, args.progress)]
+    if curve is not None:
+        callbacks.append(CurveCallback(curve, lambda: as_slate_policy(served(), k)))
     model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
-    model.learn(args.total_timesteps, callback=ProgressCallback(args.total_timesteps, args.progress))
-    return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
+    model.learn(args.total_timesteps, callback=callbacks)
+    return served()
 
 
 ON_DEVICE_AGENTS = {"gpu-dqn": DeviceDQN, "slateq": SlateQ, "topk-reinforce": TopKReinforce}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 import numpy as np
@@ -17,10 +17,26 @@ import torch
 from scipy import stats
 
 ArgsT = TypeVar("ArgsT")
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 
 def _one_thread() -> None:
     torch.set_num_threads(1)
+
+
+def run_in_processes(
+    function: Callable[[ItemT], ResultT], items: Sequence[ItemT], workers: int = 1
+) -> Iterator[ResultT]:
+    """function(item) for every item, `workers` spawned processes at a time (one torch thread each),
+    yielded as they finish; in this process, in order, with one worker."""
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(items)), mp_context=context, initializer=_one_thread) as pool:
+        for future in as_completed([pool.submit(function, item) for item in items]):
+            yield future.result()
 
 
 def run_seeds(
@@ -34,7 +50,7 @@ def run_seeds(
         return [main(config) for config in configs]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(configs)), mp_context=context, initializer=_one_thread) as pool:
-        return list(pool.map(main, configs))
+        return list(pool.map(main, configs))  # in seed order
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
