@@ -34,8 +34,9 @@ from experiments.dqn import initial_embeddings as agent_embeddings
 from experiments.seeds import run_in_processes
 from recgym.checkpoint import atomic_write_json
 from recgym.curves import LearningCurve
+from recgym.data import InteractionLog
 from recgym.evaluation import evaluate
-from recgym.models.fitted import fit_user_model
+from recgym.models.fitted import FittedUserModel, fit_user_model
 from recgym.models.zoo import MODEL_NAMES, ModelName
 from recgym.simulators.registry import default_cache_dir
 
@@ -111,10 +112,7 @@ def run_cell(cell: Cell) -> str:
         policies = baseline_policies(log, fitted, run.device)
         del policies["greedy"]
         for model in args.greedy_models:
-            other = fit_user_model(
-                log, dataclasses.replace(run.user_model, model=model), run.cache_dir or default_cache_dir()
-            )
-            policies[f"greedy-{model}"] = GreedyPolicy(other.scorer(run.device))
+            policies[f"greedy-{model}"] = GreedyPolicy(fit_zoo_model(run, log, model).scorer(run.device))
         served = {name: as_slate_policy(policy, k) for name, policy in policies.items()}
         results = evaluate(simulator, served, eval_config(run), popularity)["policies"]
         for name, summary in results.items():
@@ -182,9 +180,13 @@ def prepare_models(args: CompareArgs) -> None:
     run = args.run
     log = load_logs(run.data, run.path, run.synthetic, run.likes)
     for model in dict.fromkeys((run.user_model.model, *args.greedy_models)):
-        fit_user_model(
-            log, dataclasses.replace(run.user_model, model=model), run.cache_dir or default_cache_dir()
-        )
+        fit_zoo_model(run, log, model)
+
+
+def fit_zoo_model(run: Args, log: InteractionLog, model: ModelName) -> FittedUserModel:
+    """User model `model` fitted on log with the run's training settings (loaded when cached)."""
+    config = dataclasses.replace(run.user_model, model=model)
+    return fit_user_model(log, config, run.cache_dir or default_cache_dir(), progress=run.progress)
 
 
 if __name__ == "__main__":
