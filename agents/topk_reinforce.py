@@ -63,6 +63,9 @@ class TopKReinforceConfig:
     """User and item embedding size (taken from the initial embeddings when given)."""
     net_arch: tuple[int, ...] = (128,)
     """Hidden layers of the query correction MLP."""
+    item_bias: bool = True
+    """Learn a bias per item (its popularity). With a catalog too large for each item to be drawn
+    often, a few lucky clicks inflate single items' biases; turn it off there."""
     max_grad_norm: float = 10.0
     """Gradient clipping."""
 
@@ -76,6 +79,7 @@ class QueryPolicyNetwork(nn.Module):
         embedding_dim: int,
         net_arch: tuple[int, ...],
         initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
+        item_bias: bool = True,
     ):
         super().__init__()
         self.extractor = HistoryExtractor(
@@ -84,7 +88,8 @@ class QueryPolicyNetwork(nn.Module):
         self.query_correction = query_head(
             self.extractor.features_dim, self.extractor.embedding_dim, net_arch
         )
-        self.item_bias = nn.Parameter(torch.zeros(int(observation_space["recent_items"].high[0])))
+        n_items = int(observation_space["recent_items"].high[0])
+        self.item_bias = nn.Parameter(torch.zeros(n_items), requires_grad=item_bias)
 
     def query(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
         """[B, d] the query vector."""
@@ -123,9 +128,14 @@ class TopKReinforce:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.network = QueryPolicyNetwork(
-                env.single_observation_space, config.embedding_dim, config.net_arch, initial_embeddings
+                env.single_observation_space,
+                config.embedding_dim,
+                config.net_arch,
+                initial_embeddings,
+                config.item_bias,
             ).to(self.device)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
+        trained = [parameter for parameter in self.network.parameters() if parameter.requires_grad]
+        self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.num_timesteps = 0
 

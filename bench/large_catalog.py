@@ -40,9 +40,9 @@ class Args:
     """Users in the world."""
     slate_size: int = 5
     """Items per slate."""
-    steps: int = 400_000
+    steps: int = 100_000
     """Training user-steps."""
-    num_envs: int = 256
+    num_envs: int = 64
     """Users stepped together in training."""
     eval_users: int = 1_000
     """Evaluated sessions per policy."""
@@ -64,7 +64,8 @@ def main(args: Args) -> dict:
     env = SlateVectorEnv(world, args.num_envs, horizon=args.horizon, history_len=10, choice=choice)
     generator = torch.Generator().manual_seed(args.seed)
     users = 0.1 * torch.randn(args.n_users, world.item_vectors.shape[1], generator=generator)
-    agent = TopKReinforce(env, TopKReinforceConfig(), args.seed, (users, world.item_vectors.cpu()))
+    config = TopKReinforceConfig(item_bias=False)
+    agent = TopKReinforce(env, config, args.seed, (users, world.item_vectors.cpu()))
     start = time.perf_counter()
     agent.learn(args.steps)
     train_seconds = time.perf_counter() - start

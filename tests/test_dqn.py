@@ -1,9 +1,11 @@
-"""The DQN agent: it learns to beat random on a tiny world, and training is reproducible."""
+"""The DQN agents: they beat random on a tiny world, learn a known best policy, and train reproducibly."""
 
 from __future__ import annotations
 
 import torch
+from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
+from test_sb3_agents import CLICKS, HORIZON, LIKED, N_USERS
 
 from agents.baselines import RandomPolicy
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
@@ -104,3 +106,19 @@ def test_device_dqn_callback_can_stop_training() -> None:
     agent = DeviceDQN(env, DeviceDQNConfig(learning_starts=10_000), seed=0)
     agent.learn(64 * 100, callback=stop_at_second_call, callback_every=10)
     assert calls == [640, 1280] and agent.num_timesteps == 1280
+
+
+def test_device_dqn_learns_the_known_best_policy_of_a_tiny_world() -> None:
+    world = FixedSimulator(CLICKS, leave_after=[100] * N_USERS)
+    env = RecVectorEnv(world, num_envs=32, horizon=HORIZON, history_len=5)
+    config = DeviceDQNConfig(
+        learning_starts=500,
+        batch_size=128,
+        gradient_steps=8,
+        target_update_interval=100,
+        embedding_dim=8,
+        net_arch=(32,),
+    )
+    agent = DeviceDQN(env, config, seed=0).learn(8_000)
+    results = evaluate(world, {"dqn": agent.policy()}, EvalConfig(n_users=40, horizon=HORIZON, history_len=5))
+    assert results["policies"]["dqn"]["return_mean"] >= 0.9 * LIKED

@@ -1,4 +1,4 @@
-"""PPO, A2C and QR-DQN: each learns the known best policy of a tiny world, and trains reproducibly."""
+"""DQN, PPO, A2C and QR-DQN: each learns the known best policy of a tiny world, and trains reproducibly."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import torch
 from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 
+from agents.dqn import DQNConfig, QPolicy, make_dqn
 from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
 from envs.rec_env import RecEnv
 from recgym.evaluation import EvalConfig, evaluate
@@ -16,6 +17,15 @@ N_USERS, N_ITEMS, LIKED, HORIZON = 4, 10, 5, 5
 # the best policy shows a user's five liked items (return 5), random shows half of them (2.5)
 CLICKS = [[int((item - user) % 2 == 0) for item in range(N_ITEMS)] for user in range(N_USERS)]
 CONFIGS = {
+    "sb3-dqn": DQNConfig(
+        learning_starts=200,
+        train_freq=1,
+        target_update_interval=250,
+        exploration_fraction=0.2,
+        buffer_size=20_000,
+        embedding_dim=8,
+        net_arch=(32,),
+    ),
     "sb3-ppo": PPOConfig(n_steps=128, batch_size=128, learning_rate=3e-3, embedding_dim=8, net_arch=(32,)),
     "sb3-a2c": A2CConfig(n_steps=8, learning_rate=3e-3, embedding_dim=8, net_arch=(32,)),
     "sb3-qrdqn": QRDQNConfig(
@@ -36,16 +46,23 @@ def train(name: str, steps: int, seed: int):
     env = make_vec_env(
         RecEnv, n_envs=4, seed=seed, env_kwargs={"simulator": world, "horizon": HORIZON, "history_len": 5}
     )
-    agent = make_sb3_agent(name, env, CONFIGS[name], seed=seed)  # type: ignore[arg-type]
+    if name == "sb3-dqn":
+        agent = make_dqn(env, CONFIGS[name], seed=seed)  # type: ignore[arg-type]
+    else:
+        agent = make_sb3_agent(name, env, CONFIGS[name], seed=seed)  # type: ignore[arg-type]
     agent.learn(steps)
     return world, agent
+
+
+def served(name: str, agent):
+    return QPolicy(agent.q_net) if name == "sb3-dqn" else SB3Policy(agent)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_each_agent_learns_the_known_best_policy_of_a_tiny_world(name: str) -> None:
     world, agent = train(name, 8_000, seed=0)
     results = evaluate(
-        world, {name: SB3Policy(agent)}, EvalConfig(n_users=40, horizon=HORIZON, history_len=5)
+        world, {name: served(name, agent)}, EvalConfig(n_users=40, horizon=HORIZON, history_len=5)
     )
     assert results["policies"][name]["return_mean"] >= 0.9 * LIKED
 
