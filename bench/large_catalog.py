@@ -38,6 +38,10 @@ class Args:
     """Catalog size."""
     n_users: int = 2_000
     """Users in the world."""
+    quality_std: float = 0.5
+    """Spread of the world's hidden item quality. The policy sees content embeddings only, and with
+    100,000 items it cannot learn each item's quality from a few draws; 0 leaves content alone to
+    decide a click."""
     slate_size: int = 5
     """Items per slate."""
     steps: int = 100_000
@@ -57,9 +61,10 @@ class Args:
 
 
 def main(args: Args) -> dict:
-    world = GroundTruthWorld(
-        WorldConfig(n_users=args.n_users, n_items=args.n_items, seed=args.seed), args.device
+    world_config = WorldConfig(
+        n_users=args.n_users, n_items=args.n_items, quality_std=args.quality_std, seed=args.seed
     )
+    world = GroundTruthWorld(world_config, args.device)
     choice = ChoiceConfig(slate_size=args.slate_size)
     env = SlateVectorEnv(world, args.num_envs, horizon=args.horizon, history_len=10, choice=choice)
     generator = torch.Generator().manual_seed(args.seed)
@@ -90,6 +95,7 @@ def main(args: Args) -> dict:
     ]
     report = {
         "n_items": args.n_items,
+        "quality_std": args.quality_std,
         "slate_size": args.slate_size,
         "train_steps": agent.num_timesteps,
         "train_seconds": train_seconds,

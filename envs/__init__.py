@@ -8,11 +8,14 @@ Each id builds the single-user `RecEnv` with `gymnasium.make` and the batched `R
   SASRec): that model fitted on the default synthetic logs plus the dynamics (fitted on first use, then
   loaded from the cache, see `recgym.simulators.registry`). The sequence models (GRU4Rec, Caser,
   SASRec) give the sequence simulator, whose users' interest moves with what they consume.
+- `recgym/SyntheticWorld-Slate-v0`, `recgym/NeuMF-Synthetic-Slate-v0`: the same with slates of 5
+  (`SlateEnv`, `SlateVectorEnv`; `choice=ChoiceConfig(...)` sets the size and the choice model).
 """
 
 from gymnasium.envs.registration import register
 
 from envs.rec_env import RecEnv, observation_space
+from envs.slate_env import SlateEnv, SlateVectorEnv
 from envs.vector_env import RecVectorEnv
 
 DISPLAY_NAMES = {
@@ -35,4 +38,15 @@ for env_id, simulator in (
         kwargs={"simulator": simulator},
     )
 
-__all__ = ["RecEnv", "RecVectorEnv", "observation_space"]
+for env_id, simulator in (
+    ("recgym/SyntheticWorld-Slate-v0", "world"),
+    ("recgym/NeuMF-Synthetic-Slate-v0", "neumf-synthetic"),
+):
+    register(
+        id=env_id,
+        entry_point="envs.slate_env:SlateEnv",
+        vector_entry_point="envs.slate_env:SlateVectorEnv",
+        kwargs={"simulator": simulator},
+    )
+
+__all__ = ["RecEnv", "RecVectorEnv", "SlateEnv", "SlateVectorEnv", "observation_space"]

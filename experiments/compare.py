@@ -67,6 +67,8 @@ class CompareArgs:
     """Training steps between the points of a learning curve."""
     curve_users: int = 300
     """Sessions per learning-curve point."""
+    report_only: bool = False
+    """Run nothing: summarise the cells already finished (each policy over the seeds it has)."""
     out: str = "runs/compare"
     """Parent folder; the comparison goes to `{out}/{env}__k{slate size}__{settings hash}`."""
     run: Args = field(default_factory=lambda: Args(progress=False))
@@ -161,13 +163,15 @@ def main(args: CompareArgs) -> dict:
         raise ValueError("give at least one seed")
     folder = comparison_dir(args)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "config.json", dataclasses.asdict(args))
-    prepare_models(args)
+    if not args.report_only:
+        atomic_write_json(folder / "config.json", dataclasses.asdict(args))
     cells = pending_cells(args, folder)
     total = len(args.seeds) * (len(args.agents) + 1)
-    print(f"comparison folder: {folder}\n{total - len(cells)} of {total} cells done; running {len(cells)}")
-    for message in run_in_processes(run_cell, cells, args.workers):
-        print(message)
+    print(f"comparison folder: {folder}\n{total - len(cells)} of {total} cells done")
+    if not args.report_only:
+        prepare_models(args)
+        for message in run_in_processes(run_cell, cells, args.workers):
+            print(message)
     summary = summarize_comparison(folder, args)
     write_comparison(folder, summary, args.run.total_timesteps)
     plot_comparison(folder, summary)

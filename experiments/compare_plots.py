@@ -34,7 +34,8 @@ def plot_learning_curves(summary: dict[str, Any], path: Path) -> None:
     axes.set_xlabel("training steps")
     axes.set_ylabel("return per session (curve users)")
     axes.set_title(f"Learning curves, {len(summary['seeds'])} seeds")
-    axes.legend(fontsize=7, ncol=2)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=7, ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

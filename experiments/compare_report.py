@@ -119,8 +119,8 @@ def _tests(policies: dict[str, Any], agents: list[str], best: str) -> dict[str, 
 
 def markdown_summary(summary: dict[str, Any]) -> str:
     """Policies by mean return, with intervals over seeds and each agent's test against the best baseline."""
-    header = "| policy | return | session length | CTR | coverage | diversity | novelty | vs best baseline |"
-    lines = [header, "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    header = "| policy | seeds | return | session length | CTR | coverage | diversity | novelty | vs best baseline |"
+    lines = [header, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     ranked = sorted(summary["policies"].items(), key=lambda item: -item[1]["return_mean"]["mean"])
     for name, policy in ranked:
         cells = [format_interval(policy[m]) if m in policy else "-" for m in METRICS]
@@ -128,11 +128,11 @@ def markdown_summary(summary: dict[str, Any]) -> str:
         versus = "(best baseline)" if name == summary["best_baseline"] else ""
         if test:
             versus = f"{test['difference']['mean']:+.3f}, p = {test.get('p_holm', float('nan')):.3g}"
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {versus} |")
-    seeds = len(summary["seeds"])
+        lines.append(f"| {name} | {len(policy['seeds'])} | " + " | ".join(cells) + f" | {versus} |")
     note = (
-        f"\nMeans over {seeds} seeds with 95% t-intervals; vs best baseline: the paired difference in return "
-        f"against {summary['best_baseline']} and its Holm-adjusted p-value (paired t-test over seeds).\n"
+        "\nMeans over seeds with 95% t-intervals; vs best baseline: the paired difference in return "
+        f"against {summary['best_baseline']} on the same seeds, and its Holm-adjusted p-value "
+        "(paired t-test).\n"
     )
     return "\n".join(lines) + "\n" + note
 

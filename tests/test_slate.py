@@ -177,3 +177,18 @@ def test_a_single_item_policy_is_refused_in_a_slate_evaluation(tiny_world) -> No
     config = EvalConfig(n_users=4, horizon=3, history_len=3, choice=ChoiceConfig(slate_size=3))
     with pytest.raises(ValueError, match="shape"):
         evaluate(tiny_world, {"random": RandomPolicy(tiny_world.n_items)}, config)
+
+
+def test_the_registered_slate_ids_build_both_envs() -> None:
+    import gymnasium as gym
+
+    import envs  # noqa: F401  (registers the ids)
+
+    env = gym.make("recgym/SyntheticWorld-Slate-v0", choice=ChoiceConfig(slate_size=3))
+    env.reset(seed=0)
+    assert env.action_space.shape == (3,)
+    vector = gym.make_vec(
+        "recgym/SyntheticWorld-Slate-v0", num_envs=4, vectorization_mode="vector_entry_point"
+    )
+    vector.reset(seed=0)
+    assert vector.step(vector.action_space.sample())[1].shape == (4,)
