@@ -26,7 +26,6 @@ METRICS = EVAL_METRICS
 
 
 class ComparisonSettings(Protocol):
-    agents: tuple[str, ...]
     seeds: tuple[int, ...]
 
 
@@ -63,12 +62,12 @@ def _curve(cells: list[dict[str, Any]]) -> dict[str, list[float]]:
 
 
 def summarize_comparison(folder: Path, args: ComparisonSettings) -> dict[str, Any]:
-    """Per-policy intervals, the tests of every agent against the best baseline, and learning curves."""
+    """Per-policy intervals, the tests of every agent against the best baseline, and learning curves,
+    over every policy with finished cells of the chosen seeds (agents of earlier runs included)."""
     cells = load_cells(folder, tuple(args.seeds))
     by_policy: dict[str, list[dict[str, Any]]] = {}
     for cell in cells:
         by_policy.setdefault(cell["policy"], []).append(cell)
-    agents = [agent.removeprefix("sb3-") for agent in args.agents if agent.removeprefix("sb3-") in by_policy]
     policies = {}
     for name, group in by_policy.items():
         group.sort(key=lambda cell: cell["seed"])
@@ -79,6 +78,7 @@ def summarize_comparison(folder: Path, args: ComparisonSettings) -> dict[str, An
         }
         policies[name] = {"kind": group[0]["kind"], "seeds": [cell["seed"] for cell in group], **metrics}
     baselines = [name for name, p in policies.items() if p["kind"] == "baseline"]
+    agents = [name for name, p in policies.items() if p["kind"] == "agent"]  # every one finished here
     best = max(baselines, key=lambda name: policies[name]["return_mean"]["mean"]) if baselines else None
     tests = _tests(policies, agents, best) if best else {}
     curves = {name: _curve(by_policy[name]) for name in agents}
@@ -119,7 +119,8 @@ def _tests(policies: dict[str, Any], agents: list[str], best: str) -> dict[str, 
 
 def markdown_summary(summary: dict[str, Any]) -> str:
     """Policies by mean return, with intervals over seeds and each agent's test against the best baseline."""
-    header = "| policy | seeds | return | session length | CTR | coverage | diversity | novelty | vs best baseline |"
+    columns = ("policy", "seeds", "return", "session length", "CTR", "coverage", "diversity", "novelty")
+    header = "| " + " | ".join(columns) + " | vs best baseline |"
     lines = [header, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     ranked = sorted(summary["policies"].items(), key=lambda item: -item[1]["return_mean"]["mean"])
     for name, policy in ranked:
