@@ -79,3 +79,13 @@ def test_sampled_slates_hold_distinct_unshown_items_drawn_by_the_softmax() -> No
     assert (slates != 3).all() and (slates[:, 0] != slates[:, 1]).all()
     first = torch.bincount(sample_slates(logits, shown, 1, generator)[:, 0], minlength=4).float() / 20_000
     assert torch.allclose(first, torch.tensor([1 / 6, 2 / 6, 3 / 6, 0.0]), atol=0.015)
+
+
+def test_reinforce_without_item_bias_keeps_it_at_zero() -> None:
+    world = LikedItemsWorld(LIKES)
+    env = SlateVectorEnv(world, num_envs=32, horizon=HORIZON, history_len=5, choice=CHOICE)
+    config = TopKReinforceConfig(
+        rollout_steps=10, batch_size=256, learning_rate=1e-2, item_bias=False, **SMALL
+    )
+    agent = TopKReinforce(env, config, seed=0).learn(2_000)
+    assert torch.count_nonzero(agent.network.item_bias) == 0
