@@ -38,6 +38,10 @@ class Args:
     """Catalog size."""
     n_users: int = 2_000
     """Users in the world."""
+    n_topics: int = 10
+    """Topics of the world; with 100,000 items and 10, each topic holds near-duplicates."""
+    dim: int = 16
+    """Dimension of the item vectors (the content embeddings)."""
     quality_std: float = 0.5
     """Spread of the world's hidden item quality. The policy sees content embeddings only, and with
     100,000 items it cannot learn each item's quality from a few draws; 0 leaves content alone to
@@ -62,7 +66,12 @@ class Args:
 
 def main(args: Args) -> dict:
     world_config = WorldConfig(
-        n_users=args.n_users, n_items=args.n_items, quality_std=args.quality_std, seed=args.seed
+        n_users=args.n_users,
+        n_items=args.n_items,
+        n_topics=args.n_topics,
+        dim=args.dim,
+        quality_std=args.quality_std,
+        seed=args.seed,
     )
     world = GroundTruthWorld(world_config, args.device)
     choice = ChoiceConfig(slate_size=args.slate_size)
@@ -96,6 +105,8 @@ def main(args: Args) -> dict:
     report = {
         "n_items": args.n_items,
         "quality_std": args.quality_std,
+        "n_topics": args.n_topics,
+        "dim": args.dim,
         "slate_size": args.slate_size,
         "train_steps": agent.num_timesteps,
         "train_seconds": train_seconds,

@@ -33,7 +33,7 @@ def plot_learning_curves(summary: dict[str, Any], path: Path) -> None:
             axes.axhline(mean, color="black", linestyle=style, linewidth=1, label=f"{name} (final)")
     axes.set_xlabel("training steps")
     axes.set_ylabel("return per session (curve users)")
-    axes.set_title(f"Learning curves, {len(summary['seeds'])} seeds")
+    axes.set_title("Learning curves: mean over each agent's seeds, 95% band")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=7, ncol=2)
     figure.tight_layout()
