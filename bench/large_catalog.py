@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 import tyro
@@ -62,6 +62,8 @@ class Args:
     """Seed of the world, the agent and the evaluation."""
     out: str = "large-catalog.json"
     """JSON file for the results."""
+    agent: TopKReinforceConfig = field(default_factory=lambda: TopKReinforceConfig(item_bias=False))
+    """The agent's hyper-parameters (no per-item bias: most items are drawn only a few times)."""
 
 
 def main(args: Args) -> dict:
@@ -78,8 +80,7 @@ def main(args: Args) -> dict:
     env = SlateVectorEnv(world, args.num_envs, horizon=args.horizon, history_len=10, choice=choice)
     generator = torch.Generator().manual_seed(args.seed)
     users = 0.1 * torch.randn(args.n_users, world.item_vectors.shape[1], generator=generator)
-    config = TopKReinforceConfig(item_bias=False)
-    agent = TopKReinforce(env, config, args.seed, (users, world.item_vectors.cpu()))
+    agent = TopKReinforce(env, args.agent, args.seed, (users, world.item_vectors.cpu()))
     start = time.perf_counter()
     agent.learn(args.steps)
     train_seconds = time.perf_counter() - start
@@ -113,6 +114,7 @@ def main(args: Args) -> dict:
         "train_user_steps_per_second": agent.num_timesteps / train_seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "device": args.device,
+        "agent": asdict(args.agent),
         "rows": rows,
     }
     print("| policy | return (95% CI) | CTR | coverage |\n| --- | --- | --- | --- |")
