@@ -213,7 +213,8 @@ class TopKReinforce:
         for _ in tqdm(range(n_rollouts), desc="train agent", disable=not progress, mininterval=2.0):
             steps, observation, finished = self._collect(observation)
             recent.append(steps)
-            losses = [self._update(recent) for _ in range(c.updates_per_rollout)]
+            replay = _concatenate(list(recent))  # once per collection, not per update
+            losses = [self._update(replay) for _ in range(c.updates_per_rollout)]
             if writer is not None:
                 total, count = finished.tolist()
                 if count:
@@ -228,12 +229,12 @@ class TopKReinforce:
             writer.close()
         return self
 
-    def _update(self, recent: deque[dict]) -> torch.Tensor:
-        size = sum(len(steps["item"]) for steps in recent)
+    def _update(self, replay: dict) -> torch.Tensor:
+        size = len(replay["item"])
         if size == 0:
             return torch.zeros((), device=self.device)
         index = torch.randint(size, (self.config.batch_size,), generator=self.generator, device=self.device)
-        batch = _take_concatenated(list(recent), index)
+        batch = _rows(replay, index)
         loss = self._loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -245,13 +246,19 @@ class TopKReinforce:
         return QueryPolicy(self.network, self.slate_size)
 
 
-def _take_concatenated(parts: list[dict], index: torch.Tensor) -> dict:
-    """Rows `index` of the parts' fields concatenated in order."""
+def _concatenate(parts: list[dict]) -> dict:
+    """The parts' fields (tensors, or dicts of them) concatenated in order."""
     return {
-        key: _take_concatenated([part[key] for part in parts], index)
+        key: _concatenate([part[key] for part in parts])
         if isinstance(parts[0][key], dict)
-        else torch.cat([part[key] for part in parts])[index]
+        else torch.cat([part[key] for part in parts])
         for key in parts[0]
+    }
+
+
+def _rows(fields: dict, index: torch.Tensor) -> dict:
+    return {
+        key: _rows(value, index) if isinstance(value, dict) else value[index] for key, value in fields.items()
     }
 
 
