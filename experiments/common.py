@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
+from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
 from recgym.data import InteractionLog, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel
@@ -35,16 +36,31 @@ def load_logs(
     return log.as_likes() if likes else log
 
 
-def world_name(data: DataSource, path: str | None) -> str:
-    """Short name of the logs, e.g. 'synthetic' or 'ml-100k' (the folder holding the MovieLens file)."""
+def run_logs(args: LogsArgs) -> InteractionLog:
+    """The logs a run fits its user models on: collected from the plug-in simulator when
+    `args.simulator` names one, else the `--data` logs."""
+    if args.simulator:
+        simulator = plugin_simulator(args.simulator, args.simulator_kwargs)
+        return plugin_logs(simulator, args.synthetic, plugin_label(args.simulator))
+    return load_logs(args.data, args.path, args.synthetic, args.likes)
+
+
+def world_name(data: DataSource, path: str | None, simulator: str | None = None) -> str:
+    """Short name of the logs, e.g. 'synthetic', 'ml-100k' (the folder holding the MovieLens file) or a
+    plug-in simulator's class name."""
+    if simulator:
+        return plugin_label(simulator)
     if data == "synthetic" or path is None:
         return "synthetic"
     resolved = Path(path).resolve()
     return (resolved if resolved.is_dir() else resolved.parent).name
 
 
-def env_name(data: DataSource, path: str | None, model: str = "neumf") -> str:
-    """Short name of the simulated world, e.g. 'neumf-synthetic' or 'sasrec-ml-100k'."""
+def env_name(data: DataSource, path: str | None, model: str = "neumf", simulator: str | None = None) -> str:
+    """Short name of the simulated world, e.g. 'neumf-synthetic', 'sasrec-ml-100k', or a plug-in
+    simulator's class name."""
+    if simulator:
+        return plugin_label(simulator)
     return f"{model}-{world_name(data, path)}"
 
 
@@ -64,12 +80,16 @@ def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:
 
 class LogsArgs(Protocol):
     data: DataSource
+    path: str | None
+    likes: bool
     synthetic: LoggingConfig
+    simulator: str | None
+    simulator_kwargs: str
 
 
 def logger_horizon(args: LogsArgs) -> int | None:
-    """Longest session the logger recorded, when it cut sessions (the synthetic logs' horizon)."""
-    return args.synthetic.horizon if args.data == "synthetic" else None
+    """Longest session the logger recorded, when it cut sessions (synthetic or plug-in logs' horizon)."""
+    return args.synthetic.horizon if args.data == "synthetic" or args.simulator else None
 
 
 def log_fitted_simulator(

@@ -26,7 +26,7 @@ from typing import Any
 import tyro
 
 from agents.baselines import GreedyPolicy
-from experiments.common import baseline_policies, env_name, load_logs, log_popularity
+from experiments.common import baseline_policies, env_name, log_popularity, run_logs
 from experiments.compare_plots import plot_comparison
 from experiments.compare_report import summarize_comparison, write_comparison
 from experiments.dqn import AgentName, Args, as_slate_policy, build_simulator, eval_config, train_agent
@@ -83,7 +83,7 @@ def settings_hash(run: Args) -> str:
 
 def comparison_dir(args: CompareArgs) -> Path:
     run = args.run
-    world = env_name(run.data, run.path, run.user_model.model)
+    world = env_name(run.data, run.path, run.user_model.model, run.simulator)
     return Path(args.out) / f"{world}__k{run.choice.slate_size}__{settings_hash(run)}"
 
 
@@ -106,7 +106,7 @@ def run_cell(cell: Cell) -> str:
     args, folder = cell.args, Path(cell.folder)
     run = dataclasses.replace(args.run, seed=cell.seed, agent=cell.agent or args.run.agent)
     start = time.perf_counter()
-    log = load_logs(run.data, run.path, run.synthetic, run.likes)
+    log = run_logs(run)
     fitted, simulator, _ = build_simulator(run, log)
     popularity = log_popularity(log)
     k = run.choice.slate_size
@@ -182,7 +182,7 @@ def main(args: CompareArgs) -> dict:
 def prepare_models(args: CompareArgs) -> None:
     """Fit (or load) every user model once before the cells start, so parallel cells share the cache."""
     run = args.run
-    log = load_logs(run.data, run.path, run.synthetic, run.likes)
+    log = run_logs(run)
     for model in dict.fromkeys((run.user_model.model, *args.greedy_models)):
         fit_zoo_model(run, log, model)
 

@@ -34,12 +34,13 @@ from experiments.common import (
     DataSource,
     baseline_policies,
     env_name,
-    load_logs,
     log_fitted_simulator,
     log_popularity,
     logger_horizon,
     make_run_dir,
+    run_logs,
 )
+from experiments.plugin import PluginArgs, plugin_simulator
 from recgym.checkpoint import atomic_write_json
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
@@ -49,7 +50,8 @@ from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_mode
 from recgym.policy import Policy, TopK
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.choice import ChoiceConfig
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.rewards import RewardName
 
@@ -57,7 +59,7 @@ AgentName = Literal["sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn", "sl
 
 
 @dataclass
-class Args:
+class Args(PluginArgs):
     """Train a DQN recommender in a simulator fitted on logs and compare it with the baselines."""
 
     data: DataSource = "synthetic"
@@ -128,10 +130,10 @@ class Args:
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
-    log = load_logs(args.data, args.path, args.synthetic, args.likes)
+    log = run_logs(args)
     agent_name = args.agent.removeprefix("sb3-")
     run_dir = make_run_dir(
-        args.out, env_name(args.data, args.path, args.user_model.model), agent_name, args.seed
+        args.out, env_name(args.data, args.path, args.user_model.model, args.simulator), agent_name, args.seed
     )
     config = asdict(args)
     atomic_write_json(run_dir / "config.json", config)
@@ -160,15 +162,15 @@ def main(args: Args) -> dict:
     return results
 
 
-def build_simulator(
-    args: Args, log: InteractionLog
-) -> tuple[FittedUserModel, DynamicsSimulator, dict | None]:
+def build_simulator(args: Args, log: InteractionLog) -> tuple[FittedUserModel, UserSimulator, dict | None]:
     """The user model fitted on log (or loaded from the cache), its simulator with learned or configured
-    dynamics, and the dynamics' learning report."""
+    dynamics, and the dynamics' learning report; with --simulator, the plug-in simulator instead."""
     fitted = fit_user_model(
         log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
     )
     print(f"user model: test {json.dumps(fitted.metrics)}")
+    if args.simulator:
+        return fitted, plugin_simulator(args.simulator, args.simulator_kwargs, args.device), None
     simulator, report = log_fitted_simulator(
         log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
     )

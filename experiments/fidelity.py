@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import tyro
 
-from experiments.common import DataSource, env_name, load_logs, logger_horizon, make_run_dir, world_name
+from experiments.common import DataSource, env_name, logger_horizon, make_run_dir, run_logs, world_name
 from experiments.fidelity_plots import plot_genres, plot_popularity, plot_reliability, plot_session_lengths
+from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.data import InteractionLog, LogError, load_movielens_genres
 from recgym.data.synthetic import LoggingConfig, generate_logs
@@ -34,7 +35,7 @@ from recgym.simulators.registry import default_cache_dir, fitted_simulator
 
 
 @dataclass
-class Args:
+class Args(PluginArgs):
     """Compare a log-fitted simulator's sessions with held-out real ones."""
 
     data: DataSource = "synthetic"
@@ -63,10 +64,10 @@ class Args:
 
 def main(args: Args) -> dict[str, Any]:
     start = time.perf_counter()
-    log = load_logs(args.data, args.path, args.synthetic, likes=args.likes and args.data == "movielens")
+    log = run_logs(args)
     horizon = args.horizon or logger_horizon(args) or 200
     run_dir = make_run_dir(
-        args.out, env_name(args.data, args.path, args.user_model.model), "fidelity", args.seed
+        args.out, env_name(args.data, args.path, args.user_model.model, args.simulator), "fidelity", args.seed
     )
     fitted = fit_user_model(
         log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
@@ -90,7 +91,7 @@ def main(args: Args) -> dict[str, Any]:
         for name, simulator in simulators.items()
     }
     results: dict[str, Any] = {
-        "data": world_name(args.data, args.path),
+        "data": world_name(args.data, args.path, args.simulator),
         "user_model": args.user_model.model,
         "horizon": horizon,
         "held_out_sessions": len(held_out.sessions),
@@ -101,7 +102,7 @@ def main(args: Args) -> dict[str, Any]:
         "dynamics": learned.report,
         "config": asdict(args),
     }
-    if args.data == "synthetic":
+    if args.data == "synthetic" and not args.simulator:
         world = generate_logs(args.synthetic)[1]
         results["truth_errors"] = {
             name: truth_errors(
@@ -124,7 +125,7 @@ def main(args: Args) -> dict[str, Any]:
 
 def item_genres(args: Args, log: InteractionLog) -> tuple[np.ndarray | None, list[str]]:
     """Primary genre per item: the world's topics, or MovieLens genres when the files have them."""
-    if args.data == "synthetic":
+    if args.data == "synthetic" and not args.simulator:
         world = generate_logs(args.synthetic)[1]
         topics = world.item_topics.cpu().numpy()
         names = [f"topic {k}" for k in range(int(topics.max()) + 1)]

@@ -21,7 +21,8 @@ from typing import Any
 import torch
 import tyro
 
-from experiments.common import DataSource, env_name, load_logs, make_run_dir, world_name
+from experiments.common import DataSource, env_name, make_run_dir, run_logs, world_name
+from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.models.fitted import UserModelConfig, fit_user_model
@@ -30,7 +31,7 @@ from recgym.reporting import log_fit_curves
 
 
 @dataclass
-class Args:
+class Args(PluginArgs):
     """Fit a user model and report its ranking and calibration quality."""
 
     model: ModelName = "sasrec"
@@ -83,10 +84,12 @@ def _with_dim(model: str, architecture: Any, dim: int) -> Any:
 def main(args: Args) -> dict[str, Any]:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    log = load_logs(args.data, args.path, args.synthetic, args.likes)
+    log = run_logs(args)
     config = resolved_config(args)
-    world = world_name(args.data, args.path)
-    run_dir = make_run_dir(args.out, env_name(args.data, args.path, args.model), "fit", args.seed)
+    world = world_name(args.data, args.path, args.simulator)
+    run_dir = make_run_dir(
+        args.out, env_name(args.data, args.path, args.model, args.simulator), "fit", args.seed
+    )
     atomic_write_json(run_dir / "config.json", asdict(args) | {"user_model": asdict(config)})
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"

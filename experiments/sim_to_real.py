@@ -21,7 +21,15 @@ import tyro
 from scipy.stats import kendalltau
 
 from experiments import dqn
-from experiments.common import baseline_policies, log_fitted_simulator, logger_horizon, make_run_dir
+from experiments.common import (
+    baseline_policies,
+    env_name,
+    log_fitted_simulator,
+    logger_horizon,
+    make_run_dir,
+    run_logs,
+)
+from experiments.plugin import plugin_simulator
 from experiments.seeds import format_interval, mean_interval, run_seeds
 from experiments.sim_to_real_plot import plot_sim_vs_real
 from recgym.checkpoint import atomic_write_json, atomic_write_text
@@ -45,9 +53,16 @@ class Args(dqn.Args):
 
 def one_seed(args: Args) -> dict[str, Any]:
     """Both evaluations for args.seed."""
-    if args.data != "synthetic":
-        raise ValueError("sim-to-real needs a world whose truth is known: use --data synthetic")
-    log, world = generate_logs(args.synthetic)
+    if args.simulator:  # a plug-in simulator is the truth; its own logs fit the simulator
+        world = plugin_simulator(args.simulator, args.simulator_kwargs, args.device)
+        log = run_logs(args)
+    elif args.data != "synthetic":
+        raise ValueError(
+            "sim-to-real needs a world whose truth is known: use --data synthetic or a plug-in --simulator"
+        )
+    else:
+        log, world = generate_logs(args.synthetic)
+        world.reward = args.reward
     if (log.n_users, log.n_items) != (world.n_users, world.n_items):
         raise ValueError(
             f"the logs saw {log.n_users} of {world.n_users} users and {log.n_items} of {world.n_items} items;"
@@ -58,7 +73,6 @@ def one_seed(args: Args) -> dict[str, Any]:
     simulator, _ = log_fitted_simulator(
         log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
     )
-    world.reward = args.reward
     initial = dqn.initial_embeddings(fitted) if args.init_from_user_model else None
     agent = args.agent.removeprefix("sb3-")
     policies = {agent: dqn.train_agent(args, simulator, initial, run_dir / "train_sim")}
@@ -83,7 +97,8 @@ def one_seed(args: Args) -> dict[str, Any]:
 
 def main(args: Args) -> dict[str, Any]:
     start = time.perf_counter()
-    run_dir = make_run_dir(args.out, f"{args.user_model.model}-synthetic", "sim_to_real", args.seeds[0])
+    world = env_name("synthetic", None, args.user_model.model, args.simulator)
+    run_dir = make_run_dir(args.out, world, "sim_to_real", args.seeds[0])
     seed_args = dqn_args_for(args, run_dir)
     per_seed = run_seeds(one_seed, seed_args, args.seeds, args.workers)
     names = list(per_seed[0]["truth"])

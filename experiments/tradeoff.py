@@ -40,7 +40,10 @@ class Args(dqn.Args):
 def main(args: Args) -> dict[str, Any]:
     start = time.perf_counter()
     run_dir = make_run_dir(
-        args.out, env_name(args.data, args.path, args.user_model.model), "tradeoff", args.seeds[0]
+        args.out,
+        env_name(args.data, args.path, args.user_model.model, args.simulator),
+        "tradeoff",
+        args.seeds[0],
     )
     per_seed = run_seeds(dqn.main, _single(args), args.seeds, args.workers)
     agent = next(name for name in per_seed[0]["policies"] if name not in ("greedy", "popular", "random"))
@@ -57,7 +60,7 @@ def main(args: Args) -> dict[str, Any]:
         for metric in ("return_mean", "session_length", "ctr")
     }
     results = {
-        "env": env_name(args.data, args.path, args.user_model.model),
+        "env": env_name(args.data, args.path, args.user_model.model, args.simulator),
         "agent": agent,
         "seeds": list(args.seeds),
         "policies": policies,

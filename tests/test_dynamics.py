@@ -11,12 +11,8 @@ import pytest
 import torch
 from conftest import TINY_WORLD
 
-from recgym.data.synthetic import (
-    SECONDS_PER_DAY,
-    LoggingConfig,
-    generate_logs,
-    logging_policy_probabilities,
-)
+from recgym.data.simulated_logs import SECONDS_PER_DAY
+from recgym.data.synthetic import LoggingConfig, generate_logs, logging_policy_probabilities
 from recgym.random import RowStreams
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.protocol import Response, UserSimulator

@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
 import torch
 
 from recgym.data.interactions import InteractionLog
-from recgym.random import RowStreams
-from recgym.sessions import Sessions
+from recgym.data.simulated_logs import collect_logs
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
-
-SECONDS_PER_STEP = 60
-SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -52,30 +46,8 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
     """Run the logging policy in the world; return the click log (impressions included) and the world."""
     config = config or LoggingConfig()
     world = GroundTruthWorld(config.world)
-    generator = torch.Generator().manual_seed(config.seed)
     probabilities = logging_policy_probabilities(world, config)
-    users = torch.arange(world.n_users)
-    sessions = Sessions(world, batch_size=world.n_users, history_len=1, horizon=config.horizon)
-    columns: dict[str, list[np.ndarray]] = {"user": [], "item": [], "rating": [], "timestamp": []}
-    rng = RowStreams.from_seed(config.seed, world.n_users)
-    for day in range(config.sessions_per_user):
-        sessions.reset(users, rng)
-        active = torch.ones(world.n_users, dtype=torch.bool)
-        start = day * SECONDS_PER_DAY + torch.randint(
-            0, SECONDS_PER_DAY // 2, (world.n_users,), generator=generator
-        )
-        for step in range(config.horizon):
-            weights = probabilities.expand(world.n_users, -1).masked_fill(sessions.shown, 0.0)
-            items = torch.multinomial(weights, 1, generator=generator).squeeze(1)
-            result = sessions.step(items, rng)
-            index = active.nonzero().squeeze(1)
-            columns["user"].append(index.numpy())
-            columns["item"].append(items[index].numpy())
-            columns["rating"].append(result.click[index].float().numpy())
-            columns["timestamp"].append((start[index] + step * SECONDS_PER_STEP).numpy())
-            active &= ~(result.terminated | result.truncated)
-            if not active.any():
-                break
-    frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
-    log = InteractionLog.from_frame(frame, feedback="click", name="synthetic")
+    log = collect_logs(
+        world, probabilities, config.sessions_per_user, config.horizon, config.seed, "synthetic"
+    )
     return log, world

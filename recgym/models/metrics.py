@@ -171,11 +171,13 @@ def evaluate_ranking(
     :param held_out: validation or test log with at most one positive row per user.
     :param k: cut-off of both metrics; the result keys carry it (`hr@10`).
     :param n_negatives: negatives per user for the sampled protocol, drawn uniformly without
-        replacement among the items the user has not interacted with in train or held_out.
+        replacement among the items the user has not interacted with in train or held_out; fewer
+        (as many as every user has, reported as `n_negatives`) in a catalog too small for them.
     :param seed: seeds the numpy generator that draws the negatives.
-    :return: `{"sampled": {"hr@k", "ndcg@k"}, "full": {"hr@k", "ndcg@k"}, "n_users": N}`.
-    :raises ValueError: when a user has two held-out positives, no user has one, or a user has fewer
-        unseen items than `n_negatives` (raised by `sample_negatives`).
+    :return: `{"sampled": {"hr@k", "ndcg@k"}, "full": {"hr@k", "ndcg@k"}, "n_users": N}`, plus
+        `"n_negatives"` when fewer than asked were drawn.
+    :raises ValueError: when a user has two held-out positives, no user has one, or a user has no
+        unseen item left to rank against.
     """
     positives = held_out.positives()
     users = positives["user"].to_numpy(dtype=np.int64)
@@ -187,7 +189,11 @@ def evaluate_ranking(
     known = user_item_sets(
         train.with_frame(pd.concat([train.positives(), positives])), positives_only=True
     )  # [user] -> items interacted with in train or held out
-    negatives = sample_negatives(users, n_negatives, train.n_items, known, np.random.default_rng(seed))
+    unseen = int((train.n_items - known.counts[users]).min())
+    if unseen < 1:
+        raise ValueError("a held-out user has interacted with every item: there is nothing to rank against")
+    drawn = min(n_negatives, unseen)
+    negatives = sample_negatives(users, drawn, train.n_items, known, np.random.default_rng(seed))
     train_known = user_item_sets(train, positives_only=True)
     users_t, items_t = torch.tensor(users), torch.tensor(items)
     sampled = sampled_ranks(model, users_t, items_t, torch.from_numpy(negatives))
@@ -196,4 +202,4 @@ def evaluate_ranking(
         "sampled": {f"hr@{k}": hit_rate(sampled, k), f"ndcg@{k}": ndcg(sampled, k)},
         "full": {f"hr@{k}": hit_rate(full, k), f"ndcg@{k}": ndcg(full, k)},
         "n_users": len(users),
-    }
+    } | ({"n_negatives": drawn} if drawn < n_negatives else {})

@@ -1,7 +1,12 @@
-"""Simulators by name, so envs and CLIs can build the defaults (and plug-ins) from a string."""
+"""Simulators by name, so envs and CLIs can build the defaults (and plug-ins) from a string.
+
+A name is either one given to `register_simulator` or an import path `module.path:ClassName` of any
+callable that returns a `UserSimulator` (a class written from scratch needs no registration).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -36,11 +41,51 @@ def registered_simulators() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def simulator_factory(name: str) -> SimulatorFactory:
+    """The callable behind a registered name or a `module.path:ClassName` import path."""
+    if ":" not in name:
+        if name not in _REGISTRY:
+            raise KeyError(
+                f"unknown simulator {name!r}; registered: {registered_simulators()}, or give an import "
+                "path 'module.path:ClassName'"
+            )
+        return _REGISTRY[name]
+    module_name, _, attribute = name.partition(":")
+    try:
+        factory: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"simulator {name!r}: cannot import module {module_name!r} ({error})") from error
+    for part in attribute.split("."):
+        if not hasattr(factory, part):
+            raise ValueError(f"simulator {name!r}: module {module_name!r} has no attribute {attribute!r}")
+        factory = getattr(factory, part)
+    if not callable(factory):
+        raise ValueError(f"simulator {name!r}: {attribute!r} is not a class or function")
+    return factory
+
+
 def make_simulator(name: str, **kwargs: Any) -> UserSimulator:
-    """Build a registered simulator by name."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown simulator {name!r}; registered: {registered_simulators()}")
-    return _REGISTRY[name](**kwargs)
+    """Build a simulator from a registered name or a `module.path:ClassName` import path, with kwargs."""
+    simulator = simulator_factory(name)(**kwargs)
+    if not isinstance(simulator, UserSimulator):
+        missing = [
+            attribute
+            for attribute in (
+                "n_users",
+                "n_items",
+                "device",
+                "initial_state",
+                "respond",
+                "transition",
+                "leaves",
+            )
+            if not hasattr(simulator, attribute)
+        ]
+        raise TypeError(
+            f"simulator {name!r} built a {type(simulator).__name__}, which does not follow the UserSimulator "
+            f"protocol (missing: {', '.join(missing)})"
+        )
+    return simulator
 
 
 def fitted_simulator(
