@@ -130,8 +130,10 @@ def item_genres(args: Args, log: InteractionLog) -> tuple[np.ndarray | None, lis
         topics = world.item_topics.cpu().numpy()
         names = [f"topic {k}" for k in range(int(topics.max()) + 1)]
         return topics[dense_to_raw_ids(log)[1]], names
+    if args.simulator or args.path is None:
+        return None, []
     try:
-        genres = load_movielens_genres(Path(args.path or ""), log)
+        genres = load_movielens_genres(Path(args.path), log)
     except LogError as error:
         print(f"no genre figures: {error}")
         return None, []

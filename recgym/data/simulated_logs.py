@@ -32,7 +32,8 @@ def collect_logs(
     """Log `sessions_per_user` sessions of each of the first `n_users` users (all by default).
 
     The logging policy shows item i with probability proportional to `item_weights[i]` among the
-    items not yet shown in the session; every shown item is a row (rating 1 if clicked, else 0), so
+    items not yet shown in the session (so a session ends once the catalog is exhausted, at the
+    latest); every shown item is a row (rating 1 if clicked, else 0), so
     the log keeps its impressions. Steps are a minute apart and sessions a day apart.
     """
     n_users = simulator.n_users if n_users is None else min(n_users, simulator.n_users)
@@ -56,7 +57,7 @@ def collect_logs(
         start = day * SECONDS_PER_DAY + torch.randint(
             0, SECONDS_PER_DAY // 2, (n_users,), generator=generator
         )
-        for step in range(horizon):
+        for step in range(min(horizon, simulator.n_items)):
             weights = item_weights.expand(n_users, -1).masked_fill(sessions.shown.cpu(), 0.0)
             items = torch.multinomial(weights, 1, generator=generator).squeeze(1)
             result = sessions.step(items, rng)
