@@ -7,6 +7,7 @@ raw ids, so any result can be reported in the data's own terms.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -16,6 +17,7 @@ import pandas as pd
 
 Feedback = Literal["click", "rating"]
 COLUMNS = ("user", "item", "rating", "timestamp")
+INT64_END = 2**63  # ids and timestamps must lie in [-INT64_END, INT64_END)
 
 
 class LogError(ValueError):
@@ -136,14 +138,26 @@ class InteractionLog:
     ) -> InteractionLog:
         """Validate a raw frame with columns user, item, rating, timestamp and index its ids.
 
-        Raises `LogError` naming the problem for: missing columns, an empty log, NaN values, negative
-        or non-integer ids, ratings outside `rating_range` (or not 0/1 for click logs), and exact
-        duplicate rows unless `drop_duplicates`, in which case they are dropped with a warning and
-        counted in `report`. Datetime timestamps are converted to integer seconds.
+        Raises `LogError` naming the problem for: missing or repeated columns, an empty log, NaN values,
+        negative, non-integer, boolean or beyond-int64 ids and timestamps, non-finite or complex ratings,
+        ratings outside `rating_range` (or not 0/1 for click logs), and exact duplicate rows unless
+        `drop_duplicates`, in which case they are dropped with a warning and counted in `report`.
+        Datetime timestamps are converted to integer seconds.
         """
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+        if feedback not in ("click", "rating"):
+            raise ValueError(f"feedback must be 'click' or 'rating', got {feedback!r}")
+        if rating_range is not None and not _is_range(rating_range):
+            raise ValueError(
+                f"rating_range must be (low, high) with finite low <= high; got {rating_range!r}"
+            )
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
             raise LogError(f"{name}: missing columns {missing}; found {list(frame.columns)}")
+        repeated = [c for c in COLUMNS if not isinstance(frame.columns.get_loc(c), int)]
+        if repeated:  # pandas would hand back a frame where a column is expected
+            raise LogError(f"{name}: columns {repeated} appear more than once; found {list(frame.columns)}")
         frame = frame.loc[:, list(COLUMNS)]
         if len(frame) == 0:
             raise LogError(f"{name}: the log is empty")
@@ -155,17 +169,13 @@ class InteractionLog:
         if pd.api.types.is_datetime64_any_dtype(frame["timestamp"]):
             frame = frame.assign(timestamp=_datetime_seconds(frame["timestamp"]))
         for column in ("user", "item", "timestamp"):
-            values = pd.to_numeric(frame[column], errors="coerce")
-            as_float = values.to_numpy(dtype=float)
-            if values.isna().any() or not np.isfinite(as_float).all() or np.any(np.mod(as_float, 1) != 0):
-                raise LogError(f"{name}: column '{column}' must hold integers")
-            frame = frame.assign(**{column: values.astype(np.int64)})
+            frame = frame.assign(**{column: _int64_column(frame[column], f"{name}: column '{column}'")})
         for column in ("user", "item"):
             n_negative = int((frame[column] < 0).sum())
             if n_negative:
                 raise LogError(f"{name}: column '{column}' has {n_negative} negative ids")
         rating = pd.to_numeric(frame["rating"], errors="coerce")
-        if rating.isna().any() or not np.isfinite(rating.to_numpy(dtype=float)).all():
+        if pd.api.types.is_complex_dtype(rating) or not np.isfinite(rating.to_numpy(dtype=float)).all():
             raise LogError(f"{name}: column 'rating' must hold finite numbers")
         frame = frame.assign(rating=rating.astype(np.float64))
         if feedback == "click":
@@ -177,8 +187,6 @@ class InteractionLog:
             if rating_range is None:
                 rating_range = (float(frame["rating"].min()), float(frame["rating"].max()))
             low, high = rating_range
-            if low > high:
-                raise ValueError(f"rating_range must be (low, high) with low <= high; got {rating_range}")
             bad = (frame["rating"] < low) | (frame["rating"] > high)
             if bad.any():
                 raise LogError(
@@ -221,6 +229,38 @@ def time_order(frame: pd.DataFrame) -> np.ndarray:
     """Positions of frame's rows sorted by user, then time, then original row order (so a later row
     of the same second counts as later): the order every split, sequence and session uses."""
     return np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), frame["user"].to_numpy()))
+
+
+def _is_range(bounds: tuple[float, float]) -> bool:
+    try:
+        low, high = (float(bound) for bound in bounds)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(low) and math.isfinite(high) and low <= high
+
+
+def _int64_column(values: pd.Series, label: str) -> pd.Series:
+    """values as int64; LogError naming `label` unless every value is an integer within int64.
+
+    Booleans are refused (True is no id), and so are values beyond int64, which a cast would wrap.
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    booleans = values.dtype == object and values.map(lambda v: isinstance(v, bool | np.bool_)).any()
+    integer, real = pd.api.types.is_integer_dtype(numbers), pd.api.types.is_float_dtype(numbers)
+    if booleans or not (integer or real):
+        raise LogError(f"{label} must hold integers")
+    if real:
+        as_float = numbers.to_numpy(dtype=float)
+        if not (np.isfinite(as_float).all() and (np.mod(as_float, 1) == 0).all()):
+            raise LogError(f"{label} must hold integers")
+        beyond = (as_float < -INT64_END) | (as_float >= INT64_END)
+    elif pd.api.types.is_unsigned_integer_dtype(numbers):  # exact: a float cannot tell 2**63 - 1 from 2**63
+        beyond = numbers.to_numpy(dtype=np.uint64) >= np.uint64(INT64_END)
+    else:
+        beyond = np.zeros(len(numbers), dtype=bool)
+    if beyond.any():
+        raise LogError(f"{label} has {int(beyond.sum())} values outside the int64 range")
+    return numbers.astype(np.int64)
 
 
 def _datetime_seconds(values: pd.Series) -> pd.Series:

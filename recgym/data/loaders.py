@@ -46,10 +46,15 @@ def load_ml1m_ratings(path: str | Path) -> InteractionLog:
 
 
 def load_ratings_csv(path: str | Path) -> InteractionLog:
-    """MovieLens latest `ratings.csv` (header `userId,movieId,rating,timestamp`), half stars 0.5-5."""
+    """MovieLens latest `ratings.csv` (header `userId,movieId,rating,timestamp`), half stars 0.5-5.
+
+    MovieLens ids are integers: other text in an id column is an error, not a token.
+    """
     path = _existing(path)
     columns = {"user": "userId", "item": "movieId", "rating": "rating", "timestamp": "timestamp"}
-    return _load_delimited(path, columns, sep=",", feedback="rating", rating_range=(0.5, 5.0))
+    return _load_delimited(
+        path, columns, sep=",", feedback="rating", rating_range=(0.5, 5.0), integer_ids=True
+    )
 
 
 def load_recbole_inter(path: str | Path, rating_range: tuple[float, float] | None = None) -> InteractionLog:
@@ -144,12 +149,14 @@ def _load_delimited(
     rating_range: tuple[float, float] | None,
     tokens: bool = False,
     names: list[str] | None = None,
+    integer_ids: bool = False,
 ) -> InteractionLog:
     """Read a text file with a header line and hand the mapped columns to `_assemble`.
 
     Pandas silently shifts or drops fields when a data line is longer than the header, so the header
     is read on its own and every data line must have exactly as many fields. `tokens` reads the ids as
-    strings (RecBole tokens, where "007" and "7" differ); `names` overrides the header's field names.
+    strings (RecBole tokens, where "007" and "7" differ); `names` overrides the header's field names;
+    `integer_ids` refuses ids that are not integers instead of indexing them as tokens.
     """
     names = _read_header(path, sep) if names is None else names
     _require_names(path, names, columns)
@@ -158,7 +165,7 @@ def _load_delimited(
     frame = _read_rows(path, path, sep=sep, skip_header=True, dtype=dtype)
     _check_fields(frame, path, n_fields=len(names), sep=sep, required=positions.values(), header=True)
     data = {ours: frame[position] for ours, position in positions.items()}
-    return _assemble(data, path, feedback=feedback, rating_range=rating_range)
+    return _assemble(data, path, feedback=feedback, rating_range=rating_range, integer_ids=integer_ids)
 
 
 def _assemble(
@@ -167,11 +174,14 @@ def _assemble(
     *,
     feedback: Feedback,
     rating_range: tuple[float, float] | None,
+    integer_ids: bool = False,
 ) -> InteractionLog:
-    """Fill the optional columns, index token ids, validate, and put the raw tokens back in the id maps."""
+    """Fill the optional columns, index token ids (unless `integer_ids`: then `from_frame` refuses
+    them), validate, and put the raw tokens back in the id maps."""
     n_rows = len(data["user"])
-    users, user_tokens = _encode_ids(data["user"])
-    items, item_tokens = _encode_ids(data["item"])
+    encode = _keep_ids if integer_ids else _encode_ids
+    users, user_tokens = encode(data["user"])
+    items, item_tokens = encode(data["item"])
     if "rating" in data:
         rating = data["rating"].to_numpy()
     else:
@@ -201,6 +211,10 @@ def _encode_ids(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     return codes.astype(np.int64), np.asarray(tokens, dtype=object)
 
 
+def _keep_ids(values: pd.Series) -> tuple[np.ndarray, None]:
+    return values.to_numpy(), None
+
+
 def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
@@ -216,8 +230,11 @@ def _read_text(path: Path) -> str:
 
 
 def _read_header(path: Path, sep: str) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace") as file:
-        line = file.readline().rstrip("\r\n").lstrip("\ufeff")
+    try:
+        with path.open(encoding="utf-8") as file:
+            line = file.readline().rstrip("\r\n").lstrip("\ufeff")
+    except UnicodeDecodeError as error:  # pandas skips the header line unread: check it here
+        raise LogError(f"{path}: not UTF-8 text ({error})") from error
     if not line:
         raise LogError(f"{path}: the file is empty or has no header line")
     return [name.strip() for name in line.split(sep)]
@@ -269,3 +286,6 @@ def _require_names(path: Path, names: list[str], columns: dict[str, str]) -> Non
         raise LogError(
             f"{path}: no column(s) {missing} in the header; found {names}; is the separator right?"
         )
+    repeated = sorted({theirs for theirs in columns.values() if names.count(theirs) > 1})
+    if repeated:  # which of the two is meant cannot be told
+        raise LogError(f"{path}: column(s) {repeated} appear more than once in the header {names}")
