@@ -28,7 +28,12 @@ class ProgressCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.bar = tqdm(
-            total=self.total, desc="train agent", unit="step", disable=not self.enabled, mininterval=2.0
+            total=self.total,
+            initial=self.model.num_timesteps,  # where a resumed run starts
+            desc="train agent",
+            unit="step",
+            disable=not self.enabled,
+            mininterval=2.0,
         )
 
     def _on_step(self) -> bool:

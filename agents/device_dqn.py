@@ -14,15 +14,17 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.dqn import QPolicy, make_q_network
+from agents.agent_checkpoint import PeriodicCheckpoints, load_agent, run_to_resume
+from agents.dqn import QPolicy, embedding_dim, make_q_network
 from agents.replay import TensorReplay
 from envs.vector_env import RecVectorEnv, TensorStep
 
@@ -62,6 +64,44 @@ def as_float(observation: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {key: value.float() for key, value in observation.items()}
 
 
+Self = TypeVar("Self", bound="DeviceDQN")
+
+
+@dataclass
+class DQNRun:
+    """A training run between two batched steps: with the networks, optimizer, generator and env,
+    everything its remaining steps depend on, so a checkpoint of it resumes exactly."""
+
+    total_timesteps: int
+    n_steps: int  # batched env steps of the run
+    buffer: TensorReplay
+    running: torch.Tensor  # [B] return of each user's session so far
+    finished: torch.Tensor  # [2] sum and count of the returns of sessions finished since the last log
+    step: int = 0  # batched steps done
+    updates: int = 0  # gradient steps done (they time the target-network syncs)
+    losses: list[torch.Tensor] = field(default_factory=list)  # since the last log
+
+    def state_dict(self) -> dict[str, Any]:
+        losses = torch.stack(self.losses) if self.losses else torch.zeros(0, device=self.running.device)
+        return {
+            "total_timesteps": self.total_timesteps,
+            "step": self.step,
+            "updates": self.updates,
+            "buffer": self.buffer.state_dict(),
+            "running": self.running,
+            "finished": self.finished,
+            "losses": losses,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.total_timesteps, self.step = state["total_timesteps"], state["step"]
+        self.updates = state["updates"]
+        self.buffer.load_state_dict(state["buffer"])
+        device = self.running.device
+        self.running, self.finished = state["running"].to(device), state["finished"].to(device)
+        self.losses = list(state["losses"].to(device).unbind())
+
+
 class DeviceDQN:
     """DQN trained on a `RecVectorEnv`, all on the env's device.
 
@@ -71,9 +111,12 @@ class DeviceDQN:
     :param initial_embeddings: optional (user, item) embeddings, as for `agents.dqn.make_dqn`.
     """
 
+    config_class: type = DeviceDQNConfig
+
     def __init__(self, env: RecVectorEnv, config: DeviceDQNConfig, seed: int = 0, initial_embeddings=None):
         self.env, self.config, self.seed = env, config, seed
         self.device = env.device
+        self.embedding_dim = embedding_dim(config.embedding_dim, initial_embeddings)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.q_net = self._make_network(initial_embeddings).to(self.device)
@@ -81,6 +124,52 @@ class DeviceDQN:
         self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.num_timesteps = 0
+        self.run: DQNRun | None = None  # the training run in progress or last finished
+
+    @classmethod
+    def load(cls: type[Self], folder: str | Path, env: RecVectorEnv, training: bool = True) -> Self:
+        """The agent checkpointed in folder, on env (see `agents.agent_checkpoint.load_agent`)."""
+        return load_agent(folder, env, cls, training)
+
+    def state_dict(self, training: bool = True) -> dict[str, Any]:
+        """The networks; with `training`, also the optimizer, generator, counters, run and env."""
+        state: dict[str, Any] = {
+            "networks": {"q_net": self.q_net.state_dict(), "q_net_target": self.q_net_target.state_dict()}
+        }
+        if training:
+            state |= {
+                "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(),
+                "num_timesteps": self.num_timesteps,
+                "run": None if self.run is None else self.run.state_dict(),
+                "env": self.env.state_dict(),
+            }
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` (of the networks only, or of everything)."""
+        self.q_net.load_state_dict(state["networks"]["q_net"])
+        self.q_net_target.load_state_dict(state["networks"]["q_net_target"])
+        if "optimizer" not in state:
+            return
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.num_timesteps = state["num_timesteps"]
+        self.env.load_state_dict(state["env"])
+        self.run = None
+        if state["run"] is not None:
+            self.run = self._new_run(state["run"]["total_timesteps"])
+            self.run.load_state_dict(state["run"])
+
+    def _new_run(self, total_timesteps: int) -> DQNRun:
+        batch = self.env.num_envs
+        return DQNRun(
+            total_timesteps=total_timesteps,
+            n_steps=max(1, total_timesteps // batch),
+            buffer=TensorReplay(self.config.buffer_size, self.device),
+            running=torch.zeros(batch, device=self.device),
+            finished=torch.zeros(2, device=self.device),
+        )
 
     def policy(self) -> QPolicy:
         """The trained Q-network as a recgym `Policy`."""
@@ -144,54 +233,68 @@ class DeviceDQN:
         progress: bool = False,
         callback: Callable[[DeviceDQN], bool] | None = None,
         callback_every: int = 1,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int = 0,
+        resume: bool = False,
     ) -> DeviceDQN:
         """Train for total_timesteps transitions (B per env step).
 
         `callback(self)` runs every `callback_every` batched steps; returning False stops training.
+
+        :param checkpoint_dir: folder of the run's checkpoint series (`recgym.checkpoint_series`): one
+            every `checkpoint_every` transitions (0: none) and one when training ends or is stopped.
+        :param resume: continue the run in progress (loaded with `DeviceDQN.load`, or stopped by the
+            callback) up to the total_timesteps it started with, exactly as if it had never stopped;
+            False starts a new run (fresh replay buffer and env, epsilon from 1).
         """
         from torch.utils.tensorboard import SummaryWriter
 
         c, batch = self.config, self.env.num_envs
+        if resume:
+            run = self.run = run_to_resume(self.run, total_timesteps, type(self).__name__)
+        else:
+            run = self.run = self._new_run(total_timesteps)
+            self.env.reset_tensors(self.seed)
+        observation = self.env.sessions.observation()
+        saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
+        checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
         writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
-        observation = self.env.reset_tensors(self.seed)
-        buffer = TensorReplay(c.buffer_size, self.device)
-        running = torch.zeros(batch, device=self.device)
-        finished = torch.zeros(
-            2, device=self.device
-        )  # [sum of returns, count] of episodes since the last log
-        losses: list[torch.Tensor] = []
-        updates, start = 0, time.perf_counter()
-        n_steps = max(1, total_timesteps // batch)
+        start = time.perf_counter()
         bar = tqdm(
-            range(n_steps),
+            range(run.step, run.n_steps),
             desc="train agent",
             unit="step",
             unit_scale=batch,
+            initial=run.step,
+            total=run.n_steps,
             disable=not progress,
             mininterval=2.0,
         )
         for step in bar:
-            epsilon = self._epsilon(step / n_steps)
+            epsilon = self._epsilon(step / run.n_steps)
             actions = self._actions(observation, epsilon)
             result = self.env.step_tensors(actions)
-            self._store(buffer, observation, actions, result)
+            self._store(run.buffer, observation, actions, result)
             done = result.terminated | result.truncated
-            running += result.reward
-            finished += torch.stack([(running * done).sum(), done.sum()])
-            running = running.masked_fill(done, 0.0)
+            run.running += result.reward
+            run.finished += torch.stack([(run.running * done).sum(), done.sum()])
+            run.running = run.running.masked_fill(done, 0.0)
             observation = result.observation
             self.num_timesteps += batch
             if self.num_timesteps >= c.learning_starts:
                 for _ in range(c.gradient_steps):
-                    losses.append(self._update(buffer))
-                    updates += 1
-                    if updates % c.target_update_interval == 0:
+                    run.losses.append(self._update(run.buffer))
+                    run.updates += 1
+                    if run.updates % c.target_update_interval == 0:
                         self.q_net_target.load_state_dict(self.q_net.state_dict())
-            if writer is not None and (step % 50 == 0 or step == n_steps - 1):
-                self._log(writer, finished, losses, epsilon, start)
-                losses, finished = [], torch.zeros_like(finished)
+            if writer is not None and (step % 50 == 0 or step == run.n_steps - 1):
+                self._log(writer, run.finished, run.losses, epsilon, start)
+                run.losses, run.finished = [], torch.zeros_like(run.finished)
+            run.step = step + 1
+            checkpoints.after_step(self, self.num_timesteps - batch)
             if callback is not None and (step + 1) % callback_every == 0 and not callback(self):
                 break
+        checkpoints.save(self)
         if writer is not None:
             writer.close()
         return self

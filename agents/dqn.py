@@ -192,6 +192,11 @@ def extractor_kwargs(
     return kwargs
 
 
+def embedding_dim(default: int, initial_embeddings: tuple[torch.Tensor, torch.Tensor] | None) -> int:
+    """The embedding size `HistoryExtractor` builds: the initial item embeddings' when given."""
+    return default if initial_embeddings is None else int(initial_embeddings[1].shape[1])
+
+
 def make_dqn(
     env: gym.Env | Any,
     config: DQNConfig,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 Fields = dict[str, "torch.Tensor | Fields"]
@@ -47,6 +49,21 @@ class TensorReplay:
         index = torch.randint(self.size, (batch_size,), generator=generator, device=self.device)
         return _take(self.storage, index)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Position, size and the filled rows only (rows [0, size) until the ring first wraps)."""
+        filled = _take(self.storage, torch.arange(self.size, device=self.device))
+        return {"capacity": self.capacity, "size": self.size, "position": self.position, "storage": filled}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` of a buffer of the same capacity; ValueError otherwise."""
+        if state["capacity"] != self.capacity:
+            raise ValueError(f"replay capacity is {self.capacity}, the saved buffer's {state['capacity']}")
+        self.size, self.position, self.storage = state["size"], state["position"], {}
+        if self.size:
+            saved = to_device(state["storage"], self.device)
+            self.storage = self._allocate(saved)
+            _write(self.storage, saved, torch.arange(self.size, device=self.device))
+
 
 def _leading(fields: Fields) -> int:
     value = next(iter(fields.values()))
@@ -65,4 +82,12 @@ def _take(storage: Fields, index: torch.Tensor) -> Fields:
     return {
         key: _take(value, index) if isinstance(value, dict) else value[index]
         for key, value in storage.items()
+    }
+
+
+def to_device(fields: Fields, device: torch.device | str) -> Fields:
+    """fields (tensors, or dicts of them) moved to device."""
+    return {
+        key: to_device(value, device) if isinstance(value, dict) else value.to(device)
+        for key, value in fields.items()
     }

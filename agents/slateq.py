@@ -107,6 +107,8 @@ class SlateQ(DeviceDQN):
     :param initial_embeddings: optional (user, item) embeddings, e.g. a fitted NeuMF's.
     """
 
+    config_class: type = SlateQConfig
+
     def __init__(self, env: SlateVectorEnv, config: SlateQConfig, seed: int = 0, initial_embeddings=None):
         self.slate_size = env.choice.slate_size
         super().__init__(env, config, seed, initial_embeddings)

@@ -27,14 +27,17 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from gymnasium import spaces
 from torch import nn
 from tqdm.auto import tqdm
 
+from agents.agent_checkpoint import PeriodicCheckpoints, load_agent, run_to_resume
 from agents.device_dqn import as_float
-from agents.dqn import HistoryExtractor, extractor_kwargs, on_device, query_head
+from agents.dqn import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
+from agents.replay import to_device
 from envs.slate_env import SlateVectorEnv
 from recgym.policy import top_unshown
 
@@ -68,6 +71,15 @@ class TopKReinforceConfig:
     often, a few lucky clicks inflate single items' biases; turn it off there."""
     max_grad_norm: float = 10.0
     """Gradient clipping."""
+    baseline: bool = False
+    """Learn from every step, the ones without a click too (their item is the first position's, which
+    the user looked at and passed over), with the collection's mean return subtracted. Without it only
+    clicked steps count and each pushes its item up; with random user embeddings on a large catalog,
+    Adam turns the part those pushes share into one query for every user (bench/large_catalog.py)."""
+    train_item_embeddings: bool = True
+    """Train the item embeddings. Keep given content embeddings fixed for a large catalog: the
+    softmax's normaliser gives every row a small gradient at every step, and Adam turns each into a
+    full-size step, so 100,000 rows drift together away from the query."""
 
 
 class QueryPolicyNetwork(nn.Module):
@@ -110,6 +122,33 @@ def sample_slates(
     return top_unshown(perturbed, shown, k)
 
 
+@dataclass
+class ReinforceRun:
+    """A training run between two collections: with the network, optimizer, generator and env,
+    everything its remaining collections depend on, so a checkpoint of it resumes exactly."""
+
+    total_timesteps: int
+    n_rollouts: int  # collections of the run
+    recent: deque[dict]  # the latest collections, replayed with the next one
+    running: torch.Tensor  # [B] return of each user's session so far
+    rollout: int = 0  # collections done
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "total_timesteps": self.total_timesteps,
+            "rollout": self.rollout,
+            "recent": list(self.recent),
+            "running": self.running,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.total_timesteps, self.rollout = state["total_timesteps"], state["rollout"]
+        device = self.running.device
+        self.recent.clear()
+        self.recent.extend(to_device(steps, device) for steps in state["recent"])
+        self.running = state["running"].to(device)
+
+
 class TopKReinforce:
     """Top-K off-policy-corrected REINFORCE on a `SlateVectorEnv`, on the env's device.
 
@@ -120,11 +159,14 @@ class TopKReinforce:
         vectors for a large catalog).
     """
 
+    config_class: type = TopKReinforceConfig
+
     def __init__(
         self, env: SlateVectorEnv, config: TopKReinforceConfig, seed: int = 0, initial_embeddings=None
     ):
         self.env, self.config, self.seed = env, config, seed
         self.device, self.slate_size = env.device, env.choice.slate_size
+        self.embedding_dim = embedding_dim(config.embedding_dim, initial_embeddings)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.network = QueryPolicyNetwork(
@@ -134,17 +176,61 @@ class TopKReinforce:
                 initial_embeddings,
                 config.item_bias,
             ).to(self.device)
+        self.network.extractor.item_embedding.weight.requires_grad_(config.train_item_embeddings)
         trained = [parameter for parameter in self.network.parameters() if parameter.requires_grad]
         self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.num_timesteps = 0
+        self.run: ReinforceRun | None = None  # the training run in progress or last finished
+
+    @classmethod
+    def load(cls, folder: str | Path, env: SlateVectorEnv, training: bool = True) -> TopKReinforce:
+        """The agent checkpointed in folder, on env (see `agents.agent_checkpoint.load_agent`)."""
+        return load_agent(folder, env, cls, training)
+
+    def state_dict(self, training: bool = True) -> dict[str, Any]:
+        """The network; with `training`, also the optimizer, generator, counters, run and env."""
+        state: dict[str, Any] = {"networks": {"network": self.network.state_dict()}}
+        if training:
+            state |= {
+                "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(),
+                "num_timesteps": self.num_timesteps,
+                "run": None if self.run is None else self.run.state_dict(),
+                "env": self.env.state_dict(),
+            }
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` (of the network only, or of everything)."""
+        self.network.load_state_dict(state["networks"]["network"])
+        if "optimizer" not in state:
+            return
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.num_timesteps = state["num_timesteps"]
+        self.env.load_state_dict(state["env"])
+        self.run = None
+        if state["run"] is not None:
+            self.run = self._new_run(state["run"]["total_timesteps"])
+            self.run.load_state_dict(state["run"])
+
+    def _new_run(self, total_timesteps: int) -> ReinforceRun:
+        per_rollout = self.config.rollout_steps * self.env.num_envs
+        return ReinforceRun(
+            total_timesteps=total_timesteps,
+            n_rollouts=max(1, total_timesteps // per_rollout),
+            recent=deque(maxlen=self.config.reused_rollouts),
+            running=torch.zeros(self.env.num_envs, device=self.device),
+        )
 
     def _collect(
         self, observation: dict[str, torch.Tensor]
     ) -> tuple[dict, dict[str, torch.Tensor], torch.Tensor]:
         """One collection of `rollout_steps` batched steps: (its clicked steps with their returns, the
         next observation, [sum, count] of the returns of the sessions that finished)."""
-        c, env = self.config, self.env
+        c, env, run = self.config, self.env, self.run
+        assert run is not None
         observations, items, clicked, behaviour, rewards, done = [], [], [], [], [], []  # per step
         finished = torch.zeros(2, device=self.device)
         for _ in range(c.rollout_steps):
@@ -161,10 +247,10 @@ class TopKReinforce:
             behaviour.append(log_probability)
             rewards.append(step.reward)
             done.append(step.terminated | step.truncated)
-            self._running += step.reward
+            run.running += step.reward
             ended = done[-1]
-            finished += torch.stack([(self._running * ended).sum(), ended.sum()])
-            self._running = self._running.masked_fill(ended, 0.0)
+            finished += torch.stack([(run.running * ended).sum(), ended.sum()])
+            run.running = run.running.masked_fill(ended, 0.0)
             observation = step.observation
             self.num_timesteps += env.num_envs
         returns = torch.zeros_like(rewards[0])
@@ -172,12 +258,17 @@ class TopKReinforce:
         for reward, ended in zip(reversed(rewards), reversed(done), strict=True):
             returns = reward + c.gamma * returns * (~ended).float()
             all_returns.append(returns)
-        keep = torch.cat(clicked)  # only steps with a click carry a gradient
+        returns = torch.cat(all_returns[::-1])
+        if c.baseline:
+            keep = torch.ones_like(returns, dtype=torch.bool)
+            returns = returns - returns.mean()
+        else:
+            keep = torch.cat(clicked)  # only steps with a click carry a gradient
         steps = {
             "obs": {key: torch.cat([o[key] for o in observations])[keep] for key in observation},
             "item": torch.cat(items)[keep],
             "behaviour_log_prob": torch.cat(behaviour)[keep],
-            "return": torch.cat(all_returns[::-1])[keep],
+            "return": returns[keep],
         }
         return steps, observation, finished
 
@@ -198,22 +289,38 @@ class TopKReinforce:
         log_dir: str | Path | None = None,
         progress: bool = False,
         callback: Callable[[TopKReinforce], bool] | None = None,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int = 0,
+        resume: bool = False,
     ) -> TopKReinforce:
-        """Train for total_timesteps user-steps; `callback(self)` after every collection may stop it."""
+        """Train for total_timesteps user-steps; `callback(self)` after every collection may stop it.
+
+        :param checkpoint_dir: folder of the run's checkpoint series (`recgym.checkpoint_series`): one
+            every `checkpoint_every` user-steps (0: none; checked after each collection) and one when
+            training ends or is stopped.
+        :param resume: continue the run in progress (loaded with `TopKReinforce.load`, or stopped by
+            the callback) up to the total_timesteps it started with, exactly as if it had never
+            stopped; False starts a new run.
+        """
         from torch.utils.tensorboard import SummaryWriter
 
         c = self.config
+        if resume:
+            run = self.run = run_to_resume(self.run, total_timesteps, type(self).__name__)
+        else:
+            run = self.run = self._new_run(total_timesteps)
+            self.env.reset_tensors(self.seed)
+        observation = self.env.sessions.observation()
+        saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
+        checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
         writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
-        observation = self.env.reset_tensors(self.seed)
-        self._running = torch.zeros(self.env.num_envs, device=self.device)
-        recent: deque[dict] = deque(maxlen=c.reused_rollouts)
-        per_rollout = c.rollout_steps * self.env.num_envs
-        n_rollouts = max(1, total_timesteps // per_rollout)
         start = time.perf_counter()
-        for _ in tqdm(range(n_rollouts), desc="train agent", disable=not progress, mininterval=2.0):
+        rollouts = range(run.rollout, run.n_rollouts)
+        for rollout in tqdm(rollouts, desc="train agent", disable=not progress, mininterval=2.0):
+            before = self.num_timesteps
             steps, observation, finished = self._collect(observation)
-            recent.append(steps)
-            replay = _concatenate(list(recent))  # once per collection, not per update
+            run.recent.append(steps)
+            replay = _concatenate(list(run.recent))  # once per collection, not per update
             losses = [self._update(replay) for _ in range(c.updates_per_rollout)]
             if writer is not None:
                 total, count = finished.tolist()
@@ -223,8 +330,11 @@ class TopKReinforce:
                 writer.add_scalar(
                     "time/fps", self.num_timesteps / (time.perf_counter() - start), self.num_timesteps
                 )
+            run.rollout = rollout + 1
+            checkpoints.after_step(self, before)
             if callback is not None and not callback(self):
                 break
+        checkpoints.save(self)
         if writer is not None:
             writer.close()
         return self

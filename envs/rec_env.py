@@ -18,7 +18,7 @@ import torch
 from gymnasium import spaces
 
 from recgym.random import RowStreams
-from recgym.sessions import Sessions
+from recgym.sessions import Sessions, StepResult
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator
 
@@ -42,6 +42,22 @@ def resolve_simulator(simulator: UserSimulator | str, kwargs: dict[str, Any] | N
     if not isinstance(simulator, UserSimulator):
         raise TypeError(f"{type(simulator).__name__} does not follow the UserSimulator protocol")
     return simulator
+
+
+def is_index(value: Any, n: int) -> bool:
+    """Whether value is an integer in [0, n), Python or NumPy (a 0-d array too), and not a bool.
+
+    Gymnasium's `Discrete.contains` takes True for item 1 and overflows on Python ints beyond int64.
+    """
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(0 <= value < n)
+
+
+def check_seed(seed: Any, rows: int = 1) -> None:
+    """ValueError unless seed is None or an integer >= 0 whose rows' seeds (seed + r) fit in int64."""
+    if seed is not None and not is_index(seed, 2**63 - rows + 1):
+        raise ValueError(f"seed must be None or an integer in [0, {2**63 - rows}], got {seed!r}")
 
 
 def observation_to_numpy(observation: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
@@ -76,33 +92,65 @@ class RecEnv(gym.Env):
         self.action_space = spaces.Discrete(simulator.n_items)
         self.observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
         self._rng: RowStreams | None = None
+        self._ended = False
 
     def _observation(self) -> dict[str, np.ndarray]:
         return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
 
+    def state_dict(self) -> dict[str, Any]:
+        """The session and its random stream as tensors: all the next steps depend on (checkpoints)."""
+        rng = None if self._rng is None else self._rng.state_dict()
+        return {"sessions": self.sessions.state_dict(), "rng": rng, "ended": self._ended}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` of an env of the same shape; ValueError naming what does not fit."""
+        self.sessions.load_state_dict(state["sessions"])
+        self._rng = None
+        if state["rng"] is not None:
+            self._rng = RowStreams(torch.zeros(1, dtype=torch.int64, device=self.simulator.device))
+            self._rng.load_state_dict(state["rng"])
+        self._ended = state["ended"]
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start a session (`options={"user": u}` picks its user); ValueError for a bad seed or user,
+        raised before anything changes."""
+        check_seed(seed)
+        chosen = (options or {}).get("user")
+        if chosen is not None and not is_index(chosen, self.simulator.n_users):
+            raise ValueError(
+                f"user ids must be in [0, {self.simulator.n_users}): options['user'] is {chosen!r}"
+            )
+        seed = None if seed is None else int(seed)
         super().reset(seed=seed)
         if seed is not None or self._rng is None:
             seed = int(self.np_random.integers(0, 2**62)) if seed is None else seed
             self._rng = RowStreams.from_seeds([seed], device=self.simulator.device)
         user = self._rng.next_users(self.simulator.n_users)
-        if options and "user" in options:
-            user = torch.tensor([int(options["user"])], device=self.simulator.device)
+        if chosen is not None:
+            user = torch.tensor([int(chosen)], device=self.simulator.device)
         self.sessions.reset(user, self._rng)
+        self._ended = False
         return self._observation(), {"user": int(user.item())}
 
     def step(self, action):
-        if self._rng is None:
-            raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
+        self._require_session()
+        if not is_index(action, self.simulator.n_items):
             raise ValueError(f"action {action!r} is not an item id in [0, {self.action_space.n})")
         items = torch.tensor([int(action)], device=self.simulator.device)
         result = self.sessions.step(items, self._rng)
-        info = {"click": bool(result.click[0])}
-        return (
-            self._observation(),
-            float(result.reward[0]),
-            bool(result.terminated[0]),
-            bool(result.truncated[0]),
-            info,
-        )
+        return self._outcome(result, {"click": bool(result.click[0])})
+
+    def _require_session(self) -> None:
+        """A user who left stays gone: stepping an ended session is an error, not a resurrection."""
+        if self._rng is None:
+            raise RuntimeError("call reset() before step()")
+        if self._ended:
+            raise RuntimeError(
+                "the session has ended (the user left or the horizon was reached); call reset()"
+            )
+
+    def _outcome(self, result: StepResult, info: dict[str, Any]) -> tuple:
+        """The Gymnasium step tuple of the session's row 0; marks the session ended when it is."""
+        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        self._ended = terminated or truncated
+        return self._observation(), float(result.reward[0]), terminated, truncated, info

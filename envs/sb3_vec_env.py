@@ -15,7 +15,7 @@ import torch
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
 from envs.rec_env import observation_to_numpy
-from envs.vector_env import RecVectorEnv
+from envs.vector_env import RecVectorEnv, check_actions
 
 
 class SB3VecEnv(VecEnv):
@@ -38,11 +38,13 @@ class SB3VecEnv(VecEnv):
         return observation_to_numpy(observation)
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions).reshape(self.num_envs)
+        """Take actions [B] ([B, k] for slates); a ValueError naming what is wrong comes before any step."""
+        self._actions = check_actions(actions, self.env.action_space.shape or (), self.env.simulator.n_items)
 
     def step_wait(self):
         assert self._actions is not None, "step_async must come first"
-        step = self.env.step_tensors(torch.as_tensor(self._actions, device=self.env.device).long())
+        actions = torch.as_tensor(self._actions, device=self.env.device).long()
+        step = self.env.step_tensors(actions, check=True)  # the NumPy boundary syncs anyway
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()
         dones = terminated | truncated

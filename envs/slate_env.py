@@ -28,11 +28,15 @@ def slate_space(n_items: int, slate_size: int) -> spaces.MultiDiscrete:
     return spaces.MultiDiscrete(np.full(slate_size, n_items))
 
 
-def _require_slates(simulator: UserSimulator) -> None:
+def _check_slates(simulator: UserSimulator, choice: ChoiceConfig) -> None:
     if not isinstance(simulator, SlateSimulator):
         raise TypeError(
             f"{type(simulator).__name__} cannot answer slates: it needs respond_slate "
             "(every DynamicsSimulator has it, see recgym.simulators.choice)"
+        )
+    if choice.slate_size > simulator.n_items:  # top-k policies could not fill the slate
+        raise ValueError(
+            f"slate_size {choice.slate_size} is larger than the catalog of {simulator.n_items} items"
         )
 
 
@@ -52,24 +56,16 @@ class SlateEnv(RecEnv):
         choice: ChoiceConfig | None = None,
     ):
         super().__init__(simulator, horizon, history_len, simulator_kwargs)
-        _require_slates(self.simulator)
         self.choice = choice or ChoiceConfig()
+        _check_slates(self.simulator, self.choice)
         self.action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
 
     def step(self, action):
-        if self._rng is None:
-            raise RuntimeError("call reset() before step()")
+        self._require_session()
         slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
         slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
         result = self.sessions.step_slate(slate, self.choice, self._rng)
-        info = {"click": bool(result.click[0]), "chosen": int(result.chosen[0])}
-        return (
-            self._observation(),
-            float(result.reward[0]),
-            bool(result.terminated[0]),
-            bool(result.truncated[0]),
-            info,
-        )
+        return self._outcome(result, {"click": bool(result.click[0]), "chosen": int(result.chosen[0])})
 
 
 class SlateVectorEnv(RecVectorEnv):
@@ -91,9 +87,9 @@ class SlateVectorEnv(RecVectorEnv):
     ):
         self.choice = choice or ChoiceConfig()
         super().__init__(simulator, num_envs, horizon, history_len, simulator_kwargs, compile)
-        _require_slates(self.simulator)
+        _check_slates(self.simulator, self.choice)
         self.single_action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
         self.action_space = batch_space(self.single_action_space, num_envs)
 
-    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams) -> StepResult:
-        return self.sessions.step_slate(actions, self.choice, rng, check=False)
+    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
+        return self.sessions.step_slate(actions, self.choice, rng, check=check)

@@ -7,6 +7,9 @@ horizon) are replaced in the same step by a freshly sampled user, so the batch s
 - `step_tensors(actions)`: torch in, torch out, no host round-trip: for on-device agents.
 - `step(actions)` / `reset()`: Gymnasium's `VectorEnv` API with NumPy arrays at the boundary, which
   `envs.sb3_vec_env.SB3VecEnv` adapts to stable-baselines3.
+
+Both refuse bad actions and non-finite rewards before the step changes anything (see `step_tensors`
+for the one exception, unchecked steps on a GPU).
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import observation_space, observation_to_numpy, resolve_simulator
+from envs.rec_env import check_seed, observation_space, observation_to_numpy, resolve_simulator
 from recgym.random import RowStreams
-from recgym.sessions import Sessions, StepResult
+from recgym.sessions import Sessions, StepResult, check_items
 from recgym.simulators.protocol import UserSimulator
+
+CHECK_EVERY = 1024
+"""Unchecked steps (`step_tensors` on a GPU) between two reads of the non-finite-reward flag."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,10 @@ class TensorStep:
 
 def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
     """actions as a NumPy array of item ids of the given shape; ValueError naming what is wrong."""
-    actions = np.asarray(actions)
+    try:
+        actions = np.asarray(actions)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"actions must be integer item ids of shape {shape}, got {error}") from None
     if actions.shape != shape or not np.issubdtype(actions.dtype, np.integer):
         raise ValueError(
             f"actions must be integer item ids of shape {shape}, got {actions.dtype} {actions.shape}"
@@ -87,6 +96,8 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self.render_mode = None
         self._rng: RowStreams | None = None
         self._advance = torch.compile(self._advance_eager) if compile else self._advance_eager
+        self._non_finite = torch.zeros((), dtype=torch.bool, device=self.device)  # seen in unchecked steps
+        self._unchecked = 0
 
     # --- torch face -------------------------------------------------------------------------
     def reset_tensors(self, seed: int | None = None) -> dict[str, torch.Tensor]:
@@ -95,20 +106,48 @@ class RecVectorEnv(gym.vector.VectorEnv):
         Row r gets the random stream of a single `RecEnv` reset with `seed + r` (Gymnasium's
         convention for vector seeds), so each row replays exactly that env's sessions.
         """
+        check_seed(seed, self.num_envs)
+        self._read_non_finite_flag()
         if seed is not None or self._rng is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
+            seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)
             self._rng = RowStreams.from_seeds(torch.arange(self.num_envs) + seed, device=self.device)
         self.sessions.reset(self._rng.next_users(self.simulator.n_users), self._rng)
         return self.sessions.observation()
 
-    def step_tensors(self, actions: torch.Tensor) -> TensorStep:
-        """Advance every session by actions [B] (long, on the device); leavers are replaced."""
+    def step_tensors(self, actions: torch.Tensor, check: bool | None = None) -> TensorStep:
+        """Advance every session by actions [B] (int64 or int32 item ids); leavers are replaced.
+
+        The actions' type, shape and dtype are always checked, which is free. `check` (default: on a
+        CPU device) also checks the ids' range and the rewards' finiteness, each a host round-trip on a
+        GPU: a bad id raises `ValueError` and a non-finite reward `FloatingPointError`, the step not
+        taken. Unchecked, an id out of range trips torch's device-side assert, and non-finite rewards
+        set a flag on the device that is read every `CHECK_EVERY` steps and at reset: it raises
+        `FloatingPointError` then, the sessions since stepped with that reward (reset to go on).
+        """
         if self._rng is None:
             raise RuntimeError("call reset before step")
-        return self._advance(actions, self._rng)
+        check = self.device.type == "cpu" if check is None else check
+        check_items(actions, self.action_space.shape or (), self.simulator.n_items, values=check)
+        step = self._advance(actions, self._rng, check)
+        if not check:
+            self._non_finite |= ~torch.isfinite(step.reward).all()
+            self._unchecked += 1
+            if self._unchecked >= CHECK_EVERY:
+                self._read_non_finite_flag()
+        return step
 
-    def _advance_eager(self, actions: torch.Tensor, rng: RowStreams) -> TensorStep:
-        result = self._step_sessions(actions, rng)
+    def _read_non_finite_flag(self) -> None:
+        """Raise if an unchecked step since the last read had a non-finite reward (a host round-trip)."""
+        unchecked, self._unchecked = self._unchecked, 0
+        if unchecked and bool(self._non_finite):
+            self._non_finite.zero_()
+            raise FloatingPointError(
+                f"the simulator returned a non-finite reward in one of the last {unchecked} unchecked steps; "
+                "the sessions went on with it: reset the env"
+            )
+
+    def _advance_eager(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> TensorStep:
+        result = self._step_sessions(actions, rng, check)
         final = {key: value.clone() for key, value in self.sessions.observation().items()}
         done = result.terminated | result.truncated
         self.sessions.reset_rows(done, rng.next_users(self.simulator.n_users), rng)
@@ -121,17 +160,34 @@ class RecVectorEnv(gym.vector.VectorEnv):
             chosen=getattr(result, "chosen", None),
         )
 
-    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams) -> StepResult:
-        return self.sessions.step(actions, rng, check=False)
+    def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
+        return self.sessions.step(actions, rng, check=check)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The sessions and random streams as tensors: with the (stateless) simulator, all that the
+        next steps depend on, so a checkpointed run continues exactly."""
+        rng = None if self._rng is None else self._rng.state_dict()
+        return {"sessions": self.sessions.state_dict(), "rng": rng}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` of an env of the same shape; ValueError naming what does not fit."""
+        self.sessions.load_state_dict(state["sessions"])
+        if state["rng"] is None:
+            self._rng = None
+            return
+        self._rng = RowStreams(torch.zeros(self.num_envs, dtype=torch.int64, device=self.device))
+        self._rng.load_state_dict(state["rng"])
 
     # --- Gymnasium face (NumPy at the boundary) ---------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed, self.num_envs)
+        seed = None if seed is None else int(seed)
         super().reset(seed=seed)
         return observation_to_numpy(self.reset_tensors(seed)), {}
 
     def step(self, actions):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)
-        step = self.step_tensors(torch.as_tensor(actions, device=self.device).long())
+        step = self.step_tensors(torch.as_tensor(actions, device=self.device).long(), check=True)
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()
         infos: dict[str, Any] = {}

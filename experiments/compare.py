@@ -26,6 +26,7 @@ from typing import Any
 import tyro
 
 from agents.baselines import GreedyPolicy
+from experiments.checks import check_at_least_one, check_seeds
 from experiments.common import baseline_policies, env_name, log_popularity, run_logs
 from experiments.compare_plots import plot_comparison
 from experiments.compare_report import summarize_comparison, write_comparison
@@ -74,10 +75,18 @@ class CompareArgs:
     run: Args = field(default_factory=lambda: Args(progress=False))
     """Logs, user model, simulator, budget and hyper-parameters shared by every cell (see experiments.dqn)."""
 
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("give at least one seed")
+        check_seeds(self, "seeds")
+        check_at_least_one(self, "workers", "curve_every", "curve_users")
+
 
 def settings_hash(run: Args) -> str:
-    """Hash of the settings that decide every cell's result (not the seed, the output or progress bars)."""
-    settings = dataclasses.asdict(dataclasses.replace(run, seed=0, out="", progress=False, cache_dir=None))
+    """Hash of the settings that decide every cell's result (not the seed, the output, progress bars or
+    checkpoints)."""
+    unused = {"seed": 0, "out": "", "progress": False, "cache_dir": None, "checkpoint_every": 0}
+    settings = dataclasses.asdict(dataclasses.replace(run, **unused))
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -159,8 +168,6 @@ def pending_cells(args: CompareArgs, folder: Path) -> list[Cell]:
 
 
 def main(args: CompareArgs) -> dict:
-    if not args.seeds:
-        raise ValueError("give at least one seed")
     folder = comparison_dir(args)
     folder.mkdir(parents=True, exist_ok=True)
     if not args.report_only:

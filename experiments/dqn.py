@@ -3,6 +3,7 @@
     python -m experiments.dqn                      # synthetic default logs, about 5 minutes on 2 CPU cores
     python -m experiments.dqn --data movielens --path ../shared/data/ml-100k
     python -m experiments.dqn --agent gpu-dqn --device cuda  # everything on the GPU
+    python -m experiments.dqn --checkpoint-every 50000 [--resume]  # resume a killed run: docs/checkpoints.md
     tensorboard --logdir runs
 
 Order: seed, data, user model, simulator, env, agent, train, evaluate, report.
@@ -21,15 +22,18 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
+from agents.agent_checkpoint import save_agent
 from agents.callbacks import CurveCallback, ProgressCallback
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
 from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
+from agents.sb3_checkpoint import SB3Checkpoints, load_sb3, save_sb3
 from agents.slateq import SlateQ, SlateQConfig
 from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
 from envs.rec_env import RecEnv
 from envs.slate_env import SlateVectorEnv
 from envs.vector_env import RecVectorEnv
+from experiments.checks import check_at_least_one, check_device, check_seeds
 from experiments.common import (
     DataSource,
     baseline_policies,
@@ -41,7 +45,9 @@ from experiments.common import (
     run_logs,
 )
 from experiments.plugin import PluginArgs, plugin_simulator
+from experiments.resume import run_to_resume
 from recgym.checkpoint import atomic_write_json
+from recgym.checkpoint_series import latest_checkpoint
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
 from recgym.data.synthetic import LoggingConfig
@@ -100,6 +106,12 @@ class Args(PluginArgs):
     """Cache of fitted user models (default: $RECGYM_CACHE or ~/.cache/recgym)."""
     progress: bool = True
     """Show progress bars."""
+    checkpoint_every: int = 0
+    """Save the agent's whole training state into `{run}/checkpoints` every N timesteps (0: off). The
+    trained agent's networks are saved to `{run}/agent` in any case."""
+    resume: bool = False
+    """Continue the newest run of this env, agent and seed under --out from its last checkpoint, with the
+    same options: it ends as the uninterrupted run would have."""
     init_from_user_model: bool = True
     """Start the DQN's user and item embeddings from the user model's (NeuMF's GMF tower, MF's factors)."""
     synthetic: LoggingConfig = field(default_factory=LoggingConfig)
@@ -127,16 +139,23 @@ class Args(PluginArgs):
     topk_reinforce: TopKReinforceConfig = field(default_factory=TopKReinforceConfig)
     """Hyper-parameters of topk-reinforce."""
 
+    def __post_init__(self) -> None:
+        check_at_least_one(self, "total_timesteps", "n_envs", "eval_users", "horizon", "history_len")
+        check_seeds(self, "seed")
+        check_device(self)
+
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
     log = run_logs(args)
     agent_name = args.agent.removeprefix("sb3-")
-    run_dir = make_run_dir(
-        args.out, env_name(args.data, args.path, args.user_model.model, args.simulator), agent_name, args.seed
-    )
+    env = env_name(args.data, args.path, args.user_model.model, args.simulator)
     config = asdict(args)
-    atomic_write_json(run_dir / "config.json", config)
+    if args.resume:
+        run_dir = run_to_resume(args.out, env, agent_name, args.seed, config)
+    else:
+        run_dir = make_run_dir(args.out, env, agent_name, args.seed)
+        atomic_write_json(run_dir / "config.json", config)
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
@@ -215,8 +234,15 @@ def train_agent(
     args: Args, simulator, initial_embeddings, run_dir, curve: LearningCurve | None = None
 ) -> Policy:
     """Train the chosen agent in the simulator; returns it as a recgym `Policy` (of single items, or of
-    slates for the slate agents). `curve` records the agent's served policy as it trains."""
+    slates for the slate agents). `curve` records the agent's served policy as it trains.
+
+    With --checkpoint-every, the training state is saved in `run_dir/checkpoints`; --resume continues
+    from its last checkpoint. The trained networks are saved in `run_dir/agent`.
+    """
+    if args.resume and curve is not None:
+        raise ValueError("--resume cannot continue a learning curve: its earlier points are not saved")
     k = args.choice.slate_size
+    checkpoints = run_dir / "checkpoints"
     env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
     if args.agent in ON_DEVICE_AGENTS:
         n_envs = args.n_envs or 256
@@ -225,22 +251,36 @@ def train_agent(
         else:
             env = SlateVectorEnv(simulator, n_envs, choice=args.choice, **env_kwargs)
         config = getattr(args, args.agent.replace("-", "_"))  # the agent's hyper-parameters
-        agent = ON_DEVICE_AGENTS[args.agent](env, config, args.seed, initial_embeddings)
+        agent_class = ON_DEVICE_AGENTS[args.agent]
+        if args.resume:
+            agent = agent_class.load(latest_checkpoint(checkpoints), env)
+        else:
+            agent = agent_class(env, config, args.seed, initial_embeddings)
         on_collect = None if curve is None else observe_device_agent(curve, k)
         agent.learn(
-            args.total_timesteps, log_dir=run_dir / "train", progress=args.progress, callback=on_collect
+            args.total_timesteps,
+            log_dir=run_dir / "train",
+            progress=args.progress,
+            callback=on_collect,
+            checkpoint_dir=checkpoints if args.checkpoint_every else None,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
         )
+        save_agent(agent, run_dir / "agent", training=False)
         return agent.policy()
     vec_env = make_vec_env(
         RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
     )
+    sb3_config = {"sb3-dqn": args.dqn, "sb3-ppo": args.ppo, "sb3-a2c": args.a2c, "sb3-qrdqn": args.qrdqn}
+    config = sb3_config[args.agent]
     if args.agent == "sb3-dqn":
         model = make_dqn(
             vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial_embeddings
         )
     else:
-        config = {"sb3-ppo": args.ppo, "sb3-a2c": args.a2c, "sb3-qrdqn": args.qrdqn}[args.agent]
         model = make_sb3_agent(args.agent, vec_env, config, args.seed, args.device, initial_embeddings)
+    if args.resume:
+        load_sb3(latest_checkpoint(checkpoints), model, args.agent, config)
 
     def served() -> Policy:
         return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
@@ -248,8 +288,12 @@ def train_agent(
     callbacks: list[BaseCallback] = [ProgressCallback(args.total_timesteps, args.progress)]
     if curve is not None:
         callbacks.append(CurveCallback(curve, lambda: as_slate_policy(served(), k)))
+    if args.checkpoint_every:
+        callbacks.append(SB3Checkpoints(checkpoints, args.checkpoint_every, args.agent, config))
     model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
-    model.learn(args.total_timesteps, callback=callbacks)
+    remaining = args.total_timesteps - model.num_timesteps  # all of it unless resumed
+    model.learn(remaining, callback=callbacks, reset_num_timesteps=not args.resume)
+    save_sb3(model, run_dir / "agent", args.agent, config, training=False)
     return served()
 
 

@@ -99,3 +99,18 @@ class RowStreams:
     def start_sessions(self, rows: torch.Tensor | None = None) -> None:
         """Count a new session for the rows [B] (bool) that start one, or all rows."""
         self.sessions = self.sessions + (1 if rows is None else rows.long())
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Keys, draw counters and session counts: every future draw is a function of these."""
+        return {"keys": self.keys, "counters": self.counters, "sessions": self.sessions}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore a `state_dict()` of as many rows (copied onto this device); ValueError otherwise."""
+        for name in ("keys", "counters", "sessions"):
+            value = state[name]
+            if value.shape != self.keys.shape or value.dtype != torch.int64:
+                raise ValueError(
+                    f"stream {name} must be int64 of shape {tuple(self.keys.shape)}, "
+                    f"got {value.dtype} {tuple(value.shape)}"
+                )
+            setattr(self, name, value.to(self.device, copy=True))

@@ -9,6 +9,8 @@ the simulator's hidden state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
 
 import torch
 
@@ -49,8 +51,13 @@ class Sessions:
     """
 
     def __init__(self, simulator: UserSimulator, batch_size: int, history_len: int = 10, horizon: int = 50):
-        if batch_size < 1 or history_len < 1 or horizon < 1:
-            raise ValueError("batch_size, history_len and horizon must be >= 1")
+        for name, value in (("batch_size", batch_size), ("history_len", history_len), ("horizon", horizon)):
+            if not isinstance(value, Integral) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("n_users", "n_items"):  # empty populations and catalogs fail here, not deep in torch
+            value = getattr(simulator, name)
+            if not isinstance(value, Integral) or value < 1:
+                raise ValueError(f"{type(simulator).__name__}.{name} must be an integer >= 1, got {value!r}")
         self.simulator = simulator
         self.batch_size, self.history_len, self.horizon = batch_size, history_len, horizon
         device = simulator.device
@@ -97,13 +104,17 @@ class Sessions:
         """Show items [B] (long), one per user, and advance every session by one step.
 
         `check` validates the items and the simulator's rewards; each check costs a host round-trip
-        on a GPU, so batched envs that validate actions at their boundary pass False.
+        on a GPU, so batched envs that validate actions at their boundary pass False. A refused reward
+        raises `FloatingPointError` with the step undone: state and random streams as they were.
         """
         if check:
-            self._check_items(items, (self.batch_size,))
+            check_items(items, (self.batch_size,), self.simulator.n_items)
         items = items.long().to(self.simulator.device)
+        streams = rng.state_dict()
         response = self.simulator.respond(self.state, items, rng)
-        return self._advance(items, response, rng, check)
+        if check:
+            _check_rewards(response.reward, rng, streams)
+        return self._advance(items, response, rng)
 
     def step_slate(
         self, slate: torch.Tensor, choice: ChoiceConfig, rng: RowStreams, check: bool = True
@@ -118,17 +129,18 @@ class Sessions:
         if not isinstance(simulator, SlateSimulator):
             raise TypeError(f"{type(simulator).__name__} has no respond_slate: it cannot answer slates")
         if check:
-            self._check_items(slate, (self.batch_size, choice.slate_size))
+            check_items(slate, (self.batch_size, choice.slate_size), simulator.n_items)
         slate = slate.long().to(simulator.device)
+        streams = rng.state_dict()
         answer = simulator.respond_slate(self.state, slate, choice, rng)
-        result = self._advance(answer.item, answer.response, rng, check)
+        if check:
+            _check_rewards(answer.response.reward, rng, streams)
+        result = self._advance(answer.item, answer.response, rng)
         return SlateStepResult(**vars(result), chosen=answer.chosen, item=answer.item)
 
-    def _advance(self, items: torch.Tensor, response: Response, rng: RowStreams, check: bool) -> StepResult:
+    def _advance(self, items: torch.Tensor, response: Response, rng: RowStreams) -> StepResult:
         """Transition on items [B] answered with response, mark them shown and decide who leaves."""
         reward = response.reward.float()
-        if check and not bool(torch.isfinite(reward).all()):
-            raise FloatingPointError("the simulator returned a non-finite reward")
         self.state = self.simulator.transition(self.state, items, response, rng)
         left = self.simulator.leaves(self.state, rng)
         self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
@@ -138,15 +150,6 @@ class Sessions:
         truncated = (self.length >= self.horizon) & ~left
         return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)
 
-    def _check_items(self, items: torch.Tensor, shape: tuple[int, ...]) -> None:
-        n_items = self.simulator.n_items
-        if tuple(items.shape) != shape:
-            raise ValueError(f"step expects items of shape {shape}, got {tuple(items.shape)}")
-        if items.dtype not in (torch.int32, torch.int64):
-            raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
-        if bool(((items < 0) | (items >= n_items)).any()):
-            raise ValueError(f"item ids must be in [0, {n_items}), got {items.tolist()[:8]}")
-
     def observation(self) -> dict[str, torch.Tensor]:
         """What an agent sees: user id [B, 1], recent items [B, H] (item + 1, 0 = empty), responses [B, H]."""
         return {
@@ -154,3 +157,54 @@ class Sessions:
             "recent_items": self.history_items,
             "recent_responses": self.history_responses,
         }
+
+    _TENSORS = ("users", "history_items", "history_responses", "length", "shown")
+
+    def state_dict(self) -> dict[str, torch.Tensor | SimState]:
+        """Every tensor of the B sessions, the simulator's state under "state" (for checkpoints)."""
+        return {name: getattr(self, name) for name in self._TENSORS} | {"state": dict(self.state)}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor | SimState]) -> None:
+        """Restore a `state_dict()` (copied onto the simulator's device); ValueError naming a tensor whose
+        shape does not fit these sessions."""
+        for name in self._TENSORS:
+            current, value = getattr(self, name), state[name]
+            assert isinstance(value, torch.Tensor)
+            if value.shape != current.shape:
+                raise ValueError(
+                    f"sessions {name} has shape {tuple(value.shape)}, these sessions need "
+                    f"{tuple(current.shape)}"
+                )
+            setattr(self, name, value.to(current.device, current.dtype, copy=True))
+        simulator_state = state["state"]
+        assert isinstance(simulator_state, dict)
+        device = self.simulator.device
+        self.state = {key: value.to(device, copy=True) for key, value in simulator_state.items()}
+
+
+def check_items(items: Any, shape: tuple[int, ...], n_items: int, values: bool = True) -> None:
+    """TypeError or ValueError naming what is wrong unless items is an int32/int64 tensor of shape.
+
+    `values` also checks the ids are in [0, n_items): a host round-trip on a GPU, unlike the rest.
+    """
+    if not isinstance(items, torch.Tensor):
+        raise TypeError(f"items must be a torch tensor of item ids, got {type(items).__name__}")
+    if tuple(items.shape) != shape:
+        raise ValueError(f"step expects items of shape {shape}, got {tuple(items.shape)}")
+    if items.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"items must be integer ids, got dtype {items.dtype}")
+    if values and bool(((items < 0) | (items >= n_items)).any()):
+        raise ValueError(f"item ids must be in [0, {n_items}), got {items.flatten().tolist()[:8]}")
+
+
+def _check_rewards(reward: torch.Tensor, rng: RowStreams, streams: dict[str, torch.Tensor]) -> None:
+    """FloatingPointError naming the first non-finite reward, after rewinding rng to `streams` (its
+    `state_dict()` before the simulator answered), so the refused step leaves no trace."""
+    finite = torch.isfinite(reward)
+    if not bool(finite.all()):
+        rng.load_state_dict(streams)
+        row = int((~finite).nonzero()[0, 0])
+        raise FloatingPointError(
+            f"the simulator returned a non-finite reward ({reward[row].item()}) for row {row}; "
+            "the step was not taken"
+        )

@@ -128,7 +128,16 @@ def test_fixed_seed_is_deterministic() -> None:
     assert not torch.equal(first.scored[0][1], other.scored[0][1])
 
 
-def test_too_few_candidates_raise() -> None:
-    train, held_out = _logs()
-    with pytest.raises(ValueError, match="fewer than n_per_user=17"):
-        evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=17)
+def test_a_catalog_too_small_for_the_negatives_draws_what_every_user_has_and_says_so() -> None:
+    train, held_out = _logs()  # 20 items, 4 known per user: 16 candidates each
+    result = evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=17)
+    assert result["n_negatives"] == 16 and result["sampled"]["hr@10"] == 1.0
+    assert "n_negatives" not in evaluate_ranking(
+        TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=16
+    )
+
+
+def test_a_user_who_knows_every_item_raises() -> None:
+    train, held_out = _logs(n_users=1)
+    with pytest.raises(ValueError, match="interacted with every item"):
+        evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=3)

