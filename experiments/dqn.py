@@ -56,7 +56,8 @@ from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_mode
 from recgym.policy import Policy, TopK
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
 from recgym.simulators.choice import ChoiceConfig
-from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics_store import save_dynamics
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.rewards import RewardName
@@ -161,6 +162,8 @@ def main(args: Args) -> dict:
     )
 
     fitted, simulator, dynamics_report = build_simulator(args, log)
+    if isinstance(simulator, DynamicsSimulator):  # with the cached user model, the whole simulator
+        save_dynamics(run_dir / "simulator", simulator)
     initial = initial_embeddings(fitted) if args.init_from_user_model else None
     agent = train_agent(args, simulator, initial, run_dir)
     train_seconds = time.perf_counter() - start

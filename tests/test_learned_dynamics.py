@@ -9,13 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import TINY_WORLD
 
+from recgym.checkpoint import CheckpointError
 from recgym.data import InteractionLog, LogError
 from recgym.data.log_sessions import LogSessions
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.random import RowStreams
 from recgym.sessions import Sessions
 from recgym.simulators.dynamics import DynamicsConfig
+from recgym.simulators.dynamics_store import load_dynamics, save_dynamics
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.leave_model import leave_features
 from recgym.simulators.replay import replay_sessions
@@ -133,3 +136,19 @@ def test_a_log_without_usable_timestamps_is_a_clear_error() -> None:
     )
     with pytest.raises(LogError, match="no-learn-dynamics"):
         learn_dynamics(GroundTruthWorld(SMALL_WORLD), log)
+
+
+def test_saved_dynamics_rebuild_the_simulator_and_refuse_corruption(tmp_path) -> None:
+    config = LoggingConfig(world=TINY_WORLD, sessions_per_user=10, horizon=12)
+    log, world = generate_logs(config)
+    learned = learn_dynamics(world, log, censor_length=config.horizon).install(world)
+    save_dynamics(tmp_path / "dynamics", world)
+    fresh = load_dynamics(tmp_path / "dynamics", GroundTruthWorld(TINY_WORLD))
+    assert fresh.dynamics == learned.dynamics and fresh.leave_model == learned.leave_model
+    assert fresh.return_model == learned.return_model
+    state = world.initial_state(torch.arange(5), RowStreams.from_seed(0, 5))
+    assert torch.equal(fresh.leave_probability(state), world.leave_probability(state))
+    weights = tmp_path / "dynamics" / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:-3])
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_dynamics(tmp_path / "dynamics", GroundTruthWorld(TINY_WORLD))
