@@ -16,6 +16,7 @@ from envs import RecEnv
 from experiments import compare, dqn
 from experiments.plugin import parse_kwargs
 from recgym.simulators.check import SimulatorCheckError, check_simulator
+from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import Response
 from recgym.simulators.registry import make_simulator
 
@@ -38,6 +39,15 @@ def test_the_doc_example_runs_as_written_and_its_agent_beats_random(doc_module) 
     returns = {name: row["return_mean"] for name, row in namespace["results"]["policies"].items()}
     assert returns["dqn"] > returns["random"]
     assert type(namespace["vector_env"].simulator).__name__ == "BoredomWorld"
+
+
+@pytest.mark.parametrize(("agent", "slate_size"), [("sb3-dqn", 1), ("slateq", 3), ("topk-reinforce", 3)])
+def test_every_kind_of_agent_trains_in_a_plugin_simulator(doc_module, tmp_path, agent, slate_size) -> None:
+    args = tiny_args(tmp_path)
+    args.simulator, args.agent, args.n_envs = PLUGIN, agent, 16
+    args.choice = ChoiceConfig(slate_size=slate_size)
+    results = dqn.main(args)
+    assert results["policies"][agent.removeprefix("sb3-")]["n_users"] == args.eval_users
 
 
 def test_dqn_cli_trains_and_evaluates_in_a_plugin_simulator(doc_module, tmp_path) -> None:
