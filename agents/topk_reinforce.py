@@ -71,15 +71,6 @@ class TopKReinforceConfig:
     often, a few lucky clicks inflate single items' biases; turn it off there."""
     max_grad_norm: float = 10.0
     """Gradient clipping."""
-    baseline: bool = False
-    """Learn from every step, the ones without a click too (their item is the first position's, which
-    the user looked at and passed over), with the collection's mean return subtracted. Without it only
-    clicked steps count and each pushes its item up; with random user embeddings on a large catalog,
-    Adam turns the part those pushes share into one query for every user (bench/large_catalog.py)."""
-    train_item_embeddings: bool = True
-    """Train the item embeddings. Keep given content embeddings fixed for a large catalog: the
-    softmax's normaliser gives every row a small gradient at every step, and Adam turns each into a
-    full-size step, so 100,000 rows drift together away from the query."""
 
 
 class QueryPolicyNetwork(nn.Module):
@@ -176,7 +167,6 @@ class TopKReinforce:
                 initial_embeddings,
                 config.item_bias,
             ).to(self.device)
-        self.network.extractor.item_embedding.weight.requires_grad_(config.train_item_embeddings)
         trained = [parameter for parameter in self.network.parameters() if parameter.requires_grad]
         self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -259,11 +249,7 @@ class TopKReinforce:
             returns = reward + c.gamma * returns * (~ended).float()
             all_returns.append(returns)
         returns = torch.cat(all_returns[::-1])
-        if c.baseline:
-            keep = torch.ones_like(returns, dtype=torch.bool)
-            returns = returns - returns.mean()
-        else:
-            keep = torch.cat(clicked)  # only steps with a click carry a gradient
+        keep = torch.cat(clicked)  # only steps with a click carry a gradient
         steps = {
             "obs": {key: torch.cat([o[key] for o in observations])[keep] for key in observation},
             "item": torch.cat(items)[keep],

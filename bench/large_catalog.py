@@ -8,7 +8,9 @@ REINFORCE, whose policy is a query vector scored against those embeddings with s
 It starts from the content embeddings and random user embeddings, trains for `steps` user-steps,
 and is evaluated against random, popular (the world's item quality) and the myopic oracle (top k of
 the true click logits). Rows: {"policy", "return_mean", "return_ci95", "ctr", "coverage"}, plus the
-training time, user-steps/s and peak memory.
+training time, user-steps/s and peak memory, and two diagnostics of the trained queries at the start of
+a session: their mean cosine with the user's true interest (personalisation) and with each other (a
+collapse onto one query for everyone).
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def main(args: Args) -> dict:
         interest = world.user_interest[user_ids]
         return world.config.affinity_scale * interest @ world.item_vectors.T + world.item_quality
 
+    diagnostics = query_diagnostics(agent, env, world)
     policies = {
         "topk-reinforce": agent.policy(),
         "oracle-greedy": TopK(GreedyPolicy(true_logits), args.slate_size),
@@ -115,6 +118,7 @@ def main(args: Args) -> dict:
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "device": args.device,
         "agent": asdict(args.agent),
+        "query_diagnostics": diagnostics,
         "rows": rows,
     }
     print("| policy | return (95% CI) | CTR | coverage |\n| --- | --- | --- | --- |")
@@ -126,8 +130,25 @@ def main(args: Args) -> dict:
         f"{args.n_items:,} items: trained {agent.num_timesteps:,} user-steps in {train_seconds:.0f} s "
         f"({report['train_user_steps_per_second']:,.0f}/s), peak memory {report['peak_rss_gib']:.2f} GiB"
     )
+    print(
+        f"queries at session start: cosine with the user's interest {diagnostics['cos_interest']:.3f}, "
+        f"with each other {diagnostics['cos_between_users']:.3f}"
+    )
     atomic_write_json(args.out, report)
     return report
+
+
+def query_diagnostics(agent: TopKReinforce, env: SlateVectorEnv, world: GroundTruthWorld) -> dict[str, float]:
+    """Mean cosine of the policy's session-start queries with the users' true interest and between users."""
+    observation = env.reset_tensors(agent.seed + 1)
+    with torch.no_grad():
+        query = agent.network.query({key: value.float() for key, value in observation.items()})
+    interest = world.user_interest[observation["user"].squeeze(1)]
+    unit = torch.nn.functional.normalize(query, dim=1)
+    return {
+        "cos_interest": float(torch.nn.functional.cosine_similarity(query, interest).mean()),
+        "cos_between_users": float((unit @ unit.T).mean()),
+    }
 
 
 if __name__ == "__main__":
