@@ -4,7 +4,8 @@
     python bench/throughput.py --device cuda --out throughput-cuda.json --batches 1 256 4096 65536 1048576
 
 Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` one of
-`batched-env` (RecVectorEnv.step_tensors with random actions), `single-env-loop` (RecEnv.step in a
+`batched-env` (RecVectorEnv.step_tensors with random actions; `batched-env-unchecked` without the id
+range and reward checks, which are on by default on a CPU), `single-env-loop` (RecEnv.step in a
 Python loop), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
 env through SB3VecEnv), `device-dqn` (env-steps per second of `DeviceDQN.learn`). On CUDA,
 batched-env rows also carry `peak_mib_per_million_users`.
@@ -61,7 +62,7 @@ def _sync(device: torch.device) -> None:
 
 
 def batched_env_rate(
-    simulator, batch: int, seconds: float, compile: bool = False
+    simulator, batch: int, seconds: float, compile: bool = False, check: bool | None = None
 ) -> tuple[float, float | None]:
     """User-steps/s of the batched env, and peak device MiB per million users (CUDA only)."""
     env = RecVectorEnv(simulator, num_envs=batch, compile=compile)
@@ -74,11 +75,11 @@ def batched_env_rate(
         torch.randint(simulator.n_items, (batch,), generator=generator, device=device) for _ in range(8)
     ]
     for step in range(3):  # warm-up
-        env.step_tensors(actions[step % 8])
+        env.step_tensors(actions[step % 8], check)
     _sync(device)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds or steps < 5:
-        env.step_tensors(actions[steps % 8])
+        env.step_tensors(actions[steps % 8], check)
         steps += 1
         if steps % 8 == 0:
             _sync(device)
@@ -151,6 +152,12 @@ def main(args: Args) -> list[dict]:
         for batch in args.batches:
             rate, peak = batched_env_rate(simulator, batch, args.seconds)
             add("batched-env", name, batch, rate, **({"peak_mib_per_million_users": peak} if peak else {}))
+            add(
+                "batched-env-unchecked",
+                name,
+                batch,
+                batched_env_rate(simulator, batch, args.seconds, check=False)[0],
+            )
         for batch in args.compile_batches:
             add(
                 "batched-env-compiled",
@@ -187,6 +194,11 @@ def main(args: Args) -> list[dict]:
             f"  {name}: batched env at batch {best['batch']} / single-env loop = "
             f"{best['user_steps_per_s'] / loop:,.0f}x"
         )
+    rates = {(r["what"], r["simulator"], r["batch"]): r["user_steps_per_s"] for r in rows}
+    for (what, name, batch), rate in rates.items():
+        if what == "batched-env":
+            unchecked = rates[("batched-env-unchecked", name, batch)]
+            print(f"  {name}, batch {batch}: checked step / unchecked step = {rate / unchecked:.2f}")
     sb3 = {(r["what"], r["batch"]): r["user_steps_per_s"] for r in rows if r["what"].startswith("sb3")}
     print(
         f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
