@@ -191,3 +191,27 @@ def _config(fields: dict[str, Any], config_class: type) -> Any:
     if unknown:
         raise ValueError(f"{config_class.__name__} has no field {', '.join(unknown)}")
     return config_class(**{key: tuple(v) if isinstance(v, list) else v for key, v in fields.items()})
+
+
+def training_state(agent: Any) -> dict[str, Any]:
+    """What an on-device agent's training continues from, beside its networks: optimizer, generator,
+    counter, the run in progress and the env."""
+    return {
+        "optimizer": agent.optimizer.state_dict(),
+        "generator": agent.generator.get_state(),
+        "num_timesteps": agent.num_timesteps,
+        "run": None if agent.run is None else agent.run.state_dict(),
+        "env": agent.env.state_dict(),
+    }
+
+
+def load_training_state(agent: Any, state: dict[str, Any]) -> None:
+    """Restore a `training_state` into agent (the networks are loaded by the agent itself)."""
+    agent.optimizer.load_state_dict(state["optimizer"])
+    agent.generator.set_state(state["generator"])
+    agent.num_timesteps = state["num_timesteps"]
+    agent.env.load_state_dict(state["env"])
+    agent.run = None
+    if state["run"] is not None:
+        agent.run = agent._new_run(state["run"]["total_timesteps"])
+        agent.run.load_state_dict(state["run"])

@@ -23,7 +23,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.agent_checkpoint import PeriodicCheckpoints, load_agent, run_to_resume
+from agents.agent_checkpoint import (
+    PeriodicCheckpoints,
+    load_agent,
+    load_training_state,
+    run_to_resume,
+    training_state,
+)
 from agents.dqn import QPolicy, embedding_dim, make_q_network
 from agents.replay import TensorReplay
 from envs.vector_env import RecVectorEnv, TensorStep
@@ -136,30 +142,14 @@ class DeviceDQN:
         state: dict[str, Any] = {
             "networks": {"q_net": self.q_net.state_dict(), "q_net_target": self.q_net_target.state_dict()}
         }
-        if training:
-            state |= {
-                "optimizer": self.optimizer.state_dict(),
-                "generator": self.generator.get_state(),
-                "num_timesteps": self.num_timesteps,
-                "run": None if self.run is None else self.run.state_dict(),
-                "env": self.env.state_dict(),
-            }
-        return state
+        return state | (training_state(self) if training else {})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a `state_dict()` (of the networks only, or of everything)."""
         self.q_net.load_state_dict(state["networks"]["q_net"])
         self.q_net_target.load_state_dict(state["networks"]["q_net_target"])
-        if "optimizer" not in state:
-            return
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.generator.set_state(state["generator"])
-        self.num_timesteps = state["num_timesteps"]
-        self.env.load_state_dict(state["env"])
-        self.run = None
-        if state["run"] is not None:
-            self.run = self._new_run(state["run"]["total_timesteps"])
-            self.run.load_state_dict(state["run"])
+        if "optimizer" in state:
+            load_training_state(self, state)
 
     def _new_run(self, total_timesteps: int) -> DQNRun:
         batch = self.env.num_envs

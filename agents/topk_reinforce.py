@@ -34,7 +34,13 @@ from gymnasium import spaces
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.agent_checkpoint import PeriodicCheckpoints, load_agent, run_to_resume
+from agents.agent_checkpoint import (
+    PeriodicCheckpoints,
+    load_agent,
+    load_training_state,
+    run_to_resume,
+    training_state,
+)
 from agents.device_dqn import as_float
 from agents.dqn import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
 from agents.replay import to_device
@@ -181,29 +187,13 @@ class TopKReinforce:
     def state_dict(self, training: bool = True) -> dict[str, Any]:
         """The network; with `training`, also the optimizer, generator, counters, run and env."""
         state: dict[str, Any] = {"networks": {"network": self.network.state_dict()}}
-        if training:
-            state |= {
-                "optimizer": self.optimizer.state_dict(),
-                "generator": self.generator.get_state(),
-                "num_timesteps": self.num_timesteps,
-                "run": None if self.run is None else self.run.state_dict(),
-                "env": self.env.state_dict(),
-            }
-        return state
+        return state | (training_state(self) if training else {})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a `state_dict()` (of the network only, or of everything)."""
         self.network.load_state_dict(state["networks"]["network"])
-        if "optimizer" not in state:
-            return
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.generator.set_state(state["generator"])
-        self.num_timesteps = state["num_timesteps"]
-        self.env.load_state_dict(state["env"])
-        self.run = None
-        if state["run"] is not None:
-            self.run = self._new_run(state["run"]["total_timesteps"])
-            self.run.load_state_dict(state["run"])
+        if "optimizer" in state:
+            load_training_state(self, state)
 
     def _new_run(self, total_timesteps: int) -> ReinforceRun:
         per_rollout = self.config.rollout_steps * self.env.num_envs
