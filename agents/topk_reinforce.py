@@ -54,6 +54,10 @@ class TopKReinforceConfig:
 
     learning_rate: float = 1e-3
     """Adam learning rate."""
+    user_learning_rate: float | None = None
+    """Adam learning rate of the user embeddings (None: `learning_rate`). Each user's row is updated
+    only on that user's few clicks, while the shared layers are updated on everyone's; on a large
+    population a higher rate lets each query become personal before the shared part runs away."""
     rollout_steps: int = 50
     """Batched env steps per collection (returns are cut at its end)."""
     reused_rollouts: int = 4
@@ -77,6 +81,10 @@ class TopKReinforceConfig:
     often, a few lucky clicks inflate single items' biases; turn it off there."""
     max_grad_norm: float = 10.0
     """Gradient clipping."""
+
+    def __post_init__(self) -> None:
+        if self.user_learning_rate is not None and not self.user_learning_rate > 0:
+            raise ValueError(f"user_learning_rate must be > 0 or None, got {self.user_learning_rate}")
 
 
 class QueryPolicyNetwork(nn.Module):
@@ -107,6 +115,14 @@ class QueryPolicyNetwork(nn.Module):
 
     def forward(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.query(observation) @ self.extractor.item_vectors().T + self.item_bias
+
+
+def parameter_groups(network: QueryPolicyNetwork, config: TopKReinforceConfig) -> list[dict[str, Any]]:
+    """The trained parameters, the user embeddings in a group of their own learning rate."""
+    users = network.extractor.user_embedding.weight
+    shared = [p for p in network.parameters() if p.requires_grad and p is not users]
+    user_rate = config.learning_rate if config.user_learning_rate is None else config.user_learning_rate
+    return [{"params": shared}, {"params": [users], "lr": user_rate}]
 
 
 def sample_slates(
@@ -173,8 +189,7 @@ class TopKReinforce:
                 initial_embeddings,
                 config.item_bias,
             ).to(self.device)
-        trained = [parameter for parameter in self.network.parameters() if parameter.requires_grad]
-        self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate)
+        self.optimizer = torch.optim.Adam(parameter_groups(self.network, config), lr=config.learning_rate)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.num_timesteps = 0
         self.run: ReinforceRun | None = None  # the training run in progress or last finished

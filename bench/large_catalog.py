@@ -3,14 +3,17 @@
     python bench/large_catalog.py --out bench/results/large-catalog-cpu.json
 
 A synthetic world with `n_items` items (its item vectors play the items' content embeddings, which
-a large-catalog recommender has before any interaction) is served slates of k by top-K
-REINFORCE, whose policy is a query vector scored against those embeddings with shown items masked.
-It starts from the content embeddings and random user embeddings, trains for `steps` user-steps,
-and is evaluated against random, popular (the world's item quality) and the myopic oracle (top k of
-the true click logits). Rows: {"policy", "return_mean", "return_ci95", "ctr", "coverage"}, plus the
-training time, user-steps/s and peak memory, and two diagnostics of the trained queries at the start of
-a session: their mean cosine with the user's true interest (personalisation) and with each other (a
-collapse onto one query for everyone).
+a large-catalog recommender has before any interaction) is served slates of k by top-K REINFORCE,
+whose policy is a query vector scored against those embeddings with shown items masked. It starts
+from the content embeddings and random user embeddings, trains for `steps` user-steps, and is
+evaluated against random, popular (the world's item quality) and the myopic oracle (top k of the true
+click logits). The defaults are the run that learns: 200 users, so that each has about 500 training
+steps, with user embeddings on a learning rate of their own.
+
+Rows: {"policy", "return_mean", "return_ci95", "ctr", "coverage"}, plus the training time,
+user-steps/s and peak memory, and two diagnostics of the trained queries at the start of a session:
+their mean cosine with the user's true interest (personalisation) and with each other (a collapse onto
+one query for everyone).
 """
 
 from __future__ import annotations
@@ -38,13 +41,15 @@ class Args:
 
     n_items: int = 100_000
     """Catalog size."""
-    n_users: int = 2_000
-    """Users in the world."""
-    n_topics: int = 10
-    """Topics of the world; with 100,000 items and 10, each topic holds near-duplicates."""
-    dim: int = 16
+    n_users: int = 200
+    """Users in the world; the policy learns each one's interest from their own clicks, so `steps /
+    n_users` is what it has per user."""
+    n_topics: int = 1_000
+    """Topics of the world; with 100,000 items and 10, each topic holds near-duplicates (users tire of
+    them); 1,000 keep items apart."""
+    dim: int = 32
     """Dimension of the item vectors (the content embeddings)."""
-    quality_std: float = 0.5
+    quality_std: float = 0.0
     """Spread of the world's hidden item quality. The policy sees content embeddings only, and with
     100,000 items it cannot learn each item's quality from a few draws; 0 leaves content alone to
     decide a click."""
@@ -64,8 +69,11 @@ class Args:
     """Seed of the world, the agent and the evaluation."""
     out: str = "large-catalog.json"
     """JSON file for the results."""
-    agent: TopKReinforceConfig = field(default_factory=lambda: TopKReinforceConfig(item_bias=False))
-    """The agent's hyper-parameters (no per-item bias: most items are drawn only a few times)."""
+    agent: TopKReinforceConfig = field(
+        default_factory=lambda: TopKReinforceConfig(item_bias=False, user_learning_rate=0.05)
+    )
+    """The agent's hyper-parameters: no per-item bias (most items are drawn only a few times), and
+    user embeddings on a rate of their own (each is updated on one user's clicks only)."""
 
 
 def main(args: Args) -> dict:

@@ -4,32 +4,24 @@ calibration) and the figure."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 import torch
+from bench_scripts import load_bench
 
 from recgym.data.coat import load_coat
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "coat_calibration.py"
 N_USERS, N_ITEMS = 20, 120  # the fit's sampled ranking needs 99 unseen items per user
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    """The bench script as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("coat_calibration_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("coat_calibration")
 
 
 def write_coat(folder: Path, seed: int = 0) -> Path:

@@ -89,3 +89,26 @@ def test_reinforce_without_item_bias_keeps_it_at_zero() -> None:
     )
     agent = TopKReinforce(env, config, seed=0).learn(2_000)
     assert torch.count_nonzero(agent.network.item_bias) == 0
+
+
+def test_a_user_learning_rate_personalises_many_users_with_few_sessions_each() -> None:
+    """300 users with their own random likes, about 7 sessions each: only the user embeddings can
+    tell them apart, and at the shared rate they barely move."""
+    likes = (torch.rand(300, 30, generator=torch.Generator().manual_seed(0)) < 0.2).int().tolist()
+    world = LikedItemsWorld(likes)
+    returns = {}
+    for user_rate in (None, 0.1):
+        env = SlateVectorEnv(world, num_envs=32, horizon=HORIZON, history_len=5, choice=CHOICE)
+        config = TopKReinforceConfig(
+            rollout_steps=10, batch_size=256, learning_rate=1e-2, user_learning_rate=user_rate, **SMALL
+        )
+        agent = TopKReinforce(env, config, seed=0).learn(10_000)
+        evaluation = EvalConfig(n_users=300, horizon=HORIZON, history_len=5, choice=CHOICE)
+        result = evaluate(world, {"agent": agent.policy()}, evaluation)["policies"]["agent"]
+        returns[user_rate] = result["return_mean"]
+    assert returns[0.1] > returns[None] + 0.15
+
+
+def test_a_user_learning_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="user_learning_rate"):
+        TopKReinforceConfig(user_learning_rate=0.0)
