@@ -1,6 +1,6 @@
 """The query-vector policy on a catalog of 100,000 items: it learns, and what a step costs.
 
-    python bench/large_catalog.py --out bench/results/large-catalog-cpu.json
+    python bench/large_catalog.py --out bench/results/large-catalog-cpu-user-rate.json
 
 A synthetic world with `n_items` items (its item vectors play the items' content embeddings, which
 a large-catalog recommender has before any interaction) is served slates of k by top-K REINFORCE,
