@@ -98,3 +98,24 @@ def test_as_likes_turns_ratings_into_clicks_and_explicit_non_clicks_keeping_indi
     assert (likes.n_users, likes.n_items) == (log.n_users, log.n_items)
     assert likes.frame[["user", "item", "timestamp"]].equals(log.frame[["user", "item", "timestamp"]])
     assert likes.as_likes() is likes
+
+
+@pytest.mark.parametrize("column", ["user", "item", "timestamp"])
+def test_a_float_column_cannot_hold_integers_from_2_53_on(column: str) -> None:
+    big = float(2**53)  # 2**53 + 1 reads as this: which of the two was meant cannot be known
+    frame = raw(**{column: [1.0, 2.0, big, 3.0]})
+    with pytest.raises(
+        LogError, match=f"column '{column}' has 1 values of magnitude 2\\*\\*53 or more"
+    ) as error:
+        InteractionLog.from_frame(frame, name="table")
+    assert "int64" in str(error.value)
+    narrow = raw(**{column: np.array([1, 2, 2**24, 3], dtype=np.float32)})
+    with pytest.raises(LogError, match=f"column '{column}' has 1 values of magnitude 2\\*\\*24 or more"):
+        InteractionLog.from_frame(narrow, name="table")
+
+
+def test_integral_floats_below_2_53_are_exact_integers() -> None:
+    small = [10.0, 10.0, float(2**53 - 1), 20.0]
+    log = InteractionLog.from_frame(raw(user=small, timestamp=[200.0, 100.0, -(2.0**53 - 1), 70.0]))
+    assert log.user_ids.tolist() == [10, 20, 2**53 - 1]
+    assert sorted(log.frame["timestamp"].tolist()) == [-(2**53 - 1), 70, 100, 200]

@@ -185,3 +185,106 @@ def test_load_table_parquet(tmp_path: Path) -> None:
     columns = {"user": "who", "item": "what", "rating": "stars", "timestamp": "when"}
     log = load_table(tmp_path / "events.parquet", columns, rating_range=(1, 5))
     assert triples(log) == EXPECTED
+
+
+BIG = 2**53  # from here on float64 cannot tell neighbouring integers apart
+TABLE = {"user": "who", "item": "what", "rating": "stars", "timestamp": "when"}
+FORMATS = {  # name: (separator, loader, header line or None)
+    "u.data": ("\t", load_ml100k_udata, None),
+    "ratings.dat": ("::", load_ml1m_ratings, None),
+    "ratings.csv": (",", load_ratings_csv, "userId,movieId,rating,timestamp"),
+    "events.csv": (",", lambda path: load_table(path, TABLE, rating_range=(1, 5)), "who,what,stars,when"),
+    "log.inter": ("\t", load_recbole_inter, "user_id:token\titem_id:token\trating:float\ttimestamp:float"),
+}
+
+
+def write_rows(tmp_path: Path, name: str, rows: list[tuple]) -> InteractionLog:
+    """Write rows (user, item, rating, time; each field as str() spells it) in format `name`; load them."""
+    sep, load, header = FORMATS[name]
+    lines = ([header] if header else []) + [sep.join(map(str, row)) for row in rows]
+    return load(write(tmp_path / name, "".join(line + "\n" for line in lines)))
+
+
+@pytest.mark.parametrize("name", ["u.data", "ratings.dat", "ratings.csv", "events.csv"])
+def test_ids_above_2_53_stay_apart_when_one_is_written_with_a_fraction(tmp_path: Path, name: str) -> None:
+    rows = [(BIG + 1, BIG + 1, 4, 100), (BIG, BIG, 5, 200), ("3.0", "17.000", 3, 300)]
+    log = write_rows(tmp_path, name, rows)
+    assert sorted(log.user_ids.tolist()) == [3, BIG, BIG + 1]
+    assert sorted(log.item_ids.tolist()) == [17, BIG, BIG + 1]
+    assert log.user_ids.dtype == np.int64
+    assert triples(log) == [(3, 17, 3.0, 300), (BIG, BIG, 5.0, 200), (BIG + 1, BIG + 1, 4.0, 100)]
+
+
+@pytest.mark.parametrize("name", ["u.data", "ratings.dat", "ratings.csv", "events.csv", "log.inter"])
+def test_nanosecond_timestamps_keep_their_order(tmp_path: Path, name: str) -> None:
+    ns = 1_700_000_000_000_000_000
+    rows = [(7, 10, 4, ns + 1), (7, 11, 4, ns), (7, 12, 4, ns + 2), (8, 10, 4, "-5.0")]
+    log = write_rows(tmp_path, name, rows)
+    assert triples(log) == [
+        (7, 11, 4.0, ns),
+        (7, 10, 4.0, ns + 1),
+        (7, 12, 4.0, ns + 2),
+        (8, 10, 4.0, -5),
+    ]
+
+
+@pytest.mark.parametrize("name", ["u.data", "ratings.csv", "events.csv", "log.inter"])
+def test_iso_timestamps_load_as_seconds(tmp_path: Path, name: str) -> None:
+    rows = [(7, 10, 4, "2024-03-01T12:00:00Z"), (7, 11, 4, "2024-03-01 12:00:01"), (8, 10, 4, "1970-01-02")]
+    log = write_rows(tmp_path, name, rows)
+    assert triples(log) == [(7, 10, 4.0, 1_709_294_400), (7, 11, 4.0, 1_709_294_401), (8, 10, 4.0, 86_400)]
+
+
+@pytest.mark.parametrize(
+    ("name", "column"), [("u.data", "'timestamp'"), ("ratings.csv", "'timestamp'"), ("events.csv", "'when'")]
+)
+@pytest.mark.parametrize("value", ["1.5", "1e9", "yesterday", "2024-13-01"])
+def test_a_time_column_of_neither_integers_nor_iso_dates_names_the_column(
+    tmp_path: Path, name: str, column: str, value: str
+) -> None:
+    with pytest.raises(LogError, match=f"{column} must hold integer times .* or ISO-8601") as error:
+        write_rows(tmp_path, name, [(7, 10, 4, 100), (8, 10, 4, value)])
+    assert name in str(error.value) and value in str(error.value)
+
+
+@pytest.mark.parametrize(("name", "column"), [("ratings.csv", "'userId'"), ("events.csv", "'who'")])
+@pytest.mark.parametrize("value", ["1.5", "1e3", "inf"])
+def test_an_id_that_is_a_number_but_no_written_integer_names_the_column(
+    tmp_path: Path, name: str, column: str, value: str
+) -> None:
+    with pytest.raises(LogError, match=f"{column} must hold integers") as error:
+        write_rows(tmp_path, name, [(7, 10, 4, 100), (value, 10, 4, 200)])
+    assert name in str(error.value) and value in str(error.value)
+
+
+def test_an_id_beyond_int64_is_refused_not_rounded(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match="'userId' has 1 values outside the int64 range"):
+        write_rows(tmp_path, "ratings.csv", [(7, 10, 4, 100), (2**63, 10, 4, 200)])
+
+
+def test_load_table_keeps_text_ids_as_tokens_exactly(tmp_path: Path) -> None:
+    rows = [("alice", BIG + 1, 4, 100), ("3.0", BIG, 5, 200), ("3", "3.0", 3, 300)]
+    log = write_rows(tmp_path, "events.csv", rows)
+    assert sorted(log.user_ids.tolist()) == ["3", "3.0", "alice"]
+    assert sorted(log.item_ids.tolist()) == [3, BIG, BIG + 1]
+
+
+def test_a_time_column_mixing_integers_and_iso_dates_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match="'when' must hold integer times .* found a mix of both"):
+        write_rows(tmp_path, "events.csv", [(7, 10, 4, 1_709_294_400), (8, 10, 4, "2024-03-01")])
+
+
+def test_load_table_parquet_refuses_float_ids_from_2_53_and_reads_iso_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parquet keeps its columns' types: a float64 id column is refused from 2**53 on (pyarrow is
+    optional, so the table pandas would read is handed over directly)."""
+    path = write(tmp_path / "events.parquet", "")
+    when = ["2024-03-01T12:00:00Z", "1970-01-02"]
+    table = pd.DataFrame({"who": [7.0, 3.0], "what": [10, 20], "when": when})
+    monkeypatch.setattr(pd, "read_parquet", lambda _: table)
+    columns = {"user": "who", "item": "what", "timestamp": "when"}
+    assert triples(load_table(path, columns)) == [(3, 20, 1.0, 86_400), (7, 10, 1.0, 1_709_294_400)]
+    table["who"] = [float(BIG), 3.0]
+    with pytest.raises(LogError, match="column 'user' has 1 values of magnitude 2\\*\\*53 or more"):
+        load_table(path, columns)

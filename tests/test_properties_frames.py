@@ -16,23 +16,38 @@ from recgym.data import InteractionLog, LogError
 from recgym.data.interactions import COLUMNS
 
 INT64 = 2**63
+BIG = 2**53  # from here on float64 cannot tell neighbouring integers apart
 HALF_STARS = [0.5 * k for k in range(1, 11)]
+TIME = st.integers(-(2**40), 2**40) | st.integers(-INT64, INT64 - 1) | st.integers(16 * 10**17, 18 * 10**17)
 
 
 @st.composite
 def valid_frames(draw: st.DrawFn) -> pd.DataFrame:
-    """1-30 rows of non-negative int64 ids, half-star ratings and int64 times; (user, item, time) unique."""
-    user = st.integers(0, 5) | st.integers(0, INT64 - 1)
-    keys = st.tuples(user, st.integers(0, 9), st.integers(-(2**40), 2**40))
+    """1-30 rows of non-negative int64 ids (some near 2**53), half-star ratings and int64 times
+    (nanosecond-scale ones included); (user, item, time) unique. Items, and times below 2**53, are
+    sometimes integral float64s."""
+    user = st.integers(0, 5) | st.integers(BIG - 3, BIG + 3) | st.integers(0, INT64 - 1)
+    keys = st.tuples(user, st.integers(0, 9), TIME)
     rows = draw(st.lists(keys, min_size=1, max_size=30, unique=True))
     ratings = draw(st.lists(st.sampled_from(HALF_STARS), min_size=len(rows), max_size=len(rows)))
     users, items, times = (list(column) for column in zip(*rows, strict=True))
-    return pd.DataFrame({"user": users, "item": items, "rating": ratings, "timestamp": times})
+    frame = pd.DataFrame({"user": users, "item": items, "rating": ratings, "timestamp": times})
+    floats = draw(st.sets(st.sampled_from(["item", "timestamp"])), label="float columns")
+    if max(abs(time) for time in times) >= BIG:
+        floats.discard("timestamp")
+    return frame.astype(dict.fromkeys(floats, np.float64))
 
 
 def set_cell(frame: pd.DataFrame, column: str, row: int, value: object) -> pd.DataFrame:
     values = frame[column].astype(object)
     values.iloc[row] = value
+    return frame.assign(**{column: values})
+
+
+def float_from_2_53(frame: pd.DataFrame, column: str, row: int) -> pd.DataFrame:
+    """The column as float64 with a value from 2**53 on, where a float cannot hold integers exactly."""
+    values = frame[column].to_numpy(dtype=np.float64, copy=True)
+    values[row] = 2.0 ** (53 + row % 11)
     return frame.assign(**{column: values})
 
 
@@ -45,6 +60,7 @@ FAULTS: dict[str, tuple[tuple[str, ...], Fault]] = {
     "negative id": (("user", "item"), lambda f, c, r: set_cell(f, c, r, -1 - r)),
     "fraction": (IDS_AND_TIME, lambda f, c, r: set_cell(f, c, r, r + 0.5)),
     "beyond int64": (IDS_AND_TIME, lambda f, c, r: set_cell(f, c, r, INT64 + r)),
+    "float from 2**53": (IDS_AND_TIME, float_from_2_53),
     "booleans": (IDS_AND_TIME, lambda f, c, r: f.assign(**{c: f[c] % 2 == 0})),
     "complex": (("rating",), lambda f, c, r: f.assign(rating=f["rating"] + 1j)),
     "missing": (COLUMNS, lambda f, c, r: f.drop(columns=c)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,32 +52,75 @@ FORMATS = [
     Format("log.inter", load_recbole_inter, "\t", INTER_HEADER, "token"),
     Format("events.txt", load_events, ";", ("who", "what", "stars", "when"), "text"),
 ]
-INTEGER_ID = st.integers(0, 10**12).map(str)
+BIG = 2**53  # from here on float64 cannot tell neighbouring integers apart
+INTEGER = st.integers(0, 10**12) | st.integers(BIG - 3, BIG + 3) | st.integers(0, 2**63 - 1)
+TIME = st.integers(0, 2**40) | st.integers(-(2**63), 2**63 - 1) | st.integers(16 * 10**17, 18 * 10**17)
+ZERO_FRACTION = st.sampled_from(["", "", ".0", ".000"])  # 42, 42.0 and 42.000 are all 42
 IDS = {
-    "integer": INTEGER_ID,
-    "text": INTEGER_ID | st.from_regex(r"[a-z][a-z0-9]{0,3}", fullmatch=True),
-    "token": st.from_regex(r"[0-9a]{1,3}", fullmatch=True),
+    "integer": INTEGER,
+    "text": INTEGER
+    | st.from_regex(r"[a-z][a-z0-9]{0,3}", fullmatch=True).filter(
+        lambda token: token not in ("inf", "nan", "null")  # pandas reads these as numbers or missing
+    ),
+    "token": st.from_regex(r"[0-9a]{1,3}", fullmatch=True) | INTEGER,
 }
-Row = tuple[str, str, int, int]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A data line's fields as written, and the time in seconds it stands for."""
+
+    user: str
+    item: str
+    stars: int
+    time: str
+    seconds: int
+
+    def fields(self) -> list[str]:
+        return [self.user, self.item, str(self.stars), self.time]
 
 
 @st.composite
 def rows(draw: st.DrawFn, ids: str) -> list[Row]:
-    """1-12 rows (user, item, stars 1-5, time), (user, item, time) unique, ids drawn from IDS[ids]."""
-    keys = st.tuples(IDS[ids], IDS[ids], st.integers(0, 2**40))
+    """1-12 rows (user, item, stars 1-5, time), (user, item, time) unique, ids drawn from IDS[ids].
+
+    Integers are sometimes written with a zero fraction; a file's times are all integers (up to
+    int64, nanosecond-scale ones included) or all ISO-8601 dates, with a `T...Z` or a space.
+    """
+    iso = draw(st.booleans())
+    time = st.integers(-(2**31), 2**33) if iso else TIME
+    keys = st.tuples(IDS[ids], IDS[ids], time)
     unique_keys = draw(st.lists(keys, min_size=1, max_size=12, unique=True))
-    return [(user, item, draw(st.integers(1, 5)), time) for user, item, time in unique_keys]
+    return [
+        Row(spell(draw, user), spell(draw, item), draw(st.integers(1, 5)), when(draw, seconds, iso), seconds)
+        for user, item, seconds in unique_keys
+    ]
+
+
+def spell(draw: st.DrawFn, value: int | str) -> str:
+    return value if isinstance(value, str) else f"{value}{draw(ZERO_FRACTION, label='fraction')}"
+
+
+def when(draw: st.DrawFn, seconds: int, iso: bool) -> str:
+    if not iso:
+        return spell(draw, seconds)
+    pattern = draw(st.sampled_from(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"]), label="iso")
+    return datetime.fromtimestamp(seconds, UTC).strftime(pattern)
 
 
 def text(fmt: Format, lines: list[Row]) -> str:
     header = [fmt.sep.join(fmt.header)] if fmt.header else []
-    return "".join(line + "\n" for line in header + [fmt.sep.join(map(str, row)) for row in lines])
+    return "".join(line + "\n" for line in header + [fmt.sep.join(row.fields()) for row in lines])
 
 
-def raw_id(token: str, column: list[str]) -> int | str:
-    """The raw id a loader reports: an int, unless the column holds tokens other than plain integers."""
-    plain = all(re.fullmatch(r"0|[1-9][0-9]{0,17}", t) for t in column)
-    return int(token) if plain else token
+def raw_id(token: str, column: list[str], ids: str) -> int | str:
+    """The raw id a loader reports: an int (`42.0` is 42), unless the column holds other tokens.
+
+    RecBole tokens are ints only when all are digits without leading zeros ("3.0" and "3" differ).
+    """
+    integer = r"0|[1-9][0-9]{0,17}" if ids == "token" else r"[0-9]+(\.0*)?"
+    plain = ids == "integer" or all(re.fullmatch(integer, t) for t in column)
+    return int(token.split(".")[0]) if plain else token
 
 
 @settings(max_examples=150)
@@ -86,8 +130,11 @@ def test_valid_files_round_trip(tmp_path_factory, fmt, data) -> None:
     path = tmp_path_factory.mktemp("valid") / fmt.name
     path.write_text(text(fmt, lines))
     log = load_movielens(path.parent) if fmt.ids != "text" else fmt.load(path)
-    users, items = [row[0] for row in lines], [row[1] for row in lines]
-    expected = [(raw_id(u, users), raw_id(i, items), float(r), t) for u, i, r, t in lines]
+    users, items = [row.user for row in lines], [row.item for row in lines]
+    expected = [
+        (raw_id(row.user, users, fmt.ids), raw_id(row.item, items, fmt.ids), float(row.stars), row.seconds)
+        for row in lines
+    ]
     frame = log.frame
     got = zip(
         log.raw_users(frame["user"]).tolist(),
@@ -102,7 +149,7 @@ def test_valid_files_round_trip(tmp_path_factory, fmt, data) -> None:
 
 def corrupt(fmt: Format, lines: list[Row], kind: str, row: int, value: str) -> str:
     """The file's text with one kind of damage at data line `row` (value: the junk to put in)."""
-    fields = [list(map(str, line)) for line in lines]
+    fields = [line.fields() for line in lines]
     header = list(fmt.header or ())
     if kind == "empty":
         return ""
@@ -116,8 +163,8 @@ def corrupt(fmt: Format, lines: list[Row], kind: str, row: int, value: str) -> s
         fields[row].append("1")
     elif kind == "missing field":
         fields[row].pop()
-    elif kind in ("bad id", "bad rating"):
-        fields[row][0 if kind == "bad id" else 2] = value
+    elif kind in ("bad id", "bad rating", "bad time"):
+        fields[row][{"bad id": 0, "bad rating": 2, "bad time": 3}[kind]] = value
     elif kind == "repeated column":
         header.append(header[0])
         fields = [line + ["1"] for line in fields]
@@ -127,17 +174,27 @@ def corrupt(fmt: Format, lines: list[Row], kind: str, row: int, value: str) -> s
     return "".join(line + "\n" for line in body + [fmt.sep.join(line) for line in fields])
 
 
-KINDS = ["empty", "blank lines", "other separator", "extra field", "missing field", "bad rating", "bad id"]
+KINDS = [
+    "empty",
+    "blank lines",
+    "other separator",
+    "extra field",
+    "missing field",
+    "bad rating",
+    "bad time",
+    "bad id",
+]
 HEADER_KINDS = ["header only", "repeated column", "missing column"]
 CASES = [(fmt, kind) for fmt in FORMATS for kind in KINDS + (HEADER_KINDS if fmt.header else [])]
 BAD_IDS = {  # junk in a column of integer ids (or, for RecBole, of tokens)
-    "integer": ["", "nan", "-3", "1.5", "1e30", "abc", "99999999999999999999"],
-    "text": ["", "nan", "-3", "1.5", "1e30"],  # other text makes the column a column of tokens
+    "integer": ["", "nan", "-3", "1.5", "1e3", "1e30", "abc", "99999999999999999999", f"{2**63}.0"],
+    "text": ["", "nan", "-3", "1.5", "1e3", "1e30", str(2**63)],  # other text makes the column tokens
     "token": [""],
 }
 JUNK = {
     "other separator": [",", "\t", ";", "|", " ", ":"],
     "bad rating": ["nan", "inf", "-inf", "1e999", "x", "", "4.5.1", "0x4"],
+    "bad time": ["1.5", "1e9", "x", "", "2024-13-01", "12:00", str(2**63), "1700000000.5"],
 }
 
 

@@ -139,7 +139,8 @@ class InteractionLog:
         """Validate a raw frame with columns user, item, rating, timestamp and index its ids.
 
         Raises `LogError` naming the problem for: missing or repeated columns, an empty log, NaN values,
-        negative, non-integer, boolean or beyond-int64 ids and timestamps, non-finite or complex ratings,
+        negative, non-integer, boolean or beyond-int64 ids and timestamps, ids and timestamps of 2**53
+        or more in a float column (which cannot tell them apart), non-finite or complex ratings,
         ratings outside `rating_range` (or not 0/1 for click logs), and exact duplicate rows unless
         `drop_duplicates`, in which case they are dropped with a warning and counted in `report`.
         Datetime timestamps are converted to integer seconds.
@@ -242,7 +243,9 @@ def _is_range(bounds: tuple[float, float]) -> bool:
 def _int64_column(values: pd.Series, label: str) -> pd.Series:
     """values as int64; LogError naming `label` unless every value is an integer within int64.
 
-    Booleans are refused (True is no id), and so are values beyond int64, which a cast would wrap.
+    Booleans are refused (True is no id), and so are values beyond int64, which a cast would wrap. A
+    float column is refused from 2**53 on (2**24 for float32): there neighbouring integers share one
+    float, so 2**53 + 1 arrives as 2**53 and two users would silently become one.
     """
     numbers = pd.to_numeric(values, errors="coerce")
     booleans = values.dtype == object and values.map(lambda v: isinstance(v, bool | np.bool_)).any()
@@ -254,6 +257,14 @@ def _int64_column(values: pd.Series, label: str) -> pd.Series:
         if not (np.isfinite(as_float).all() and (np.mod(as_float, 1) == 0).all()):
             raise LogError(f"{label} must hold integers")
         beyond = (as_float < -INT64_END) | (as_float >= INT64_END)
+        digits = np.finfo(getattr(numbers.dtype, "numpy_dtype", numbers.dtype)).nmant + 1
+        inexact = ~beyond & (np.abs(as_float) >= 2.0**digits)
+        if inexact.any():
+            raise LogError(
+                f"{label} has {int(inexact.sum())} values of magnitude 2**{digits} or more in a float "
+                f"column, which cannot hold such integers exactly (2**{digits} + 1 reads as 2**{digits}); "
+                "pass the column as integers (int64)"
+            )
     elif pd.api.types.is_unsigned_integer_dtype(numbers):  # exact: a float cannot tell 2**63 - 1 from 2**63
         beyond = numbers.to_numpy(dtype=np.uint64) >= np.uint64(INT64_END)
     else:

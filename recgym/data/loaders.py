@@ -3,32 +3,42 @@
 Every loader raises `FileNotFoundError` for a missing file and `LogError` naming the file and the problem
 for one it cannot parse (wrong separator, wrong number of fields), so a bad download fails loudly
 instead of producing a log with shifted columns.
+
+Ids and times never pass through a float, which cannot tell 2**53 + 1 from 2**53: pandas reads a
+column with one `3.0` as float64, so such columns are read again as text and converted from their
+digits (`_exact_integers`). A time column may also hold ISO-8601 dates, which become seconds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
-from recgym.data.interactions import COLUMNS, Feedback, InteractionLog, LogError
+from recgym.data.interactions import COLUMNS, INT64_END, Feedback, InteractionLog, LogError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 MOVIELENS_FILES = ("u.data", "ratings.dat", "ratings.csv")
+_ISO_EXAMPLES = "2024-03-01T12:00:00Z or 2024-03-01 12:00:00"
+IdKind = Literal["integer", "number or token", "token"]
 _INTEGER_TOKEN = r"0|[1-9][0-9]{0,17}"  # digit strings that round-trip through int64
+_WRITTEN_INTEGER = r"\s*([+-]?[0-9]+)(?:\.0*)?\s*"  # 42, -42, 42.0, 17.000: the digits before the point
+_ID_AND_TIME_FIELDS = (0, 1, 3)  # positions of user, item and timestamp in the headerless MovieLens files
 
 
 def load_ml100k_udata(path: str | Path) -> InteractionLog:
     """ML-100K `u.data` (also `u1.base` etc.): tab-separated `user item rating timestamp`, no header."""
     path = _existing(path)
-    frame = _read_rows(path, path, sep="\t", skip_header=False)
+    frame = _read_rows(path, path, sep="\t", skip_header=False, exact=_ID_AND_TIME_FIELDS)
     _check_fields(frame, path, n_fields=4, sep="\t", required=range(4))
-    frame.columns = list(COLUMNS)
-    return InteractionLog.from_frame(frame, rating_range=(1.0, 5.0), name=path.name)
+    data = dict(zip(COLUMNS, (frame[position] for position in range(4)), strict=True))
+    return _assemble(data, path, feedback="rating", rating_range=(1.0, 5.0), ids="integer")
 
 
 def load_ml1m_ratings(path: str | Path) -> InteractionLog:
@@ -39,10 +49,10 @@ def load_ml1m_ratings(path: str | Path) -> InteractionLog:
     """
     path = _existing(path)
     text = _read_text(path).replace("::", "\x1f")
-    frame = _read_rows(io.StringIO(text), path, sep="\x1f", skip_header=False)
+    frame = _read_rows(io.StringIO(text), path, sep="\x1f", skip_header=False, exact=_ID_AND_TIME_FIELDS)
     _check_fields(frame, path, n_fields=4, sep="::", required=range(4))
-    frame.columns = list(COLUMNS)
-    return InteractionLog.from_frame(frame, rating_range=(1.0, 5.0), name=path.name)
+    data = dict(zip(COLUMNS, (frame[position] for position in range(4)), strict=True))
+    return _assemble(data, path, feedback="rating", rating_range=(1.0, 5.0), ids="integer")
 
 
 def load_ratings_csv(path: str | Path) -> InteractionLog:
@@ -52,9 +62,7 @@ def load_ratings_csv(path: str | Path) -> InteractionLog:
     """
     path = _existing(path)
     columns = {"user": "userId", "item": "movieId", "rating": "rating", "timestamp": "timestamp"}
-    return _load_delimited(
-        path, columns, sep=",", feedback="rating", rating_range=(0.5, 5.0), integer_ids=True
-    )
+    return _load_delimited(path, columns, sep=",", feedback="rating", rating_range=(0.5, 5.0), ids="integer")
 
 
 def load_recbole_inter(path: str | Path, rating_range: tuple[float, float] | None = None) -> InteractionLog:
@@ -69,7 +77,7 @@ def load_recbole_inter(path: str | Path, rating_range: tuple[float, float] | Non
     columns = {"user": "user_id", "item": "item_id"}
     columns |= {optional: optional for optional in ("rating", "timestamp") if optional in names}
     return _load_delimited(
-        path, columns, sep="\t", feedback="rating", rating_range=rating_range, tokens=True, names=names
+        path, columns, sep="\t", feedback="rating", rating_range=rating_range, ids="token", names=names
     )
 
 
@@ -82,6 +90,12 @@ def load_table(
     sep: str = ",",
 ) -> InteractionLog:
     """Any CSV (or parquet, by suffix) given a map from recgym's column names to the file's.
+
+    In a text file, ids that are all integers (`42`, or `42.0`) are read exactly as integers, and ids
+    with other text are kept as tokens (then `42.0` and `42` differ); a column of numbers that are not
+    all integers (`1.5`, `1e3`) is an error. Times are integers or ISO-8601 dates
+    (`2024-03-01T12:00:00Z`, `2024-03-01 12:00:00`), which become seconds. In parquet, text ids are
+    tokens unless all are digits without leading zeros.
 
     :param columns: `{"user": ..., "item": ...}` plus optionally `"rating"` and `"timestamp"`. Without
         a rating every row is a click (rating 1.0, feedback "click"); without a timestamp the row
@@ -100,8 +114,10 @@ def load_table(
         table = pd.read_parquet(path).reset_index(drop=True)
         _require_names(path, list(table.columns), columns)
         data = {ours: table[theirs] for ours, theirs in columns.items()}
-        return _assemble(data, path, feedback=feedback, rating_range=rating_range)
-    return _load_delimited(path, columns, sep=sep, feedback=feedback, rating_range=rating_range)
+        return _assemble(data, path, feedback=feedback, rating_range=rating_range, ids="token", names=columns)
+    return _load_delimited(
+        path, columns, sep=sep, feedback=feedback, rating_range=rating_range, ids="number or token"
+    )
 
 
 def load_movielens(path: str | Path) -> InteractionLog:
@@ -147,25 +163,25 @@ def _load_delimited(
     sep: str,
     feedback: Feedback,
     rating_range: tuple[float, float] | None,
-    tokens: bool = False,
+    ids: IdKind,
     names: list[str] | None = None,
-    integer_ids: bool = False,
 ) -> InteractionLog:
     """Read a text file with a header line and hand the mapped columns to `_assemble`.
 
     Pandas silently shifts or drops fields when a data line is longer than the header, so the header
-    is read on its own and every data line must have exactly as many fields. `tokens` reads the ids as
-    strings (RecBole tokens, where "007" and "7" differ); `names` overrides the header's field names;
-    `integer_ids` refuses ids that are not integers instead of indexing them as tokens.
+    is read on its own and every data line must have exactly as many fields. `ids` says what the ids
+    may be (`_ids`; "token" reads them as text, since RecBole's "007" and "7" differ); `names`
+    overrides the header's field names.
     """
     names = _read_header(path, sep) if names is None else names
     _require_names(path, names, columns)
     positions = {ours: names.index(theirs) for ours, theirs in columns.items()}
-    dtype: dict[int, type] | None = {positions["user"]: str, positions["item"]: str} if tokens else None
-    frame = _read_rows(path, path, sep=sep, skip_header=True, dtype=dtype)
+    tokens = [positions["user"], positions["item"]] if ids == "token" else []
+    exact = [positions[ours] for ours in ("user", "item", "timestamp") if ours in positions]
+    frame = _read_rows(path, path, sep=sep, skip_header=True, text=tokens, exact=exact)
     _check_fields(frame, path, n_fields=len(names), sep=sep, required=positions.values(), header=True)
     data = {ours: frame[position] for ours, position in positions.items()}
-    return _assemble(data, path, feedback=feedback, rating_range=rating_range, integer_ids=integer_ids)
+    return _assemble(data, path, feedback=feedback, rating_range=rating_range, ids=ids, names=columns)
 
 
 def _assemble(
@@ -174,19 +190,23 @@ def _assemble(
     *,
     feedback: Feedback,
     rating_range: tuple[float, float] | None,
-    integer_ids: bool = False,
+    ids: IdKind,
+    names: dict[str, str] | None = None,
 ) -> InteractionLog:
-    """Fill the optional columns, index token ids (unless `integer_ids`: then `from_frame` refuses
-    them), validate, and put the raw tokens back in the id maps."""
+    """Convert ids and times exactly, index token ids, fill the optional columns, validate, and put
+    the raw tokens back in the id maps. `names` maps recgym's columns to the file's, for messages."""
+    label = {ours: f"{path}: column {(names or {}).get(ours, ours)!r}" for ours in COLUMNS}
     n_rows = len(data["user"])
-    encode = _keep_ids if integer_ids else _encode_ids
-    users, user_tokens = encode(data["user"])
-    items, item_tokens = encode(data["item"])
+    users, user_tokens = _ids(data["user"], label["user"], ids)
+    items, item_tokens = _ids(data["item"], label["item"], ids)
     if "rating" in data:
         rating = data["rating"].to_numpy()
     else:
         rating, feedback = np.ones(n_rows), "click"
-    timestamp = data["timestamp"] if "timestamp" in data else np.arange(n_rows, dtype=np.int64)
+    if "timestamp" in data:
+        timestamp = _times(data["timestamp"], label["timestamp"])
+    else:
+        timestamp = np.arange(n_rows, dtype=np.int64)
     frame = pd.DataFrame({"user": users, "item": items, "rating": rating, "timestamp": timestamp})
     log = InteractionLog.from_frame(frame, feedback=feedback, rating_range=rating_range, name=path.name)
     return dataclasses.replace(
@@ -196,23 +216,64 @@ def _assemble(
     )
 
 
-def _encode_ids(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
-    """Integer ids pass through; other tokens become sorted codes, returned with the tokens to restore.
+def _ids(values: pd.Series, label: str, kind: IdKind) -> tuple[np.ndarray, np.ndarray | None]:
+    """Ids as integers, or as sorted codes returned with the tokens to restore.
 
-    Digit-only tokens are read as integers only when that loses nothing (no leading zeros), so "007"
-    and "7" stay distinct users.
+    Numbers (parquet columns, or text pandas read as int64) go on to `from_frame`, which checks them.
+    Text: "token" ids are integers only when all are digits without leading zeros (so RecBole's "007"
+    and "7" stay distinct users), else tokens. Other text is integers when every field is written as
+    one (`_exact_integers`), else an error for "integer" ids and for a column of numbers such as `1.5`
+    or `1e3` (an exponent is refused: a spreadsheet writes 1.23457E+15 for an id it rounded), else
+    tokens.
     """
-    if pd.api.types.is_numeric_dtype(values) or values.isna().any():
+    if is_numeric_dtype(values) or values.isna().any():
         return values.to_numpy(), None  # from_frame reports NaN and non-integer values
     text = values.astype(str)
-    if text.str.fullmatch(_INTEGER_TOKEN).all():
-        return text.astype(np.int64).to_numpy(), None
+    if kind == "token":
+        if text.str.fullmatch(_INTEGER_TOKEN).all():
+            return text.astype(np.int64).to_numpy(), None
+    else:
+        integers = _exact_integers(text, label)
+        if integers is not None:
+            return integers, None
+        if kind == "integer" or pd.to_numeric(text, errors="coerce").notna().all():
+            bad = text[~text.str.fullmatch(_WRITTEN_INTEGER)].iloc[0]
+            raise LogError(f"{label} must hold integers, written as digits such as 42 or 42.0; found {bad!r}")
     codes, tokens = pd.factorize(text, sort=True)
     return codes.astype(np.int64), np.asarray(tokens, dtype=object)
 
 
-def _keep_ids(values: pd.Series) -> tuple[np.ndarray, None]:
-    return values.to_numpy(), None
+def _times(values: pd.Series, label: str) -> pd.Series | np.ndarray:
+    """Times as int64, or as UTC datetimes (which `from_frame` turns into seconds) when text holds
+    ISO-8601 dates; numbers and datetimes (parquet) go on to `from_frame`, which checks them."""
+    if is_numeric_dtype(values) or is_datetime64_any_dtype(values) or values.isna().any():
+        return values  # from_frame checks numbers, converts datetimes and reports NaN
+    text = values.astype(str)
+    integers = _exact_integers(text, label)
+    if integers is not None:
+        return integers
+    dates = pd.to_datetime(text.str.strip(), format="ISO8601", utc=True, errors="coerce")
+    if dates.notna().all():
+        return dates
+    neither = dates.isna() & ~text.str.fullmatch(_WRITTEN_INTEGER)
+    found = f"found {text[neither].iloc[0]!r}" if neither.any() else "found a mix of both"
+    raise LogError(
+        f"{label} must hold integer times (such as Unix seconds) or ISO-8601 dates ({_ISO_EXAMPLES}); {found}"
+    )
+
+
+def _exact_integers(text: pd.Series, label: str) -> np.ndarray | None:
+    """int64 values of text fields that each write an integer (digits, maybe signed, maybe with a zero
+    fraction: `3.0`), parsed from the digits, never through a float; None when one writes anything
+    else. LogError naming `label` for an integer beyond int64."""
+    digits = text.str.extract(f"^{_WRITTEN_INTEGER}$", expand=False)
+    if digits.isna().any():
+        return None
+    numbers = np.array([int(number) for number in digits], dtype=object)
+    beyond = (numbers < -INT64_END) | (numbers >= INT64_END)
+    if beyond.any():
+        raise LogError(f"{label} has {int(beyond.sum())} values outside the int64 range")
+    return numbers.astype(np.int64)
 
 
 def _existing(path: str | Path) -> Path:
@@ -246,9 +307,28 @@ def _read_rows(
     *,
     sep: str,
     skip_header: bool,
-    dtype: dict[int, type] | None = None,
+    text: Sequence[int] = (),
+    exact: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """All fields of a delimited text, columns numbered from 0; parse failures become `LogError`."""
+    """All fields of a delimited text, columns numbered from 0; parse failures become `LogError`.
+
+    Fields at positions `text` are read as text. Those at positions `exact` are int64 where pandas
+    read the whole column so (its integer parser is exact); any other such column, which pandas may
+    have read through a float (one `3.0` suffices), is read again as text.
+    """
+    frame = _parse(source, path, sep=sep, skip_header=skip_header, text=text)
+    inexact = [position for position in exact if position in frame and frame[position].dtype != np.int64]
+    if not inexact:
+        return frame
+    if isinstance(source, io.StringIO):
+        source.seek(0)
+    return _parse(source, path, sep=sep, skip_header=skip_header, text=[*text, *inexact])
+
+
+def _parse(
+    source: Path | io.StringIO, path: Path, *, sep: str, skip_header: bool, text: Sequence[int]
+) -> pd.DataFrame:
+    dtype = dict.fromkeys(text, str)
     try:
         return pd.read_csv(source, sep=sep, header=None, skiprows=1 if skip_header else 0, dtype=dtype)
     except pd.errors.EmptyDataError as error:
