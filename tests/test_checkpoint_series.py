@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 import torch
 
 from recgym.checkpoint import CheckpointError, load_checkpoint
-from recgym.checkpoint_series import latest_checkpoint, save_in_series
+from recgym.checkpoint_series import latest_checkpoint, latest_complete_checkpoint, save_in_series
 from recgym.tensor_tree import join_tree, split_tree
 
 
@@ -83,3 +85,61 @@ def test_no_or_a_strange_latest_is_named(tmp_path: Path) -> None:
     (tmp_path / "LATEST").write_text("../../etc\n")
     with pytest.raises(CheckpointError, match="must name a step-\\* folder"):
         latest_checkpoint(tmp_path)
+
+
+def damage(folder: Path) -> None:
+    """Truncate a checkpoint's weights, as a disk error after the save would."""
+    weights = folder / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:50])
+
+
+def test_the_latest_complete_checkpoint_is_latest_when_it_verifies(tmp_path: Path) -> None:
+    for step in (10, 20):
+        save_in_series(tmp_path, step, {"w": torch.tensor([step])}, {"step": step})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert latest_complete_checkpoint(tmp_path) == latest_checkpoint(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        damage,
+        lambda folder: (folder / "meta.json").unlink(),
+        lambda folder: (folder / "meta.json").write_bytes(b'{"sha256": "\xff"}'),
+    ],
+    ids=["truncated-weights", "no-meta", "meta-not-utf8"],
+)
+def test_a_damaged_latest_falls_back_to_the_previous_with_a_warning(tmp_path: Path, how) -> None:
+    for step in (10, 20):
+        save_in_series(tmp_path, step, {"w": torch.tensor([step])}, {"step": step})
+    latest, previous = tmp_path / "step-000000000020", tmp_path / "step-000000000010"
+    how(latest)
+    with pytest.warns(
+        UserWarning, match=f"{re.escape(str(latest))} is damaged .*falling back to {re.escape(str(previous))}"
+    ):
+        folder = latest_complete_checkpoint(tmp_path)
+    assert folder == previous and load_checkpoint(folder)[1]["step"] == 10
+
+
+def test_a_damaged_latest_file_falls_back_to_the_newest_complete_folder(tmp_path: Path) -> None:
+    save_in_series(tmp_path, 10, {"w": torch.tensor([1])}, {})
+    save_in_series(tmp_path, 10, {"w": torch.tensor([2])}, {})  # step-...10-1, newer than step-...10
+    (tmp_path / "LATEST").write_bytes(b"step-\xff\n")
+    with pytest.raises(CheckpointError, match="LATEST is not UTF-8"):
+        latest_checkpoint(tmp_path)
+    with pytest.warns(UserWarning, match="LATEST is not UTF-8.*falling back to .*step-000000000010-1"):
+        assert latest_complete_checkpoint(tmp_path).name == "step-000000000010-1"
+
+
+def test_a_series_without_a_complete_checkpoint_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=f"no complete checkpoint in {re.escape(str(tmp_path))}"):
+        latest_complete_checkpoint(tmp_path)
+    for step in (10, 20):
+        save_in_series(tmp_path, step, {"w": torch.tensor([step])}, {})
+        damage(tmp_path / f"step-{step:012d}")
+    with pytest.raises(
+        CheckpointError,
+        match=f"no complete checkpoint in {re.escape(str(tmp_path))}.*step-000000000010.*checksum",
+    ):
+        latest_complete_checkpoint(tmp_path)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from recgym.checkpoint import check_cache_dir
 from recgym.models.zoo import MODEL_NAMES, ModelName
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.protocol import UserSimulator
@@ -26,8 +27,20 @@ _REGISTRY: dict[str, SimulatorFactory] = {}
 
 
 def default_cache_dir() -> Path:
-    """Where fitted user models are cached: $RECGYM_CACHE, else ~/.cache/recgym."""
-    return Path(os.environ.get("RECGYM_CACHE", Path.home() / ".cache" / "recgym"))
+    """Where fitted user models are cached: $RECGYM_CACHE, else ~/.cache/recgym.
+
+    :raises ValueError: when RECGYM_CACHE is set but empty, or the folder names a file (or a path below
+        one), so that the run stops before it fits anything, naming where the folder came from.
+    """
+    value = os.environ.get("RECGYM_CACHE")
+    if value is None:
+        path, source = Path.home() / ".cache" / "recgym", "the default, as RECGYM_CACHE is not set"
+    elif not value.strip():
+        raise ValueError("RECGYM_CACHE is set but empty: name a folder, or unset it to use ~/.cache/recgym")
+    else:
+        path, source = Path(value), "the RECGYM_CACHE environment variable"
+    check_cache_dir(path, source, write=False)
+    return path
 
 
 def register_simulator(name: str, factory: SimulatorFactory) -> None:
