@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import re
+import warnings
+
+import pandas as pd
 import pytest
 import torch
 
+from recgym.checkpoint import meta_checksum
+from recgym.data import InteractionLog
 from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.models import fitted as fitted_module
 from recgym.models.calibration import fit_platt, fit_rating_map
-from recgym.models.fitted import UserModelConfig, cache_key, fit_user_model
+from recgym.models.fitted import (
+    USER_MODEL_FORMAT,
+    FittedUserModel,
+    UserModelConfig,
+    cache_key,
+    fit_user_model,
+    log_fingerprint,
+)
+from recgym.models.mf import MFConfig
 from recgym.models.training import TrainConfig
 from recgym.random import RowStreams
 from recgym.simulators.log_fitted import LogFittedSimulator
+from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.world import WorldConfig
 
 TINY_LOGS = LoggingConfig(world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6)
@@ -65,6 +84,21 @@ def test_cache_key_depends_on_config_and_data() -> None:
     assert cache_key(log, FAST) != cache_key(other_log, FAST)
 
 
+def test_the_fingerprint_tells_apart_logs_that_differ_beyond_float_precision() -> None:
+    """Nanosecond times and ids past 2**53 differ by 1, which a float64 round trip would erase."""
+    base = 1_700_000_000_000_000_000
+    frame = pd.DataFrame({"user": [0, 0, 1], "item": [0, 1, 0], "rating": [1.0] * 3, "timestamp": [base] * 3})
+    later = frame.assign(timestamp=[base, base + 1, base])
+    assert log_fingerprint(InteractionLog.from_frame(frame)) != log_fingerprint(
+        InteractionLog.from_frame(later)
+    )
+    big = frame.assign(user=[2**53, 2**53, 2**53 + 2])
+    other = frame.assign(user=[2**53, 2**53, 2**53 + 1])
+    assert log_fingerprint(InteractionLog.from_frame(big)) != log_fingerprint(
+        InteractionLog.from_frame(other)
+    )
+
+
 def test_log_fitted_simulator_follows_the_model_and_reward_kinds() -> None:
     log, _ = generate_logs(TINY_LOGS)
     fitted = fit_user_model(log, FAST, progress=False)
@@ -76,3 +110,201 @@ def test_log_fitted_simulator_follows_the_model_and_reward_kinds() -> None:
     assert torch.allclose(simulator.click_probability(state, items), expected, atol=1e-5)
     with pytest.raises(ValueError, match="reward"):
         LogFittedSimulator(fitted, reward="watch-time")
+
+
+# --- a cache that cannot cost a run its fit ---------------------------------------------------------
+
+CACHE_LOGS = LoggingConfig(world=WorldConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
+CACHED = UserModelConfig(model="mf", mf=MFConfig(dim=4), train=TrainConfig(epochs=1))
+
+
+@pytest.fixture(scope="module")
+def small_log():
+    return generate_logs(CACHE_LOGS)[0]
+
+
+def fit_quietly(log, cache_dir) -> FittedUserModel:
+    """fit_user_model, failing on any warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fit_user_model(log, CACHED, cache_dir=cache_dir, progress=False)
+
+
+def assert_same_model(a: FittedUserModel, b: FittedUserModel) -> None:
+    for x, y in zip(a.model.parameters(), b.model.parameters(), strict=True):
+        assert torch.equal(x, y)
+    assert a.calibration == b.calibration and a.metrics == b.metrics
+
+
+def test_meta_json_that_is_not_utf8_is_refitted_with_a_warning(tmp_path, small_log) -> None:
+    first = fit_quietly(small_log, tmp_path)
+    meta = tmp_path / cache_key(small_log, CACHED) / "meta.json"
+    meta.write_bytes(meta.read_bytes().replace(b'"model"', b'"mo\xffdel"'))
+    with pytest.warns(
+        UserWarning, match=f"refitting: .*{re.escape(str(meta.parent))}.*meta.json is not UTF-8"
+    ):
+        second = fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False)
+    assert_same_model(first, second)
+    assert_same_model(first, fit_quietly(small_log, tmp_path))  # the entry was repaired
+
+
+def drop(path: str):
+    def edit(meta: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            meta = meta[key]
+        del meta[last]
+
+    return edit
+
+
+def rename_fit_report(meta: dict) -> None:
+    meta["report"] = meta.pop("fit_report")
+
+
+def set_field(path: str, value):
+    def edit(meta: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            meta = meta[key]
+        meta[last] = value
+
+    return edit
+
+
+OTHER_VERSIONS = {
+    "no-calibration": (drop("calibration"), "has no field 'calibration'"),
+    "no-metrics": (drop("metrics"), "has no field 'metrics'"),
+    "no-rating-range": (drop("calibration.rating_range"), "meta.calibration has no field 'rating_range'"),
+    "renamed-fit-report": (rename_fit_report, "has no field 'fit_report'"),
+    "no-format": (drop("format"), "format None"),
+    "format-1": (set_field("format", "recgym-user-model/1"), "format 'recgym-user-model/1'"),
+    "slope-as-text": (set_field("calibration.slope", "1.0"), "calibration.slope must be a number"),
+    "range-of-three": (set_field("calibration.rating_range", [0, 1, 2]), "must hold 2 values"),
+    "metrics-as-list": (set_field("metrics", []), "meta.metrics must be an object"),
+    "ndcg-as-bool": (set_field("metrics.full.ndcg@10", True), "full.ndcg@10 must be a number"),
+}
+
+
+@pytest.mark.parametrize("edit, problem", OTHER_VERSIONS.values(), ids=OTHER_VERSIONS.keys())
+@pytest.mark.parametrize("rehash", [True, False], ids=["consistent", "edited"])
+def test_an_entry_of_another_layout_is_refitted_and_overwritten(
+    tmp_path, small_log, edit, problem: str, rehash: bool
+) -> None:
+    first = fit_quietly(small_log, tmp_path)
+    path = tmp_path / cache_key(small_log, CACHED) / "meta.json"
+    meta = json.loads(path.read_text())
+    edit(meta)
+    if rehash:  # as another version of recgym would have written it: its checksums hold
+        meta["meta_sha256"] = meta_checksum(meta)
+    path.write_text(json.dumps(meta))
+    with pytest.warns(
+        UserWarning, match=re.escape(problem) if rehash else "meta.json does not match its checksum"
+    ):
+        second = fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False)
+    assert_same_model(first, second)
+    assert json.loads(path.read_text())["format"] == USER_MODEL_FORMAT
+    assert_same_model(first, fit_quietly(small_log, tmp_path))
+
+
+def test_a_changed_calibration_value_is_caught(tmp_path, small_log) -> None:
+    first = fit_quietly(small_log, tmp_path)
+    path = tmp_path / cache_key(small_log, CACHED) / "meta.json"
+    meta = json.loads(path.read_text())
+    meta["calibration"]["slope"] += 1.0  # still a valid layout: only the checksum sees it
+    path.write_text(json.dumps(meta, indent=2))
+    with pytest.warns(UserWarning, match="meta.json does not match its checksum"):
+        second = fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False)
+    assert second.calibration == first.calibration
+
+
+def test_a_cache_dir_that_is_a_file_stops_before_the_fit(tmp_path, small_log, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    cache.write_text("")
+    monkeypatch.setattr(fitted_module, "train_user_model", lambda *a, **k: pytest.fail("fitted anyway"))
+    with pytest.raises(
+        ValueError, match=f"cache folder {re.escape(str(cache))} \\(from the cache_dir argument\\)"
+    ):
+        fit_user_model(small_log, CACHED, cache_dir=cache, progress=False)
+    with pytest.raises(ValueError, match="is a file"):
+        fit_user_model(small_log, CACHED, cache_dir=cache / "below", progress=False)
+
+
+@pytest.mark.parametrize(
+    "value, problem", [("file", "RECGYM_CACHE environment variable"), ("", "RECGYM_CACHE is set but empty")]
+)
+def test_a_bad_recgym_cache_is_named(tmp_path, monkeypatch, value: str, problem: str) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("RECGYM_CACHE", str(tmp_path / value) if value else "")
+    with pytest.raises(ValueError, match=problem):
+        default_cache_dir()
+    monkeypatch.setenv("RECGYM_CACHE", str(tmp_path / "cache"))
+    assert default_cache_dir() == tmp_path / "cache"
+
+
+def test_a_default_cache_that_is_a_file_is_named(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("RECGYM_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / ".cache" / "recgym"
+    (tmp_path / ".cache").write_text("")
+    with pytest.raises(ValueError, match="from the default, as RECGYM_CACHE is not set.*is a file"):
+        default_cache_dir()
+
+
+def test_a_full_disk_is_one_warning_and_leaves_no_entry(tmp_path, small_log, monkeypatch) -> None:
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.warns(UserWarning, match="not cached: cannot write .*No space left") as record:
+        fitted = fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False)
+    assert len(record) == 1 and fitted.n_items == small_log.n_items
+    assert os.listdir(tmp_path) == []  # no entry, empty or partial, and no temporary folder
+    monkeypatch.undo()
+    assert_same_model(fitted, fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False))
+    assert_same_model(fitted, fit_quietly(small_log, tmp_path))
+
+
+def test_a_read_only_cache_is_one_warning_before_the_fit(tmp_path, small_log, monkeypatch) -> None:
+    real_open, events = os.open, []
+
+    def read_only_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def read_only_mkdir(path, *args, **kwargs):
+        if os.path.isdir(path):
+            raise FileExistsError(errno.EEXIST, "File exists", str(path))
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    def fit(*args, **kwargs):
+        events.append("fit")
+        return real_fit(*args, **kwargs)
+
+    real_fit = fitted_module.train_user_model
+    monkeypatch.setattr(fitted_module, "train_user_model", fit)
+    monkeypatch.setattr(os, "open", read_only_open)
+    monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fitted = fit_user_model(small_log, CACHED, cache_dir=tmp_path, progress=False)
+    monkeypatch.undo()
+    assert len(record) == 1, [str(w.message) for w in record]
+    assert re.fullmatch(
+        f"cache folder {re.escape(str(tmp_path))} \\(from the cache_dir argument\\) cannot be written "
+        r"\(\[Errno 30\] Read-only file system: .*\); going on without caching",
+        str(record[0].message),
+    )
+    assert events == ["fit"] and fitted.n_users == small_log.n_users and os.listdir(tmp_path) == []
+
+
+def test_cache_entries_follow_the_umask(tmp_path, small_log) -> None:
+    old = os.umask(0o022)
+    try:
+        fit_quietly(small_log, tmp_path)
+    finally:
+        os.umask(old)
+    entry = tmp_path / cache_key(small_log, CACHED)
+    assert entry.stat().st_mode & 0o777 == 0o755
+    assert {(entry / name).stat().st_mode & 0o777 for name in ("meta.json", "weights.pt")} == {0o644}

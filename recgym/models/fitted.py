@@ -7,6 +7,11 @@ log-loss, ECE) on the other half, and ranks the test items under both protocols 
 validation history as context. The result is saved under a key derived from the log's content and the
 config, so a second run loads it instead of refitting. The returned model knows every user by the
 whole log, which is where a simulated session starts.
+
+The cache can never cost a run its fit: an entry that is corrupt, edited, or written by another version
+of recgym (`USER_MODEL_FORMAT`) is refitted with a warning and overwritten; a cache folder that cannot
+be written is a warning and the run goes on without caching; an entry is written to a temporary
+folder and renamed into place, so a failed save leaves no partial entry.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from recgym.checkpoint import CheckpointError, check_cache_dir, load_checkpoint, replace_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
 from recgym.data.splits import leave_last_out
@@ -128,8 +133,13 @@ class FittedUserModel:
 
 
 def log_fingerprint(log: InteractionLog) -> str:
-    """SHA-256 of a log's rows and feedback type: the data part of the cache key."""
-    digest = hashlib.sha256(np.ascontiguousarray(log.frame.to_numpy(dtype=np.float64)).tobytes())
+    """SHA-256 of a log's rows (each column in its own dtype, so ids and nanosecond times beyond 2^53
+    stay distinct), its raw ids and its feedback type: the data part of the cache key."""
+    digest = hashlib.sha256()
+    for column in log.frame.columns:
+        digest.update(np.ascontiguousarray(log.frame[column].to_numpy()).tobytes())
+    for ids in (log.user_ids, log.item_ids):
+        digest.update("\x1f".join(map(str, ids.tolist())).encode())
     digest.update(f"{log.feedback}{log.rating_range}{log.n_users}{log.n_items}".encode())
     return digest.hexdigest()
 
@@ -236,8 +246,73 @@ def train_user_model(
     return FittedUserModel(model, calibration, config, metrics, asdict(report))
 
 
+USER_MODEL_FORMAT = "recgym-user-model/2"
+"""The layout of a cached user model's meta.json; an entry of any other layout is refitted."""
+
+_META_LAYOUT: dict[str, Any] = {
+    "model": str,
+    "n_users": int,
+    "n_items": int,
+    "data": {"name": str, "fingerprint": str},
+    "config": dict,
+    "calibration": {
+        "slope": float,
+        "intercept": float,
+        "rating_slope": float,
+        "rating_intercept": float,
+        "rating_range": (float, float),
+    },
+    "metrics": {
+        "sampled": {str: float},
+        "full": {str: float},
+        "n_users": int,
+        "auc": float,
+        "logloss": float,
+        "ece": float,
+        "users_kept_in_train": int,
+    },
+    "fit_report": {
+        "epochs": int,
+        "best_epoch": int,
+        "best_valid_ndcg": float,
+        "seconds": float,
+        "history": [{str: float}],
+    },
+    "versions": {str: str},
+}
+"""What `_load` reads from meta.json: a dict of required keys, `{str: x}` for any keys, `[x]` for a
+list of x, a tuple for a list of that length, a type for a value (`float`: any JSON number)."""
+
+
+def _check_layout(value: Any, layout: Any, where: str) -> None:
+    """Raise `ValueError` naming the first field of value that does not follow layout."""
+    if isinstance(layout, dict) and list(layout) == [str]:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+        for key, item in value.items():
+            _check_layout(item, layout[str], f"{where}.{key}")
+    elif isinstance(layout, dict):
+        if not isinstance(value, dict):
+            raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+        for key, item_layout in layout.items():
+            if key not in value:
+                raise ValueError(f"{where} has no field {key!r}")
+            _check_layout(value[key], item_layout, f"{where}.{key}")
+    elif isinstance(layout, list | tuple):
+        if not isinstance(value, list):
+            raise ValueError(f"{where} must be a list, got {type(value).__name__}")
+        if isinstance(layout, tuple) and len(value) != len(layout):
+            raise ValueError(f"{where} must hold {len(layout)} values, got {len(value)}")
+        for n, item in enumerate(value):
+            _check_layout(item, layout[n] if isinstance(layout, tuple) else layout[0], f"{where}[{n}]")
+    elif isinstance(value, bool) or not isinstance(value, (int, float) if layout is float else layout):
+        kind = "a number" if layout is float else f"a {layout.__name__}"  # JSON's true is not a number
+        raise ValueError(f"{where} must be {kind}, got {type(value).__name__}")
+
+
 def _save(folder: Path, fitted: FittedUserModel, log: InteractionLog) -> None:
     meta = {
+        "format": USER_MODEL_FORMAT,
         "model": fitted.config.model,
         "n_users": fitted.n_users,
         "n_items": fitted.n_items,
@@ -247,18 +322,29 @@ def _save(folder: Path, fitted: FittedUserModel, log: InteractionLog) -> None:
         "metrics": fitted.metrics,
         "fit_report": fitted.fit_report,
     }
-    save_checkpoint(folder, fitted.model.state_dict(), meta)
+    replace_checkpoint(folder, fitted.model.state_dict(), meta)
 
 
 def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedUserModel:
-    tensors, meta = load_checkpoint(folder)
-    if (meta.get("n_users"), meta.get("n_items")) != (log.n_users, log.n_items):
+    """The cached model in folder; `CheckpointError` for anything but a whole, unchanged entry of
+    `USER_MODEL_FORMAT` fitted for this log's sizes and config's model."""
+    tensors, meta = load_checkpoint(folder, verify_meta=True)
+    if meta.get("format") != USER_MODEL_FORMAT:
         raise CheckpointError(
-            f"checkpoint {folder}: fitted for {meta.get('n_users')} users x {meta.get('n_items')} items, "
+            f"checkpoint {folder}: meta.json has format {meta.get('format')!r}, not {USER_MODEL_FORMAT!r}"
+            " (written by another version of recgym)"
+        )
+    try:
+        _check_layout(meta, _META_LAYOUT, "meta")
+    except ValueError as error:
+        raise CheckpointError(f"checkpoint {folder}: meta.json field {error}") from error
+    if (meta["n_users"], meta["n_items"]) != (log.n_users, log.n_items):
+        raise CheckpointError(
+            f"checkpoint {folder}: fitted for {meta['n_users']} users x {meta['n_items']} items, "
             f"the log has {log.n_users} x {log.n_items}"
         )
-    if meta.get("model") != config.model:
-        raise CheckpointError(f"checkpoint {folder}: holds a {meta.get('model')} model, not {config.model}")
+    if meta["model"] != config.model:
+        raise CheckpointError(f"checkpoint {folder}: holds a {meta['model']} model, not {config.model}")
     model = build_model(config.model, config.architecture, log.n_users, log.n_items)
     try:
         model.load_state_dict(tensors)
@@ -268,11 +354,12 @@ def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedU
         ) from error
     model.eval()
     model.set_context(log)
-    calibration_fields = dict(meta["calibration"])
-    calibration_fields["rating_range"] = tuple(calibration_fields["rating_range"])
-    return FittedUserModel(
-        model, Calibration(**calibration_fields), config, meta["metrics"], meta["fit_report"]
+    stored = meta["calibration"]
+    calibration = Calibration(
+        **{name: float(stored[name]) for name in ("slope", "intercept", "rating_slope", "rating_intercept")},
+        rating_range=(float(stored["rating_range"][0]), float(stored["rating_range"][1])),
     )
+    return FittedUserModel(model, calibration, config, meta["metrics"], meta["fit_report"])
 
 
 def fit_user_model(
@@ -285,17 +372,27 @@ def fit_user_model(
 ) -> FittedUserModel:
     """Load the fitted model for (log, config) from cache_dir, or fit it and save it there.
 
+    A cache_dir that exists and is not a folder raises `ValueError` before any fitting; an unusable
+    entry is refitted, and a cache that cannot be written skipped, each with a warning.
+
     `on_epoch(epoch, row)` sees each epoch's loss and validation metrics; `checkpoint_dir` receives
     the best epoch's weights while training runs.
     """
     config = config or UserModelConfig()
-    folder = Path(cache_dir) / cache_key(log, config) if cache_dir is not None else None
-    if folder is not None and folder.exists():
+    if cache_dir is None:
+        return train_user_model(log, config, progress, on_epoch, checkpoint_dir)
+    check_cache_dir(cache_dir, "the cache_dir argument", write=False)
+    folder = Path(cache_dir) / cache_key(log, config)
+    if folder.exists() or folder.is_symlink():
         try:
             return _load(folder, log, config)
         except CheckpointError as error:
             warnings.warn(f"refitting: cached user model unusable ({error})", stacklevel=2)
+    writable = check_cache_dir(cache_dir, "the cache_dir argument")  # before the fit, not after it
     fitted = train_user_model(log, config, progress, on_epoch, checkpoint_dir)
-    if folder is not None:
-        _save(folder, fitted, log)
+    if writable:
+        try:
+            _save(folder, fitted, log)
+        except OSError as error:
+            warnings.warn(f"fitted user model not cached: cannot write {folder} ({error})", stacklevel=2)
     return fitted
