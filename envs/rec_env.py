@@ -5,11 +5,18 @@ Action: one item (`Discrete(n_items)`). Observation (a `Dict`):
 - `recent_items` [H] int64: the last H recommended items as item + 1, 0 for empty slots, oldest first;
 - `recent_responses` [H] float32: the reward each of those items earned (click 0/1, or rating).
 Reward: the simulator's reward (click by default). Terminated when the user leaves; truncated at
-the horizon.
+the horizon. `render_mode="ansi"` renders the session as one line of text.
+
+This module also holds the checks every recgym env applies to what users pass: sizes, seeds, users and
+options are taken as Python or NumPy integers and stored as plain ints; anything else raises an error
+naming the argument before the env changes.
 """
 
 from __future__ import annotations
 
+import os
+import reprlib
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -34,9 +41,11 @@ def observation_space(n_users: int, n_items: int, history_len: int) -> spaces.Di
     )
 
 
-def resolve_simulator(simulator: UserSimulator | str, kwargs: dict[str, Any] | None = None) -> UserSimulator:
+def resolve_simulator(simulator: UserSimulator | str, kwargs: Any = None) -> UserSimulator:
     """A simulator object, built from the registry when given by name; TypeError if it does not follow
     the `UserSimulator` protocol."""
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise TypeError(f"simulator_kwargs must be a dict of keyword arguments, got {type(kwargs).__name__}")
     if isinstance(simulator, str):
         simulator = make_simulator(simulator, **(kwargs or {}))
     if not isinstance(simulator, UserSimulator):
@@ -44,20 +53,133 @@ def resolve_simulator(simulator: UserSimulator | str, kwargs: dict[str, Any] | N
     return simulator
 
 
-def is_index(value: Any, n: int) -> bool:
-    """Whether value is an integer in [0, n), Python or NumPy (a 0-d array too), and not a bool.
+INT64_MAX = 2**63 - 1
+
+
+def is_integer(value: Any) -> bool:
+    """Whether value is an integer, Python or NumPy (a 0-d array too), and not a bool.
 
     Gymnasium's `Discrete.contains` takes True for item 1 and overflows on Python ints beyond int64.
     """
     if isinstance(value, np.ndarray) and value.shape == ():
         value = value[()]
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(0 <= value < n)
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def check_seed(seed: Any, rows: int = 1) -> None:
-    """ValueError unless seed is None or an integer >= 0 whose rows' seeds (seed + r) fit in int64."""
+def is_index(value: Any, n: int) -> bool:
+    """Whether value is an integer (`is_integer`) in [0, n)."""
+    return is_integer(value) and 0 <= int(value) < n
+
+
+def as_int(value: Any, name: str, low: int = 1, high: int = INT64_MAX) -> int:
+    """value as a plain int; ValueError naming `name` unless it is an integer (`is_integer`) in
+    [low, high]."""
+    if not (is_integer(value) and low <= int(value) <= high):
+        raise ValueError(f"{name} must be an integer in [{low:,}, {high:,}], got {reprlib.repr(value)}")
+    return int(value)
+
+
+def check_seed(seed: Any, rows: int = 1) -> int | None:
+    """seed as a plain int (or None); ValueError unless it is None or an integer >= 0 whose rows' seeds
+    (seed + r) fit in int64."""
     if seed is not None and not is_index(seed, 2**63 - rows + 1):
-        raise ValueError(f"seed must be None or an integer in [0, {2**63 - rows}], got {seed!r}")
+        raise ValueError(f"seed must be None or an integer in [0, {2**63 - rows}], got {reprlib.repr(seed)}")
+    return None if seed is None else int(seed)
+
+
+def check_options(options: Any, known: tuple[str, ...] = ("user",)) -> Mapping[str, Any]:
+    """options as a mapping (None: empty); ValueError unless it is a dict whose keys are all known."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ValueError(
+            f"options must be a dict such as {{'user': 3}}, or None; got {type(options).__name__}"
+        )
+    unknown = [key for key in options if key not in known]
+    if unknown:
+        raise ValueError(f"unknown option {reprlib.repr(unknown[0])}: the options are {', '.join(known)}")
+    return options
+
+
+def check_users(users: Any, n_users: int, rows: int, name: str, device: torch.device) -> torch.Tensor:
+    """users [rows] long on device, from one user id for every row or one per row (a sequence, array or
+    tensor of integers); ValueError naming `name` for anything else (bools, floats, ids out of range)."""
+    given = users
+    if isinstance(users, torch.Tensor):
+        users = users.detach().cpu().numpy()
+    if is_integer(users):
+        values = [int(users)] * rows
+    elif isinstance(users, np.ndarray) and users.ndim == 1 and np.issubdtype(users.dtype, np.integer):
+        values = users.tolist()
+    elif isinstance(users, list | tuple) and all(is_integer(user) for user in users):
+        values = [int(user) for user in users]
+    else:
+        values = []
+    if len(values) != rows or min(values) < 0 or max(values) >= n_users:
+        raise ValueError(
+            f"{name} must be one of the user ids in [0, {n_users}) or a sequence of {rows} of them "
+            f"(one per row), got {reprlib.repr(given)}"
+        )
+    return torch.tensor(values, dtype=torch.long, device=device)
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Memory the envs may fill on device: free memory of a CUDA device, physical memory of the host;
+    None where it cannot be known."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    if device.type != "cpu":
+        return None
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+
+
+def _bytes(n: int) -> str:
+    """n bytes in the largest binary unit (up to ZiB) that keeps the number at least 1."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"]
+    power = 0
+    while power < len(units) - 1 and n >= 1024 ** (power + 1):
+        power += 1
+    return f"{n:,} B" if power == 0 else f"{n / 1024**power:,.1f} {units[power]}"
+
+
+def check_memory(simulator: UserSimulator, rows: int, history_len: int, action_size: int = 1) -> None:
+    """ValueError, before anything is allocated, unless `rows` sessions fit in memory.
+
+    Per user, on the simulator's device: the shown mask [n_items] bool, the history [H] int64 and
+    [H] float32, the user, step and three stream counters (int64), and the simulator's state (sized
+    from a fresh state of user 0). On the host: the observation space's bounds and one NumPy
+    observation (36 bytes per history slot), and the actions. Torch would otherwise fail with an
+    allocator error, or an overflow, that names no argument.
+    """
+    name = type(simulator).__name__
+    as_int(simulator.n_users, f"{name}.n_users")  # user 0 must exist for the state's size
+    n_items = as_int(simulator.n_items, f"{name}.n_items")
+    device = torch.device(simulator.device)
+    users = torch.zeros(1, dtype=torch.long, device=device)
+    state = simulator.initial_state(users, RowStreams.from_seeds([0], device=device))
+    state_bytes = sum(value[:1].numel() * value.element_size() for value in state.values())
+    on_device = n_items + 12 * history_len + 5 * 8 + state_bytes
+    on_host = 36 * history_len + 32 + 8 * action_size
+    if device.type == "cpu":
+        budgets = [(device, on_device + on_host)]
+    else:
+        budgets = [(device, on_device), (torch.device("cpu"), on_host)]
+    for where, per_user in budgets:
+        available = available_bytes(where)
+        if available is not None and rows * per_user > available:
+            fit = available // per_user
+            advice = (
+                f"num_envs={fit:,} is the most that could fit" if fit else "not one fits: lower history_len"
+            )
+            users_text = f"{rows:,} user" + ("s" if rows > 1 else "")
+            raise ValueError(
+                f"{users_text} with history_len={history_len:,} over {n_items:,} items need about "
+                f"{_bytes(per_user)} per user, {_bytes(rows * per_user)} in all: more than the "
+                f"{_bytes(available)} of memory on {where}; {advice}"
+            )
 
 
 def observation_to_numpy(observation: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
@@ -76,9 +198,10 @@ class RecEnv(gym.Env):
     :param horizon: steps after which the session is truncated.
     :param history_len: recent steps in the observation.
     :param simulator_kwargs: keyword arguments when `simulator` is a name.
+    :param render_mode: None, or "ansi": `render()` returns the session as a line of text.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -86,13 +209,25 @@ class RecEnv(gym.Env):
         horizon: int = 50,
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
+        render_mode: str | None = None,
     ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
+        self.render_mode = render_mode
         self.simulator = simulator = resolve_simulator(simulator, simulator_kwargs)
+        horizon, history_len = as_int(horizon, "horizon"), as_int(history_len, "history_len")
+        check_memory(simulator, 1, history_len, self._action_size())
         self.sessions = Sessions(simulator, batch_size=1, history_len=history_len, horizon=horizon)
         self.action_space = spaces.Discrete(simulator.n_items)
         self.observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
         self._rng: RowStreams | None = None
         self._ended = False
+
+    def _action_size(self) -> int:
+        """Item ids per action (the slate env's k), for the memory estimate."""
+        return 1
 
     def _observation(self) -> dict[str, np.ndarray]:
         return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
@@ -112,22 +247,20 @@ class RecEnv(gym.Env):
         self._ended = state["ended"]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start a session (`options={"user": u}` picks its user); ValueError for a bad seed or user,
-        raised before anything changes."""
-        check_seed(seed)
-        chosen = (options or {}).get("user")
-        if chosen is not None and not is_index(chosen, self.simulator.n_users):
-            raise ValueError(
-                f"user ids must be in [0, {self.simulator.n_users}): options['user'] is {chosen!r}"
-            )
-        seed = None if seed is None else int(seed)
+        """Start a session (`options={"user": u}` picks its user); ValueError for a bad seed, option or
+        user, raised before anything changes."""
+        seed = check_seed(seed)
+        chosen = check_options(options).get("user")
+        device = self.simulator.device
+        if chosen is not None:
+            chosen = check_users(chosen, self.simulator.n_users, 1, "options['user']", device)
         super().reset(seed=seed)
         if seed is not None or self._rng is None:
             seed = int(self.np_random.integers(0, 2**62)) if seed is None else seed
-            self._rng = RowStreams.from_seeds([seed], device=self.simulator.device)
+            self._rng = RowStreams.from_seeds([seed], device=device)
         user = self._rng.next_users(self.simulator.n_users)
         if chosen is not None:
-            user = torch.tensor([int(chosen)], device=self.simulator.device)
+            user = chosen
         self.sessions.reset(user, self._rng)
         self._ended = False
         return self._observation(), {"user": int(user.item())}
@@ -139,6 +272,24 @@ class RecEnv(gym.Env):
         items = torch.tensor([int(action)], device=self.simulator.device)
         result = self.sessions.step(items, self._rng)
         return self._outcome(result, {"click": bool(result.click[0])})
+
+    def render(self) -> str:
+        """The session as one line: user, step, whether it ended, and the recent items with their rewards."""
+        if self.render_mode != "ansi":
+            raise RuntimeError(
+                f"{type(self).__name__} was built without a render mode: build it with render_mode='ansi' "
+                f"(the render modes are {self.metadata['render_modes']})"
+            )
+        if self._rng is None:
+            return "no session: call reset()"
+        observation = self._observation()
+        pairs = zip(observation["recent_items"], observation["recent_responses"], strict=True)
+        recent = " ".join(f"{item - 1}:{reward:g}" for item, reward in pairs if item > 0) or "none"
+        status = "ended" if self._ended else "running"
+        step, horizon = int(self.sessions.length[0]), self.sessions.horizon
+        return (
+            f"user {observation['user'][0]}, step {step} of {horizon}, {status}; recent item:reward {recent}"
+        )
 
     def _require_session(self) -> None:
         """A user who left stays gone: stepping an ended session is an error, not a resurrection."""

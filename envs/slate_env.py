@@ -9,6 +9,7 @@ first position's item when nothing was chosen). The choice model is `recgym.simu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import RecEnv
+from envs.rec_env import RecEnv, as_int
 from envs.vector_env import RecVectorEnv, check_actions
 from recgym.random import RowStreams
 from recgym.sessions import StepResult
@@ -26,6 +27,16 @@ from recgym.simulators.protocol import UserSimulator
 
 def slate_space(n_items: int, slate_size: int) -> spaces.MultiDiscrete:
     return spaces.MultiDiscrete(np.full(slate_size, n_items))
+
+
+def check_choice(choice: Any) -> ChoiceConfig:
+    """choice (None: the default) with a plain-int slate size; TypeError or ValueError naming the problem
+    (`ChoiceConfig` itself takes True or 2.5 as a size)."""
+    if choice is None:
+        return ChoiceConfig()
+    if not isinstance(choice, ChoiceConfig):
+        raise TypeError(f"choice must be a ChoiceConfig, got {type(choice).__name__}")
+    return replace(choice, slate_size=as_int(choice.slate_size, "choice.slate_size"))
 
 
 def _check_slates(simulator: UserSimulator, choice: ChoiceConfig) -> None:
@@ -44,7 +55,8 @@ class SlateEnv(RecEnv):
     """Recommend a slate of k items per step to one simulated user until they leave.
 
     :param choice: slate size, position bias and outside option of the user's choice.
-    Other parameters as `RecEnv`. `info["chosen"]` is the chosen position (k: none).
+    Other parameters as `RecEnv`. `info["chosen"]` is the chosen position (k: none). The rendered
+    history holds the item the user chose, or the first position's where nothing was chosen.
     """
 
     def __init__(
@@ -54,11 +66,15 @@ class SlateEnv(RecEnv):
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
         choice: ChoiceConfig | None = None,
+        render_mode: str | None = None,
     ):
-        super().__init__(simulator, horizon, history_len, simulator_kwargs)
-        self.choice = choice or ChoiceConfig()
+        self.choice = check_choice(choice)
+        super().__init__(simulator, horizon, history_len, simulator_kwargs, render_mode)
         _check_slates(self.simulator, self.choice)
         self.action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
+
+    def _action_size(self) -> int:
+        return self.choice.slate_size
 
     def step(self, action):
         self._require_session()
@@ -85,11 +101,14 @@ class SlateVectorEnv(RecVectorEnv):
         compile: bool = False,
         choice: ChoiceConfig | None = None,
     ):
-        self.choice = choice or ChoiceConfig()
+        self.choice = check_choice(choice)
         super().__init__(simulator, num_envs, horizon, history_len, simulator_kwargs, compile)
         _check_slates(self.simulator, self.choice)
         self.single_action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+    def _action_size(self) -> int:
+        return self.choice.slate_size
 
     def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
         return self.sessions.step_slate(actions, self.choice, rng, check=check)

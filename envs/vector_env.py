@@ -9,7 +9,8 @@ horizon) are replaced in the same step by a freshly sampled user, so the batch s
   `envs.sb3_vec_env.SB3VecEnv` adapts to stable-baselines3.
 
 Both refuse bad actions and non-finite rewards before the step changes anything (see `step_tensors`
-for the one exception, unchecked steps on a GPU).
+for the one exception, unchecked steps on a GPU), and take the users of a reset as options: one user
+for every row or one per row.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import check_seed, observation_space, observation_to_numpy, resolve_simulator
+from envs.rec_env import (
+    as_int,
+    check_memory,
+    check_options,
+    check_seed,
+    check_users,
+    observation_space,
+    observation_to_numpy,
+    resolve_simulator,
+)
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult, check_items
 from recgym.simulators.protocol import UserSimulator
@@ -46,7 +56,9 @@ class TensorStep:
 
 
 def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
-    """actions as a NumPy array of item ids of the given shape; ValueError naming what is wrong."""
+    """actions as an int64 NumPy array of item ids of the given shape, from any integer dtype or nested
+    lists of integers; ValueError naming what is wrong (NumPy would read a bool in a list as 0 or 1)."""
+    given = actions
     try:
         actions = np.asarray(actions)
     except ValueError as error:  # ragged nested lists
@@ -55,11 +67,15 @@ def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndar
         raise ValueError(
             f"actions must be integer item ids of shape {shape}, got {actions.dtype} {actions.shape}"
         )
+    if not isinstance(given, np.ndarray):
+        entries = np.asarray(given, dtype=object).reshape(-1)
+        if any(isinstance(entry, bool | np.bool_) for entry in entries):
+            raise ValueError(f"actions must be integer item ids, got a bool in {given!r}")
     if actions.min() < 0 or actions.max() >= n_items:
         raise ValueError(
             f"actions must be item ids in [0, {n_items}), got min {actions.min()} max {actions.max()}"
         )
-    return actions
+    return actions.astype(np.int64, copy=False)
 
 
 class RecVectorEnv(gym.vector.VectorEnv):
@@ -85,8 +101,12 @@ class RecVectorEnv(gym.vector.VectorEnv):
         simulator_kwargs: dict[str, Any] | None = None,
         compile: bool = False,
     ):
+        if not isinstance(compile, bool | np.bool_):
+            raise TypeError(f"compile must be True or False, got {compile!r}")
         self.simulator = simulator = resolve_simulator(simulator, simulator_kwargs)
-        self.num_envs = num_envs
+        self.num_envs = num_envs = as_int(num_envs, "num_envs")
+        horizon, history_len = as_int(horizon, "horizon"), as_int(history_len, "history_len")
+        check_memory(simulator, num_envs, history_len, self._action_size())
         self.device = simulator.device
         self.sessions = Sessions(simulator, batch_size=num_envs, history_len=history_len, horizon=horizon)
         self.single_action_space = spaces.Discrete(simulator.n_items)
@@ -99,19 +119,31 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self._non_finite = torch.zeros((), dtype=torch.bool, device=self.device)  # seen in unchecked steps
         self._unchecked = 0
 
+    def _action_size(self) -> int:
+        """Item ids per row's action (the slate env's k), for the memory estimate."""
+        return 1
+
     # --- torch face -------------------------------------------------------------------------
-    def reset_tensors(self, seed: int | None = None) -> dict[str, torch.Tensor]:
-        """Start B fresh sessions; returns the observation as tensors.
+    def reset_tensors(self, seed: int | None = None, users: Any = None) -> dict[str, torch.Tensor]:
+        """Start B fresh sessions, of `users` (one user id for every row, or [B] ids) or of random
+        users; returns the observation as tensors. ValueError for a bad seed or users, nothing changed.
 
         Row r gets the random stream of a single `RecEnv` reset with `seed + r` (Gymnasium's
         convention for vector seeds), so each row replays exactly that env's sessions.
         """
-        check_seed(seed, self.num_envs)
+        seed = check_seed(seed, self.num_envs)
+        if users is not None:
+            users = check_users(users, self.simulator.n_users, self.num_envs, "users", self.device)
+        return self._start(seed, users)
+
+    def _start(self, seed: int | None, users: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """`reset_tensors` once its arguments are checked."""
         self._read_non_finite_flag()
         if seed is not None or self._rng is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)
+            seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
             self._rng = RowStreams.from_seeds(torch.arange(self.num_envs) + seed, device=self.device)
-        self.sessions.reset(self._rng.next_users(self.simulator.n_users), self._rng)
+        users = self._rng.next_users(self.simulator.n_users) if users is None else users
+        self.sessions.reset(users, self._rng)
         return self.sessions.observation()
 
     def step_tensors(self, actions: torch.Tensor, check: bool | None = None) -> TensorStep:
@@ -180,10 +212,14 @@ class RecVectorEnv(gym.vector.VectorEnv):
 
     # --- Gymnasium face (NumPy at the boundary) ---------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        check_seed(seed, self.num_envs)
-        seed = None if seed is None else int(seed)
+        """Start B sessions (`options={"user": u}`: user u in every row, or a sequence of B users);
+        ValueError for a bad seed, option or user, raised before anything changes."""
+        seed = check_seed(seed, self.num_envs)
+        users = check_options(options).get("user")
+        if users is not None:
+            users = check_users(users, self.simulator.n_users, self.num_envs, "options['user']", self.device)
         super().reset(seed=seed)
-        return observation_to_numpy(self.reset_tensors(seed)), {}
+        return observation_to_numpy(self._start(seed, users)), {}
 
     def step(self, actions):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)

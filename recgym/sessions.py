@@ -52,14 +52,14 @@ class Sessions:
 
     def __init__(self, simulator: UserSimulator, batch_size: int, history_len: int = 10, horizon: int = 50):
         for name, value in (("batch_size", batch_size), ("history_len", history_len), ("horizon", horizon)):
-            if not isinstance(value, Integral) or value < 1:
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         for name in ("n_users", "n_items"):  # empty populations and catalogs fail here, not deep in torch
             value = getattr(simulator, name)
             if not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"{type(simulator).__name__}.{name} must be an integer >= 1, got {value!r}")
         self.simulator = simulator
-        self.batch_size, self.history_len, self.horizon = batch_size, history_len, horizon
+        self.batch_size, self.history_len, self.horizon = int(batch_size), int(history_len), int(horizon)
         device = simulator.device
         self.users = torch.zeros(batch_size, dtype=torch.long, device=device)
         self.history_items = torch.full((batch_size, history_len), PAD, dtype=torch.long, device=device)

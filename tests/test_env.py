@@ -181,3 +181,69 @@ def test_reset_clears_the_history(fixed_sim) -> None:
     obs, _ = env.reset(options={"user": 2})
     assert obs["user"].tolist() == [2]
     assert obs["recent_items"].tolist() == [0, 0] and obs["recent_responses"].tolist() == [0.0, 0.0]
+
+
+def test_reset_refuses_options_that_are_not_a_dict_or_unknown(fixed_sim) -> None:
+    env = RecEnv(fixed_sim)
+    with pytest.raises(ValueError, match="options must be a dict"):
+        env.reset(seed=0, options=[1])
+    with pytest.raises(ValueError, match="unknown option 'usr'"):
+        env.reset(seed=0, options={"usr": 1})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"horizon": True}, "horizon"),
+        ({"history_len": np.bool_(True)}, "history_len"),
+        ({"horizon": 2**63}, "horizon"),
+        ({"history_len": 10**12}, "history_len"),
+        ({"render_mode": "human"}, "render_mode"),
+    ],
+)
+def test_bad_sizes_are_refused_by_name(fixed_sim, kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        RecEnv(fixed_sim, **kwargs)
+
+
+def test_simulator_kwargs_must_be_a_dict() -> None:
+    with pytest.raises(TypeError, match="simulator_kwargs"):
+        RecEnv("world", simulator_kwargs=[1])
+
+
+def test_numpy_integer_sizes_seeds_and_users_act_as_python_ints(fixed_sim) -> None:
+    env = RecEnv(fixed_sim, horizon=np.uint8(4), history_len=np.int16(2))
+    twin = RecEnv(fixed_sim, horizon=4, history_len=2)
+    assert (env.sessions.horizon, env.sessions.history_len) == (4, 2)
+    seed = np.iinfo(np.int64).max
+    ours = env.reset(seed=np.uint64(seed), options={"user": np.uint32(1)})
+    theirs = twin.reset(seed=seed, options={"user": 1})
+    assert all(np.array_equal(ours[0][key], theirs[0][key]) for key in ours[0]) and ours[1] == theirs[1]
+    for action in range(4):
+        ours, theirs = env.step(np.uint16(action)), twin.step(action)
+        assert ours[1:] == theirs[1:] and np.array_equal(ours[0]["recent_items"], theirs[0]["recent_items"])
+
+
+def test_ansi_render_shows_the_session(fixed_sim) -> None:
+    env = RecEnv(fixed_sim, horizon=10, history_len=3, render_mode="ansi")
+    assert env.render() == "no session: call reset()"
+    env.reset(seed=0, options={"user": 0})
+    assert env.render() == "user 0, step 0 of 10, running; recent item:reward none"
+    env.step(2), env.step(3)
+    assert env.render() == "user 0, step 2 of 10, running; recent item:reward 2:1 3:0"
+    env.step(0)  # user 0 leaves after three steps
+    assert env.render() == "user 0, step 3 of 10, ended; recent item:reward 2:1 3:0 0:1"
+
+
+def test_render_without_a_render_mode_names_the_modes(fixed_sim) -> None:
+    env = RecEnv(fixed_sim)
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="render_mode='ansi'"):
+        env.render()
+
+
+def test_gymnasium_check_env_passes_with_the_ansi_render_mode() -> None:
+    env = gym.make("recgym/SyntheticWorld-v0", render_mode="ansi")
+    env_checker.check_env(env.unwrapped)  # renders in every declared mode through the spec
+    env.reset(seed=0)
+    assert env.render().startswith("user ")

@@ -192,3 +192,32 @@ def test_the_registered_slate_ids_build_both_envs() -> None:
     )
     vector.reset(seed=0)
     assert vector.step(vector.action_space.sample())[1].shape == (4,)
+
+
+def test_the_slate_env_renders_its_session_as_text(tiny_world) -> None:
+    env = SlateEnv(
+        tiny_world, horizon=5, history_len=2, choice=ChoiceConfig(slate_size=2), render_mode="ansi"
+    )
+    env.reset(seed=0, options={"user": 3})
+    _, reward, *_ = env.step(np.array([4, 1]))
+    item = env.sessions.history_items[0, -1].item() - 1  # the chosen item, or the first when none was
+    assert env.render() == f"user 3, step 1 of 5, running; recent item:reward {item}:{reward:g}"
+    with pytest.raises(RuntimeError, match="render_mode='ansi'"):
+        SlateEnv(tiny_world).render()
+
+
+def test_slate_envs_take_numpy_integers_and_refuse_bools(tiny_world) -> None:
+    choice = ChoiceConfig(slate_size=np.int64(2))
+    vector = SlateVectorEnv(tiny_world, num_envs=np.int32(3), horizon=np.uint8(4), choice=choice)
+    assert vector.action_space.shape == (3, 2) and type(vector.choice.slate_size) is int
+    vector.reset(seed=np.int64(0), options={"user": np.int8(1)})
+    assert vector.step(np.ones((3, 2), dtype=np.uint32))[1].shape == (3,)
+    env = SlateEnv(tiny_world, choice=ChoiceConfig(slate_size=2))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="actions"):
+        env.step([True, 1])
+    for slate_size in (True, np.bool_(True), 2.5):
+        with pytest.raises(ValueError, match="slate_size must be an integer"):
+            ChoiceConfig(slate_size=slate_size)
+    with pytest.raises((ValueError, TypeError), match="choice"):
+        SlateEnv(tiny_world, choice={"slate_size": 2})

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import torch
 
 from recgym.random import RowStreams
@@ -33,6 +34,8 @@ class ChoiceConfig:
     """Weight of choosing nothing; 1 keeps a one-item slate's click probability the user model's."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.slate_size, int | np.integer) or isinstance(self.slate_size, bool | np.bool_):
+            raise ValueError(f"ChoiceConfig.slate_size must be an integer, got {self.slate_size!r}")
         if self.slate_size < 1:
             raise ValueError(f"ChoiceConfig.slate_size must be >= 1, got {self.slate_size}")
         if not 0.0 < self.position_decay <= 1.0:
