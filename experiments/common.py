@@ -11,13 +11,14 @@ import numpy as np
 
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
+from recgym.checkpoint import check_cache_dir
 from recgym.data import InteractionLog, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel
 from recgym.policy import Policy
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
-from recgym.simulators.registry import fitted_simulator
+from recgym.simulators.registry import default_cache_dir, fitted_simulator
 
 DataSource = Literal["synthetic", "movielens"]
 
@@ -62,6 +63,15 @@ def env_name(data: DataSource, path: str | None, model: str = "neumf", simulator
     if simulator:
         return plugin_label(simulator)
     return f"{model}-{world_name(data, path)}"
+
+
+def cache_folder(cache_dir: str | None) -> Path:
+    """Where fitted user models are cached: --cache-dir, else $RECGYM_CACHE or ~/.cache/recgym;
+    ValueError naming the option or variable when it is a file (checked before anything is written)."""
+    if cache_dir is None:
+        return default_cache_dir()
+    check_cache_dir(cache_dir, "--cache-dir", write=False)
+    return Path(cache_dir)
 
 
 def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:

@@ -27,7 +27,7 @@ import tyro
 
 from agents.baselines import GreedyPolicy
 from experiments.checks import check_at_least_one, check_seeds
-from experiments.common import baseline_policies, env_name, log_popularity, run_logs
+from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_logs
 from experiments.compare_plots import plot_comparison
 from experiments.compare_report import summarize_comparison, write_comparison
 from experiments.dqn import AgentName, Args, as_slate_policy, build_simulator, eval_config, train_agent
@@ -39,7 +39,6 @@ from recgym.data import InteractionLog
 from recgym.evaluation import evaluate
 from recgym.models.fitted import FittedUserModel, fit_user_model
 from recgym.models.zoo import MODEL_NAMES, ModelName
-from recgym.simulators.registry import default_cache_dir
 
 ALL_AGENTS: tuple[AgentName, ...] = (
     "sb3-dqn",
@@ -197,7 +196,7 @@ def prepare_models(args: CompareArgs) -> None:
 def fit_zoo_model(run: Args, log: InteractionLog, model: ModelName) -> FittedUserModel:
     """User model `model` fitted on log with the run's training settings (loaded when cached)."""
     config = dataclasses.replace(run.user_model, model=model)
-    return fit_user_model(log, config, run.cache_dir or default_cache_dir(), progress=run.progress)
+    return fit_user_model(log, config, cache_folder(run.cache_dir), progress=run.progress)
 
 
 if __name__ == "__main__":

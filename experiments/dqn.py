@@ -37,6 +37,7 @@ from experiments.checks import check_at_least_one, check_device, check_seeds
 from experiments.common import (
     DataSource,
     baseline_policies,
+    cache_folder,
     env_name,
     log_fitted_simulator,
     log_popularity,
@@ -44,10 +45,10 @@ from experiments.common import (
     make_run_dir,
     run_logs,
 )
-from experiments.plugin import PluginArgs, plugin_simulator
+from experiments.plugin import PluginArgs, parse_kwargs, plugin_simulator
 from experiments.resume import run_to_resume
 from recgym.checkpoint import atomic_write_json
-from recgym.checkpoint_series import latest_checkpoint
+from recgym.checkpoint_series import latest_complete_checkpoint
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
 from recgym.data.synthetic import LoggingConfig
@@ -55,11 +56,11 @@ from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy, TopK
 from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
+from recgym.run_inputs import run_inputs
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.dynamics_store import save_dynamics
 from recgym.simulators.protocol import UserSimulator
-from recgym.simulators.registry import default_cache_dir
 from recgym.simulators.rewards import RewardName
 
 AgentName = Literal["sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn", "slateq", "topk-reinforce"]
@@ -148,15 +149,18 @@ class Args(PluginArgs):
 
 def main(args: Args) -> dict:
     start = time.perf_counter()
+    cache_folder(args.cache_dir)  # a cache that can never be used stops the run before it writes anything
     log = run_logs(args)
     agent_name = args.agent.removeprefix("sb3-")
     env = env_name(args.data, args.path, args.user_model.model, args.simulator)
     config = asdict(args)
+    inputs = run_inputs(log, args.simulator, parse_kwargs(args.simulator_kwargs))
     if args.resume:
-        run_dir = run_to_resume(args.out, env, agent_name, args.seed, config)
+        run_dir = run_to_resume(args.out, env, agent_name, args.seed, config, inputs)
     else:
         run_dir = make_run_dir(args.out, env, agent_name, args.seed)
         atomic_write_json(run_dir / "config.json", config)
+        atomic_write_json(run_dir / "inputs.json", inputs)
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
@@ -187,9 +191,7 @@ def main(args: Args) -> dict:
 def build_simulator(args: Args, log: InteractionLog) -> tuple[FittedUserModel, UserSimulator, dict | None]:
     """The user model fitted on log (or loaded from the cache), its simulator with learned or configured
     dynamics, and the dynamics' learning report; with --simulator, the plug-in simulator instead."""
-    fitted = fit_user_model(
-        log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
-    )
+    fitted = fit_user_model(log, args.user_model, cache_folder(args.cache_dir), progress=args.progress)
     print(f"user model: test {json.dumps(fitted.metrics)}")
     if args.simulator:
         return fitted, plugin_simulator(args.simulator, args.simulator_kwargs, args.device), None
@@ -256,7 +258,7 @@ def train_agent(
         config = getattr(args, args.agent.replace("-", "_"))  # the agent's hyper-parameters
         agent_class = ON_DEVICE_AGENTS[args.agent]
         if args.resume:
-            agent = agent_class.load(latest_checkpoint(checkpoints), env)
+            agent = agent_class.load(latest_complete_checkpoint(checkpoints), env)
         else:
             agent = agent_class(env, config, args.seed, initial_embeddings)
         on_collect = None if curve is None else observe_device_agent(curve, k)
@@ -283,7 +285,7 @@ def train_agent(
     else:
         model = make_sb3_agent(args.agent, vec_env, config, args.seed, args.device, initial_embeddings)
     if args.resume:
-        load_sb3(latest_checkpoint(checkpoints), model, args.agent, config)
+        load_sb3(latest_complete_checkpoint(checkpoints), model, args.agent, config)
 
     def served() -> Policy:
         return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)

@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 import tyro
 
-from experiments.common import DataSource, env_name, logger_horizon, make_run_dir, run_logs, world_name
+from experiments.common import (
+    DataSource,
+    cache_folder,
+    env_name,
+    logger_horizon,
+    make_run_dir,
+    run_logs,
+    world_name,
+)
 from experiments.fidelity_plots import plot_genres, plot_popularity, plot_reliability, plot_session_lengths
 from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json, atomic_write_text
@@ -31,7 +39,7 @@ from recgym.fidelity import click_calibration, compare_samples, real_sample, sim
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
-from recgym.simulators.registry import default_cache_dir, fitted_simulator
+from recgym.simulators.registry import fitted_simulator
 
 
 @dataclass
@@ -69,9 +77,7 @@ def main(args: Args) -> dict[str, Any]:
     run_dir = make_run_dir(
         args.out, env_name(args.data, args.path, args.user_model.model, args.simulator), "fidelity", args.seed
     )
-    fitted = fit_user_model(
-        log, args.user_model, args.cache_dir or default_cache_dir(), progress=args.progress
-    )
+    fitted = fit_user_model(log, args.user_model, cache_folder(args.cache_dir), progress=args.progress)
     rule = fitted_simulator(fitted, args.dynamics)
     learned_simulator = fitted_simulator(fitted, args.dynamics)
     assert isinstance(rule, DynamicsSimulator) and isinstance(learned_simulator, DynamicsSimulator)

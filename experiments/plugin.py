@@ -31,7 +31,9 @@ class PluginArgs:
     """A plug-in simulator as the world, instead of the --data logs and the simulator fitted on them: an
     import path `module.path:ClassName` or a registered name (docs/custom_simulator.md). Agents train and
     are evaluated in it; user models are fitted on its own logs (--synthetic.sessions-per-user sessions
-    of every user, --synthetic.horizon steps long, items drawn uniformly)."""
+    of every user, --synthetic.horizon steps long, items drawn uniformly). An import path imports that
+    module (running its code) and calls the named object with --simulator-kwargs: name only code you
+    trust."""
     simulator_kwargs: str = "{}"
     """Keyword arguments of --simulator, as a JSON object (its `device` defaults to --device)."""
 

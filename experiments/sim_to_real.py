@@ -23,6 +23,7 @@ from scipy.stats import kendalltau
 from experiments import dqn
 from experiments.common import (
     baseline_policies,
+    cache_folder,
     env_name,
     log_fitted_simulator,
     logger_horizon,
@@ -36,7 +37,6 @@ from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import fit_user_model
-from recgym.simulators.registry import default_cache_dir
 
 
 @dataclass
@@ -69,7 +69,7 @@ def one_seed(args: Args) -> dict[str, Any]:
             " sim-to-real needs all of them (log more sessions per user)"
         )
     run_dir = Path(args.out) / f"seed_{args.seed}"
-    fitted = fit_user_model(log, args.user_model, args.cache_dir or default_cache_dir(), progress=False)
+    fitted = fit_user_model(log, args.user_model, cache_folder(args.cache_dir), progress=False)
     simulator, _ = log_fitted_simulator(
         log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
     )
