@@ -77,7 +77,12 @@ def _fit(
     )
     best_ndcg, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
     history: list[dict[str, float]] = []
-    bar = tqdm(range(1, config.epochs + 1), desc="fit user model", disable=not progress, unit="epoch")
+    bar = tqdm(
+        range(1, config.epochs + 1),
+        desc=f"fit user model (at most {config.epochs} epochs; stops after {config.patience} without gain)",
+        disable=not progress,
+        unit="epoch",
+    )
     for epoch in bar:
         epoch_start = time.perf_counter()
         model.train()
@@ -91,7 +96,7 @@ def _fit(
             count += len(batch[0])
         train_seconds = time.perf_counter() - epoch_start
         model.eval()
-        metrics = evaluate_ranking(model, train, valid, seed=config.seed)["sampled"]
+        metrics = evaluate_ranking(model, train, valid, seed=config.seed, full=False)["sampled"]
         row = {
             "loss": total / max(count, 1),
             "valid_hr@10": metrics["hr@10"],
@@ -107,7 +112,15 @@ def _fit(
             if checkpoint_dir is not None:
                 save_checkpoint(checkpoint_dir, best_state, {"epoch": epoch, "train": asdict(config), **row})
         elif epoch - best_epoch >= config.patience:
+            bar.total = epoch  # the bar ends full: early stopping is the plan, not a crash
+            bar.refresh()
             break
+    bar.close()
+    if progress and len(history) < config.epochs:
+        tqdm.write(
+            f"early stopping after epoch {len(history)} of {config.epochs}: no better validation NDCG@10 "
+            f"for {config.patience} epochs; keeping epoch {best_epoch} ({best_ndcg:.4f})"
+        )
     model.load_state_dict(best_state)
     model.eval()
     return FitReport(
