@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import stats
 
-from experiments.seeds import format_interval, mean_interval
 from recgym.checkpoint import atomic_write_json, atomic_write_text
+from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.tags import EVAL_METRICS, eval_tag
 
 METRICS = EVAL_METRICS
@@ -72,7 +72,7 @@ def summarize_comparison(folder: Path, args: ComparisonSettings) -> dict[str, An
     for name, group in by_policy.items():
         group.sort(key=lambda cell: cell["seed"])
         metrics = {
-            metric: mean_interval([cell["summary"][metric] for cell in group])
+            metric: metric_interval(metric, [cell["summary"][metric] for cell in group])
             for metric in METRICS
             if all(cell["summary"].get(metric) is not None for cell in group)
         }
@@ -133,7 +133,8 @@ def markdown_summary(summary: dict[str, Any]) -> str:
     note = (
         "\nMeans over seeds with 95% t-intervals; vs best baseline: the paired difference in return "
         f"against {summary['best_baseline']} on the same seeds, and its Holm-adjusted p-value "
-        "(paired t-test).\n"
+        "(paired t-test). † marks an interval clipped to the range the metric can take (with few seeds a "
+        "t-interval can leave it).\n"
     )
     return "\n".join(lines) + "\n" + note
 

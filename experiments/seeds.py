@@ -1,7 +1,6 @@
 """Running one experiment over several seeds (in parallel processes) and summarising across them.
 
-A single training run says little about an RL method; the comparisons in docs/ are over at least five
-seeds, with the interval of the mean across seeds (Student's t, since there are few of them).
+Intervals across seeds are `recgym.intervals`'.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
-import numpy as np
 import torch
-from scipy import stats
 
 ArgsT = TypeVar("ArgsT")
 ItemT = TypeVar("ItemT")
@@ -51,18 +48,3 @@ def run_seeds(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(configs)), mp_context=context, initializer=_one_thread) as pool:
         return list(pool.map(main, configs))  # in seed order
-
-
-def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
-    """Mean over seeds with its Student-t interval (a zero-width interval for a single seed)."""
-    array = np.asarray(values, dtype=np.float64)
-    mean = float(array.mean())
-    if len(array) < 2:
-        return {"mean": mean, "ci95": [mean, mean], "values": array.tolist()}
-    half = float(stats.t.ppf(0.5 + level / 2, len(array) - 1) * array.std(ddof=1) / np.sqrt(len(array)))
-    return {"mean": mean, "ci95": [mean - half, mean + half], "values": array.tolist()}
-
-
-def format_interval(summary: dict[str, Any], digits: int = 3) -> str:
-    low, high = summary["ci95"]
-    return f"{summary['mean']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"

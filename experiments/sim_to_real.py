@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import tyro
 from scipy.stats import kendalltau
 
 from experiments import dqn
@@ -28,14 +27,16 @@ from experiments.common import (
     log_fitted_simulator,
     logger_horizon,
     make_run_dir,
+    run_cli,
     run_logs,
 )
 from experiments.plugin import plugin_simulator
-from experiments.seeds import format_interval, mean_interval, run_seeds
+from experiments.seeds import run_seeds
 from experiments.sim_to_real_plot import plot_sim_vs_real
 from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate
+from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import fit_user_model
 
 
@@ -112,7 +113,9 @@ def main(args: Args) -> dict[str, Any]:
                     for run in per_seed
                 ]
             ),
-            "truth_session_length": mean_interval([run["truth"][name]["session_length"] for run in per_seed]),
+            "truth_session_length": metric_interval(
+                "session_length", [run["truth"][name]["session_length"] for run in per_seed]
+            ),
         }
         for name in names
     }
@@ -162,4 +165,4 @@ def markdown_report(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_cli(main, Args)

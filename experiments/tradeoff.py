@@ -16,13 +16,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import tyro
-
 from experiments import dqn
-from experiments.common import env_name, make_run_dir
-from experiments.seeds import format_interval, mean_interval, run_seeds
+from experiments.common import env_name, make_run_dir, run_cli
+from experiments.seeds import run_seeds
 from experiments.tradeoff_plot import plot_tradeoff
 from recgym.checkpoint import atomic_write_json, atomic_write_text
+from recgym.intervals import format_interval, mean_interval, metric_interval
 
 METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity")
 
@@ -49,7 +48,8 @@ def main(args: Args) -> dict[str, Any]:
     agent = next(name for name in per_seed[0]["policies"] if name not in ("greedy", "popular", "random"))
     policies = {
         name: {
-            metric: mean_interval([run["policies"][name][metric] for run in per_seed]) for metric in METRICS
+            metric: metric_interval(metric, [run["policies"][name][metric] for run in per_seed])
+            for metric in METRICS
         }
         for name in per_seed[0]["policies"]
     }
@@ -119,4 +119,4 @@ def markdown_report(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_cli(main, Args)

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from experiments import sim_to_real, tradeoff
-from experiments.seeds import mean_interval
 from recgym.data.synthetic import LoggingConfig
+from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig
@@ -33,6 +33,19 @@ def test_mean_interval_is_a_t_interval_that_widens_with_spread() -> None:
     assert narrow["ci95"][0] < 1.0 < narrow["ci95"][1]
     assert wide["ci95"][1] - wide["ci95"][0] > 5 * (narrow["ci95"][1] - narrow["ci95"][0])
     assert mean_interval([2.0])["ci95"] == [2.0, 2.0]
+
+
+def test_intervals_of_few_seeds_stay_inside_the_metric_range() -> None:
+    """Two seeds give a wide t-interval: coverage [0.51, 1.30] and a negative session length were
+    reported before the intervals were clipped."""
+    coverage = metric_interval("coverage", [0.51, 1.0])
+    assert coverage["ci95"][1] == 1.0 and coverage["clipped"] and coverage["mean"] == pytest.approx(0.755)
+    length = metric_interval("session_length", [1.0, 19.0])
+    assert length["ci95"][0] == 0.0 and length["clipped"]
+    assert "clipped" not in metric_interval("return_mean", [1.0, 19.0])
+    assert format_interval(coverage).endswith("†") and not format_interval(
+        mean_interval([1.0, 2.0])
+    ).endswith("†")
 
 
 def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
