@@ -19,15 +19,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-import tyro
 
-from experiments.common import DataSource, env_name, make_run_dir, run_logs, world_name
+from experiments.common import DataSource, env_name, make_run_dir, run_cli, run_logs, world_name
 from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
+from recgym.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.zoo import ModelName
-from recgym.reporting import log_fit_curves
 
 
 @dataclass
@@ -95,7 +94,11 @@ def main(args: Args) -> dict[str, Any]:
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
     start = time.perf_counter()
-    fitted = fit_user_model(log, config, progress=args.progress, checkpoint_dir=run_dir / "best_epoch")
+    trace = FitTrace(run_dir / "fit", lines=not args.progress)
+    fitted = fit_user_model(
+        log, config, progress=args.progress, on_epoch=trace, checkpoint_dir=run_dir / "best_epoch"
+    )
+    trace.finish(fitted.fit_report["history"])
     fit_seconds = time.perf_counter() - start
     history = fitted.fit_report["history"]
     results = {
@@ -114,7 +117,6 @@ def main(args: Args) -> dict[str, Any]:
         "history": history,
     }
     atomic_write_json(run_dir / "results.json", results)
-    log_fit_curves(run_dir / "fit", history)
     _print_summary(results)
     print(f"wrote {run_dir}/results.json")
     return results
@@ -131,4 +133,4 @@ def _print_summary(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_cli(main, Args)

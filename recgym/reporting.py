@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.tags import EVAL_METRICS, FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG, eval_tag
+from recgym.tags import EVAL_METRICS, eval_tag
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -22,6 +22,25 @@ def markdown_table(results: dict[str, Any]) -> str:
             f"{'-' if m.get('novelty') is None else format(m['novelty'], '.2f')} | {m['n_users']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def describe_user_model(model: str, metrics: dict[str, Any]) -> str:
+    """One line of a fitted user model's test figures, for the console."""
+    parts = []
+    sampled, full = metrics.get("sampled"), metrics.get("full")
+    if sampled:
+        negatives = metrics.get("n_negatives", 99)
+        parts.append(
+            f"test HR@10 {sampled['hr@10']:.3f} / NDCG@10 {sampled['ndcg@10']:.3f} against {negatives} "
+            "sampled negatives"
+        )
+    if full:
+        parts.append(f"{full['hr@10']:.3f} / {full['ndcg@10']:.3f} under full ranking")
+    if metrics.get("auc") is not None:
+        parts.append(
+            f"click AUC {metrics['auc']:.3f}, log-loss {metrics['logloss']:.3f}, ECE {metrics['ece']:.3f}"
+        )
+    return f"user model {model}: " + ("; ".join(parts) or "no held-out test figures")
 
 
 def write_results(folder: str | Path, results: dict[str, Any]) -> None:
@@ -41,14 +60,3 @@ def log_to_tensorboard(folder: str | Path, results: dict[str, Any], step: int) -
             for metric in EVAL_METRICS:
                 if metrics.get(metric) is not None:
                     writer.add_scalar(eval_tag(metric), metrics[metric], step)
-
-
-def log_fit_curves(folder: str | Path, history: list[dict[str, float]]) -> None:
-    """A user model's training curve (loss, validation HR@10 and NDCG@10 per epoch) under `fit/`."""
-    from torch.utils.tensorboard import SummaryWriter
-
-    with SummaryWriter(str(folder)) as writer:
-        for epoch, row in enumerate(history, start=1):
-            writer.add_scalar(FIT_LOSS, row["loss"], epoch)
-            writer.add_scalar(FIT_VALID_NDCG, row["valid_ndcg@10"], epoch)
-            writer.add_scalar(FIT_VALID_HR, row["valid_hr@10"], epoch)
