@@ -30,15 +30,26 @@ from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator
 
 
-def observation_space(n_users: int, n_items: int, history_len: int) -> spaces.Dict:
-    """The observation space of recgym envs (shared by agents' feature extractors)."""
+def observation_space(
+    n_users: int, n_items: int, history_len: int, rewards: tuple[float, float] = (-np.inf, np.inf)
+) -> spaces.Dict:
+    """The observation space of recgym envs (shared by agents' feature extractors); `rewards` bounds
+    what one step pays (`response_bounds`), empty history slots holding 0."""
+    low, high = min(rewards[0], 0.0), max(rewards[1], 0.0)
     return spaces.Dict(
         {
             "user": spaces.Box(0, n_users - 1, shape=(1,), dtype=np.int64),
             "recent_items": spaces.Box(0, n_items, shape=(history_len,), dtype=np.int64),
-            "recent_responses": spaces.Box(-np.inf, np.inf, shape=(history_len,), dtype=np.float32),
+            "recent_responses": spaces.Box(low, high, shape=(history_len,), dtype=np.float32),
         }
     )
+
+
+def simulator_observation_space(simulator: UserSimulator, history_len: int) -> spaces.Dict:
+    """The observation space of envs over simulator: its rewards bound the responses when it says what
+    one step can pay (an optional `reward_range` attribute), else they are unbounded."""
+    rewards = getattr(simulator, "reward_range", (-np.inf, np.inf))
+    return observation_space(simulator.n_users, simulator.n_items, history_len, rewards)
 
 
 def resolve_simulator(simulator: UserSimulator | str, kwargs: Any = None) -> UserSimulator:
@@ -221,7 +232,7 @@ class RecEnv(gym.Env):
         check_memory(simulator, 1, history_len, self._action_size())
         self.sessions = Sessions(simulator, batch_size=1, history_len=history_len, horizon=horizon)
         self.action_space = spaces.Discrete(simulator.n_items)
-        self.observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
+        self.observation_space = simulator_observation_space(simulator, history_len)
         self._rng: RowStreams | None = None
         self._ended = False
 

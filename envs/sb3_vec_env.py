@@ -71,10 +71,10 @@ class SB3VecEnv(VecEnv):
         self._users = users
 
     def reset(self):
-        observation = self.env.reset_tensors(self._seed, self._users)
+        observation = observation_to_numpy(self.env.reset_tensors(self._seed, self._users))
         self._seed, self._users = None, None
-        self.reset_infos = [{} for _ in range(self.num_envs)]
-        return observation_to_numpy(observation)
+        self.reset_infos = [{"user": int(user)} for user in observation["user"][:, 0]]
+        return observation
 
     def step_async(self, actions: np.ndarray) -> None:
         """Take actions [B] ([B, k] for slates); a ValueError naming what is wrong comes before any step."""

@@ -31,9 +31,9 @@ from envs.rec_env import (
     check_options,
     check_seed,
     check_users,
-    observation_space,
     observation_to_numpy,
     resolve_simulator,
+    simulator_observation_space,
 )
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult, check_items
@@ -111,7 +111,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self.sessions = Sessions(simulator, batch_size=num_envs, history_len=history_len, horizon=horizon)
         self.single_action_space = spaces.Discrete(simulator.n_items)
         self.action_space = spaces.MultiDiscrete(np.full(num_envs, simulator.n_items))
-        self.single_observation_space = observation_space(simulator.n_users, simulator.n_items, history_len)
+        self.single_observation_space = simulator_observation_space(simulator, history_len)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.render_mode = None
         self._rng: RowStreams | None = None
@@ -219,7 +219,9 @@ class RecVectorEnv(gym.vector.VectorEnv):
         if users is not None:
             users = check_users(users, self.simulator.n_users, self.num_envs, "options['user']", self.device)
         super().reset(seed=seed)
-        return observation_to_numpy(self._start(seed, users)), {}
+        observation = observation_to_numpy(self._start(seed, users))
+        users_now = observation["user"][:, 0]  # each row's user, as the single env's info has it
+        return observation, {"user": users_now, "_user": np.ones(self.num_envs, dtype=bool)}
 
     def step(self, actions):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import stable_baselines3.common.env_checker as sb3_checker
-from conftest import CLICKS, LEAVE_AFTER
+from conftest import CLICKS, LEAVE_AFTER, TINY_WORLD
 from fakes import NotASimulator
 from gymnasium.utils import env_checker
 
 import envs  # noqa: F401  (registers the recgym/ env ids)
-from envs import RecEnv
+from envs import RecEnv, RecVectorEnv
 
 # the checkers' advice on unbounded reward boxes and render modes is not a failure
 pytestmark = [
@@ -247,3 +249,27 @@ def test_gymnasium_check_env_passes_with_the_ansi_render_mode() -> None:
     env_checker.check_env(env.unwrapped)  # renders in every declared mode through the spec
     env.reset(seed=0)
     assert env.render().startswith("user ")
+
+
+@pytest.mark.parametrize("reward", ["click", "rating", "engagement", "session_length", "retention"])
+def test_responses_are_bounded_by_what_a_step_can_pay(reward) -> None:
+    """check_env warned that recent_responses had infinite bounds; a DynamicsSimulator now says what
+    a step can pay, and the space holds every response it gives."""
+    from recgym.simulators.world import GroundTruthWorld
+
+    world = GroundTruthWorld(TINY_WORLD, reward=reward)
+    env = RecEnv(world, horizon=5)
+    space = env.observation_space["recent_responses"]
+    assert np.isfinite(space.low).all() and np.isfinite(space.high).all()
+    if reward == "retention":
+        return  # needs a learned return model to step
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env_checker.check_env(env, skip_render_check=True)
+    assert not [w for w in caught if "infinity" in str(w.message) or "bound" in str(w.message)]
+
+
+def test_the_batched_env_reset_says_each_rows_user() -> None:
+    env = RecVectorEnv("world", num_envs=3)
+    observation, info = env.reset(seed=0)
+    assert info["user"].tolist() == observation["user"][:, 0].tolist() and info["_user"].all()

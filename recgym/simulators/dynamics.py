@@ -28,7 +28,7 @@ from recgym.simulators.choice import ChoiceConfig, SlateResponse, choice_probabi
 from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.protocol import Response, SimState
 from recgym.simulators.return_model import ReturnModel
-from recgym.simulators.rewards import retention_gain
+from recgym.simulators.rewards import retention_gain, reward_range
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,14 @@ class DynamicsSimulator:
     def affinity_logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         """[B] click logit of items [B] for a fresh user in state, before dynamics."""
         raise NotImplementedError
+
+    rating_scale: tuple[float, float] = (1.0, 1.0)
+    """Lowest and highest rating `rating` gives (a click log rates every click 1)."""
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        """What one step can pay: the bounds of the observation's `recent_responses`."""
+        return reward_range(self.reward, self.rating_scale)
 
     def rating(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         """[B] rating a user gives an item they clicked; click logs rate a click 1."""

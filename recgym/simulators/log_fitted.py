@@ -38,6 +38,7 @@ class LogFittedSimulator(DynamicsSimulator):
     ):
         check_reward(reward)
         self.fitted, self.reward = fitted, reward
+        self.rating_scale = fitted.calibration.rating_range
         self.dynamics = dynamics or DynamicsConfig()
         self.n_users, self.n_items = fitted.n_users, fitted.n_items
         self.device = torch.device(device)

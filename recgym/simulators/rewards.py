@@ -22,6 +22,22 @@ RewardName = Literal["click", "rating", "engagement", "session_length", "retenti
 REWARDS: tuple[str, ...] = get_args(RewardName)
 
 
+REWARD_RANGES: dict[str, tuple[float, float]] = {
+    "click": (0.0, 1.0),
+    "engagement": (0.0, 1.0),
+    "session_length": (1.0, 1.0),
+    "retention": (-1.0, 1.0),
+}
+"""What one step can pay under each reward ("rating" depends on the rating scale: `reward_range`)."""
+
+
+def reward_range(reward: str, rating_scale: tuple[float, float]) -> tuple[float, float]:
+    """The rewards one step can pay under `reward`, given the simulator's rating scale."""
+    if reward == "rating":
+        return (min(0.0, rating_scale[0]), max(0.0, rating_scale[1]))  # a non-click pays 0
+    return REWARD_RANGES[reward]
+
+
 def check_reward(reward: str) -> None:
     if reward not in REWARDS:
         raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
