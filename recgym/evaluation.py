@@ -8,6 +8,7 @@ the result does not depend on how many users are evaluated together.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -61,6 +62,12 @@ def evaluation_users(simulator: UserSimulator, n_users: int, seed: int) -> torch
 def _unit_item_vectors(simulator: UserSimulator) -> torch.Tensor | None:
     vectors = getattr(simulator, "item_vectors", None)
     if vectors is None:
+        warnings.warn(
+            f"{type(simulator).__name__} has no item_vectors [n_items, d], so diversity can only tell "
+            "identical items from different ones (every session of distinct items scores 1); give the "
+            "simulator item_vectors to measure it (docs/custom_simulator.md)",
+            stacklevel=3,
+        )
         return None
     return torch.nn.functional.normalize(vectors.float(), dim=-1)
 

@@ -93,7 +93,8 @@ def test_diversity_uses_the_simulators_item_vectors() -> None:
 def test_diversity_without_item_vectors_counts_repeats_as_identical() -> None:
     sim = FixedSimulator([[0] * 3] * 2, leave_after=[100, 100])
     policy = ScriptedPolicy([[0, 0], [1, 0], [0, 0]])
-    episodes = rollout(sim, policy, torch.tensor([0, 1]), config(horizon=3, n_users=2))
+    with pytest.warns(UserWarning, match="FixedSimulator has no item_vectors.*diversity"):
+        episodes = rollout(sim, policy, torch.tensor([0, 1]), config(horizon=3, n_users=2))
     # user 0: pairs (0,1) 0, (0,0) 1, (1,0) 0 -> mean 1/3; user 1: all the same item
     assert episodes.diversity.tolist() == pytest.approx([2 / 3, 0.0])
 
