@@ -6,9 +6,8 @@ option of it applies (`--help`), with `--agent` defaulting to sb3-a2c.
 
 from __future__ import annotations
 
-import tyro
-
+from experiments.common import run_cli
 from experiments.dqn import Args, main
 
 if __name__ == "__main__":
-    main(tyro.cli(Args, default=Args(agent="sb3-a2c")))
+    run_cli(main, Args, default=Args(agent="sb3-a2c"))

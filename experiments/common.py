@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -11,14 +13,14 @@ import numpy as np
 
 from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
-from recgym.checkpoint import check_cache_dir
-from recgym.data import InteractionLog, load_movielens
+from recgym.checkpoint import CheckpointError, check_cache_dir
+from recgym.data import InteractionLog, LogError, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel
 from recgym.policy import Policy
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
-from recgym.simulators.registry import default_cache_dir, fitted_simulator
+from recgym.simulators.registry import SimulatorError, default_cache_dir, fitted_simulator
 
 DataSource = Literal["synthetic", "movielens"]
 
@@ -63,6 +65,23 @@ def env_name(data: DataSource, path: str | None, model: str = "neumf", simulator
     if simulator:
         return plugin_label(simulator)
     return f"{model}-{world_name(data, path)}"
+
+
+INPUT_ERRORS = (LogError, CheckpointError, SimulatorError, FileNotFoundError)
+"""What bad input (a file, a cache, a --simulator) raises: the command line says it in one line."""
+
+
+def run_cli(main: Callable[[Any], Any], args_type: type, default: Any = None) -> None:
+    """`main(tyro.cli(args_type))` that ends with `error: <message>` and exit status 2, not a
+    traceback, when the input is bad (`INPUT_ERRORS`)."""
+    import tyro
+
+    args = tyro.cli(args_type, default=default)
+    try:
+        main(args)
+    except INPUT_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def cache_folder(cache_dir: str | None) -> Path:

@@ -23,11 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tyro
-
 from agents.baselines import GreedyPolicy
 from experiments.checks import check_at_least_one, check_seeds
-from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_logs
+from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_cli, run_logs
 from experiments.compare_plots import plot_comparison
 from experiments.compare_report import summarize_comparison, write_comparison
 from experiments.dqn import AgentName, Args, as_slate_policy, build_simulator, eval_config, train_agent
@@ -200,4 +198,4 @@ def fit_zoo_model(run: Args, log: InteractionLog, model: ModelName) -> FittedUse
 
 
 if __name__ == "__main__":
-    main(tyro.cli(CompareArgs))
+    run_cli(main, CompareArgs)

@@ -11,13 +11,11 @@ Order: seed, data, user model, simulator, env, agent, train, evaluate, report.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import torch
-import tyro
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
@@ -43,6 +41,7 @@ from experiments.common import (
     log_popularity,
     logger_horizon,
     make_run_dir,
+    run_cli,
     run_logs,
 )
 from experiments.plugin import PluginArgs, parse_kwargs, plugin_simulator
@@ -53,9 +52,10 @@ from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
+from recgym.fit_trace import FitTrace
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy, TopK
-from recgym.reporting import log_fit_curves, log_to_tensorboard, markdown_table, write_results
+from recgym.reporting import describe_user_model, log_to_tensorboard, markdown_table, write_results
 from recgym.run_inputs import run_inputs
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
@@ -142,6 +142,7 @@ class Args(PluginArgs):
     """Hyper-parameters of topk-reinforce."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_at_least_one(self, "total_timesteps", "n_envs", "eval_users", "horizon", "history_len")
         check_seeds(self, "seed")
         check_device(self)
@@ -165,7 +166,9 @@ def main(args: Args) -> dict:
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
 
-    fitted, simulator, dynamics_report = build_simulator(args, log)
+    trace = FitTrace(run_dir / "fit", lines=not args.progress)
+    fitted, simulator, dynamics_report = build_simulator(args, log, trace)
+    trace.finish(fitted.fit_report["history"])
     if isinstance(simulator, DynamicsSimulator):  # with the cached user model, the whole simulator
         save_dynamics(run_dir / "simulator", simulator)
     initial = initial_embeddings(fitted) if args.init_from_user_model else None
@@ -182,17 +185,20 @@ def main(args: Args) -> dict:
 
     write_results(run_dir, results)
     log_to_tensorboard(run_dir, results, step=args.total_timesteps)
-    log_fit_curves(run_dir / "fit", fitted.fit_report["history"])
     print(markdown_table(results))
     print(f"wrote {run_dir}/results.json in {results['wall_seconds']['total']:.0f} s")
     return results
 
 
-def build_simulator(args: Args, log: InteractionLog) -> tuple[FittedUserModel, UserSimulator, dict | None]:
+def build_simulator(
+    args: Args, log: InteractionLog, trace: FitTrace | None = None
+) -> tuple[FittedUserModel, UserSimulator, dict | None]:
     """The user model fitted on log (or loaded from the cache), its simulator with learned or configured
     dynamics, and the dynamics' learning report; with --simulator, the plug-in simulator instead."""
-    fitted = fit_user_model(log, args.user_model, cache_folder(args.cache_dir), progress=args.progress)
-    print(f"user model: test {json.dumps(fitted.metrics)}")
+    fitted = fit_user_model(
+        log, args.user_model, cache_folder(args.cache_dir), progress=args.progress, on_epoch=trace
+    )
+    print(describe_user_model(fitted.config.model, fitted.metrics))
     if args.simulator:
         return fitted, plugin_simulator(args.simulator, args.simulator_kwargs, args.device), None
     simulator, report = log_fitted_simulator(
@@ -305,4 +311,4 @@ def train_agent(
 ON_DEVICE_AGENTS = {"gpu-dqn": DeviceDQN, "slateq": SlateQ, "topk-reinforce": TopKReinforce}
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_cli(main, Args)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tyro
 
 from experiments.common import (
     DataSource,
@@ -27,6 +26,7 @@ from experiments.common import (
     env_name,
     logger_horizon,
     make_run_dir,
+    run_cli,
     run_logs,
     world_name,
 )
@@ -198,4 +198,4 @@ def _table(rows: dict[str, dict[str, float]]) -> list[str]:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_cli(main, Args)

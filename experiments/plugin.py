@@ -20,7 +20,7 @@ from recgym.data.simulated_logs import collect_logs
 from recgym.data.synthetic import LoggingConfig
 from recgym.simulators.check import check_simulator
 from recgym.simulators.protocol import UserSimulator
-from recgym.simulators.registry import make_simulator, simulator_factory
+from recgym.simulators.registry import check_simulator_arguments, make_simulator, simulator_factory
 
 
 @dataclass
@@ -36,6 +36,12 @@ class PluginArgs:
     trust."""
     simulator_kwargs: str = "{}"
     """Keyword arguments of --simulator, as a JSON object (its `device` defaults to --device)."""
+
+    def __post_init__(self) -> None:
+        """A bad --simulator or --simulator-kwargs stops the run before anything is read or written."""
+        kwargs = parse_kwargs(self.simulator_kwargs)
+        if self.simulator is not None:
+            check_simulator_arguments(self.simulator, kwargs)
 
 
 def parse_kwargs(text: str) -> dict[str, Any]:

@@ -7,10 +7,9 @@ option of it applies (`--help`), with `--agent` defaulting to slateq and `--choi
 
 from __future__ import annotations
 
-import tyro
-
+from experiments.common import run_cli
 from experiments.dqn import Args, main
 from recgym.simulators.choice import ChoiceConfig
 
 if __name__ == "__main__":
-    main(tyro.cli(Args, default=Args(agent="slateq", choice=ChoiceConfig(slate_size=5))))
+    run_cli(main, Args, default=Args(agent="slateq", choice=ChoiceConfig(slate_size=5)))

@@ -8,10 +8,9 @@ option of it applies (`--help`), with `--agent` defaulting to topk-reinforce and
 
 from __future__ import annotations
 
-import tyro
-
+from experiments.common import run_cli
 from experiments.dqn import Args, main
 from recgym.simulators.choice import ChoiceConfig
 
 if __name__ == "__main__":
-    main(tyro.cli(Args, default=Args(agent="topk-reinforce", choice=ChoiceConfig(slate_size=5))))
+    run_cli(main, Args, default=Args(agent="topk-reinforce", choice=ChoiceConfig(slate_size=5)))

@@ -14,6 +14,7 @@ from test_experiment_dqn import tiny_args
 
 from envs import RecEnv
 from experiments import compare, dqn
+from experiments.common import run_cli
 from experiments.plugin import parse_kwargs
 from recgym.simulators.check import SimulatorCheckError, check_simulator
 from recgym.simulators.choice import ChoiceConfig
@@ -78,7 +79,7 @@ def test_a_plugin_is_named_by_import_path_with_clear_errors() -> None:
         make_simulator("recgym.simulators.world:Missing")
     with pytest.raises(TypeError, match="does not follow the UserSimulator protocol"):
         make_simulator("recgym.simulators.world:WorldConfig")
-    with pytest.raises(KeyError, match="module.path:ClassName"):
+    with pytest.raises(ValueError, match="module.path:ClassName"):
         make_simulator("no-such-name")
     with pytest.raises(ValueError, match="JSON object"):
         parse_kwargs("n_items=3")
@@ -210,3 +211,25 @@ def test_fidelity_fit_and_sim_to_real_take_a_plugin_as_their_world(doc_module, t
         **(vars(tiny) | plugin | {"seeds": (0,), "agent": "gpu-dqn", "train_in_truth": False})
     )
     assert "greedy" in sim_to_real.main(args)["policies"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--simulator", "my_simulators:Nope"], "has no attribute 'Nope'"),
+        (["--simulator", "nosuchmod:X"], "cannot import module 'nosuchmod'"),
+        (["--simulator", "world", "--simulator-kwargs", "{bad"], "must be a JSON object"),
+        (["--simulator", "my_simulators:BoredomWorld", "--simulator-kwargs", '{"n_itemz": 3}'], "n_itemz"),
+        (["--simulator", "world", "--simulator-kwargs", '{"n_itemz": 3}'], "takes no argument 'n_itemz'"),
+    ],
+)
+def test_a_bad_simulator_on_the_command_line_is_one_line_not_a_traceback(
+    doc_module, tmp_path, monkeypatch, capsys, flags, message
+) -> None:
+    monkeypatch.setattr("sys.argv", ["dqn", "--out", str(tmp_path / "runs"), *flags])
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(dqn.main, dqn.Args)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert message in " ".join(error.split()) and "Traceback" not in error
+    assert not (tmp_path / "runs").exists()

@@ -7,6 +7,7 @@ callable that returns a `UserSimulator` (a class written from scratch needs no r
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from recgym.models.fitted import FittedUserModel
 
 SimulatorFactory = Callable[..., UserSimulator]
+
+
+class SimulatorError(ValueError):
+    """A simulator name or its keyword arguments that cannot build a simulator; the message says why."""
+
+
 _REGISTRY: dict[str, SimulatorFactory] = {}
 
 
@@ -58,7 +65,7 @@ def simulator_factory(name: str) -> SimulatorFactory:
     """The callable behind a registered name or a `module.path:ClassName` import path."""
     if ":" not in name:
         if name not in _REGISTRY:
-            raise KeyError(
+            raise SimulatorError(
                 f"unknown simulator {name!r}; registered: {registered_simulators()}, or give an import "
                 "path 'module.path:ClassName'"
             )
@@ -67,19 +74,38 @@ def simulator_factory(name: str) -> SimulatorFactory:
     try:
         factory: Any = importlib.import_module(module_name)
     except ImportError as error:
-        raise ValueError(f"simulator {name!r}: cannot import module {module_name!r} ({error})") from error
+        raise SimulatorError(f"simulator {name!r}: cannot import module {module_name!r} ({error})") from error
     for part in attribute.split("."):
         if not hasattr(factory, part):
-            raise ValueError(f"simulator {name!r}: module {module_name!r} has no attribute {attribute!r}")
+            raise SimulatorError(f"simulator {name!r}: module {module_name!r} has no attribute {attribute!r}")
         factory = getattr(factory, part)
     if not callable(factory):
-        raise ValueError(f"simulator {name!r}: {attribute!r} is not a class or function")
+        raise SimulatorError(f"simulator {name!r}: {attribute!r} is not a class or function")
+    return factory
+
+
+def check_simulator_arguments(name: str, kwargs: dict[str, Any]) -> SimulatorFactory:
+    """The factory of `name` once kwargs are known to fit its signature; ValueError naming the
+    simulator and the argument it does not take (or the one it lacks), with those it does take."""
+    factory = simulator_factory(name)
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call say
+        return factory
+    try:
+        signature.bind(**kwargs)
+    except TypeError as error:
+        takes = ", ".join(signature.parameters) or "no arguments"
+        raise SimulatorError(f"simulator {name!r}: {error} (it takes: {takes})") from None
     return factory
 
 
 def make_simulator(name: str, **kwargs: Any) -> UserSimulator:
-    """Build a simulator from a registered name or a `module.path:ClassName` import path, with kwargs."""
-    simulator = simulator_factory(name)(**kwargs)
+    """Build a simulator from a registered name or a `module.path:ClassName` import path, with kwargs.
+
+    An import path imports its module (running its code) and calls the named object: name only code
+    you trust. What the call returns is checked right after it."""
+    simulator = check_simulator_arguments(name, kwargs)(**kwargs)
     if not isinstance(simulator, UserSimulator):
         missing = [
             attribute
@@ -120,10 +146,23 @@ def fitted_simulator(
     return simulator_class(fitted, dynamics, reward=reward, device=device)
 
 
-def _world(**kwargs: Any) -> UserSimulator:
-    from recgym.simulators.world import GroundTruthWorld
+def _world(config: Any = None, device: str = "cpu", reward: str = "click", **fields: Any) -> UserSimulator:
+    """The ground-truth world: `config` a `WorldConfig`, or its fields as plain keyword arguments
+    (`n_items=1000`; `dynamics` as a dict of `DynamicsConfig` fields), as JSON can give them."""
+    import dataclasses
 
-    return GroundTruthWorld(**kwargs)
+    from recgym.simulators.world import GroundTruthWorld, WorldConfig
+
+    known = [field.name for field in dataclasses.fields(WorldConfig)]
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise SimulatorError(
+            f"simulator 'world' takes no argument {unknown[0]!r}; it takes config, device, reward and "
+            f"WorldConfig's fields: {', '.join(known)}"
+        )
+    if isinstance(fields.get("dynamics"), dict):
+        fields["dynamics"] = DynamicsConfig(**fields["dynamics"])
+    return GroundTruthWorld(dataclasses.replace(config or WorldConfig(), **fields), device, reward)
 
 
 def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
