@@ -27,6 +27,7 @@ from recgym.data.synthetic import LoggingConfig
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.zoo import ModelName
+from recgym.reporting import describe_user_model
 
 
 @dataclass
@@ -104,7 +105,9 @@ def main(args: Args) -> dict[str, Any]:
     results = {
         "model": args.model,
         "data": world,
-        "metrics": {key: fitted.metrics[key] for key in ("sampled", "full", "auc", "logloss", "ece")},
+        "metrics": {
+            key: fitted.metrics.get(key) for key in ("split", "sampled", "full", "auc", "logloss", "ece")
+        },
         "fit_seconds": fit_seconds,
         "epochs": fitted.fit_report["epochs"],
         "best_epoch": fitted.fit_report["best_epoch"],
@@ -123,13 +126,8 @@ def main(args: Args) -> dict[str, Any]:
 
 
 def _print_summary(results: dict[str, Any]) -> None:
-    m = results["metrics"]
-    print(
-        f"{results['model']} on {results['data']}: sampled HR@10 {m['sampled']['hr@10']:.3f} "
-        f"NDCG@10 {m['sampled']['ndcg@10']:.3f} | full HR@10 {m['full']['hr@10']:.3f} "
-        f"NDCG@10 {m['full']['ndcg@10']:.3f} | AUC {m['auc']:.3f} log-loss {m['logloss']:.3f} "
-        f"ECE {m['ece']:.3f} | {results['epochs']} epochs, {results['fit_seconds']:.0f} s"
-    )
+    line = describe_user_model(results["model"], results["metrics"])
+    print(f"{line} | {results['data']}, {results['epochs']} epochs, {results['fit_seconds']:.0f} s")
 
 
 if __name__ == "__main__":

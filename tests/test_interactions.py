@@ -119,3 +119,15 @@ def test_integral_floats_below_2_53_are_exact_integers() -> None:
     log = InteractionLog.from_frame(raw(user=small, timestamp=[200.0, 100.0, -(2.0**53 - 1), 70.0]))
     assert log.user_ids.tolist() == [10, 20, 2**53 - 1]
     assert sorted(log.frame["timestamp"].tolist()) == [-(2**53 - 1), 70, 100, 200]
+
+
+def test_an_untimed_log_says_so_through_every_derived_log_and_refuses_what_needs_times() -> None:
+    log = InteractionLog.from_frame(
+        raw(timestamp=[0, 1, 2, 3]), rating_range=(1, 5), name="untimed", timed=False
+    )
+    assert InteractionLog.from_frame(raw(), rating_range=(1, 5)).timed
+    derived = [log.with_frame(log.frame.iloc[:2]), log.as_likes(), log.as_likes().with_frame(log.frame)]
+    assert [d.timed for d in (log, *derived)] == [False] * 4
+    assert log.frame["user"].tolist() == [0, 0, 1, 2] and log.frame["timestamp"].tolist() == [0, 1, 3, 2]
+    with pytest.raises(LogError, match="untimed: the log has no time column .*, so sessions cannot be seen"):
+        log.require_times("sessions cannot be seen")

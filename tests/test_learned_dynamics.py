@@ -152,3 +152,12 @@ def test_saved_dynamics_rebuild_the_simulator_and_refuse_corruption(tmp_path) ->
     weights.write_bytes(weights.read_bytes()[:-3])
     with pytest.raises(CheckpointError, match="checksum"):
         load_dynamics(tmp_path / "dynamics", GroundTruthWorld(TINY_WORLD))
+
+
+@pytest.mark.parametrize("gap_seconds", [None, 0.5])
+def test_an_untimed_log_is_refused_by_name_with_the_way_out(gap_seconds: float | None) -> None:
+    rows = [(user, item, float(item % 2), 10 * user + item) for user in range(20) for item in range(5)]
+    frame = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+    log = InteractionLog.from_frame(frame, feedback="click", name="clicks.csv", timed=False)
+    with pytest.raises(LogError, match="clicks.csv: the log has no time column .*--no-learn-dynamics"):
+        learn_dynamics(GroundTruthWorld(SMALL_WORLD), log, gap_seconds=gap_seconds)

@@ -163,7 +163,7 @@ def test_load_table_csv_with_mapping(tmp_path: Path) -> None:
 def test_load_table_without_rating_or_time_is_clicks_in_row_order(tmp_path: Path) -> None:
     path = write(tmp_path / "clicks.tsv", "who\twhat\nalice\t10\nbob\t10\nalice\t20\n")
     log = load_table(path, {"user": "who", "item": "what"}, sep="\t")
-    assert log.feedback == "click"
+    assert log.feedback == "click" and not log.timed
     assert triples(log) == [("alice", 10, 1.0, 0), ("alice", 20, 1.0, 2), ("bob", 10, 1.0, 1)]
 
 
@@ -288,3 +288,46 @@ def test_load_table_parquet_refuses_float_ids_from_2_53_and_reads_iso_times(
     table["who"] = [float(BIG), 3.0]
     with pytest.raises(LogError, match="column 'user' has 1 values of magnitude 2\\*\\*53 or more"):
         load_table(path, columns)
+
+
+PAIR = {"user": "who", "item": "what"}
+
+
+@pytest.mark.parametrize(
+    "name, text, load, timed",
+    [
+        ("u.data", "7\t10\t4\t100\n", load_ml100k_udata, True),
+        ("ratings.dat", "7::10::4::100\n", load_ml1m_ratings, True),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n7,10,4,100\n", load_ratings_csv, True),
+        (
+            "timed.inter",
+            "user_id:token\titem_id:token\ttimestamp:float\n7\t10\t100\n",
+            load_recbole_inter,
+            True,
+        ),
+        (
+            "untimed.inter",
+            "user_id:token\titem_id:token\trating:float\n7\t10\t4\n",
+            load_recbole_inter,
+            False,
+        ),
+        (
+            "timed.csv",
+            "who,what,when\n7,10,100\n",
+            lambda p: load_table(p, {**PAIR, "timestamp": "when"}),
+            True,
+        ),
+        ("untimed.csv", "who,what,when\n7,10,100\n", lambda p: load_table(p, PAIR), False),
+    ],
+)
+def test_a_log_is_timed_exactly_when_its_file_has_a_time_column(
+    tmp_path: Path, name: str, text: str, load, timed: bool
+) -> None:
+    assert load(write(tmp_path / name, text)).timed is timed
+
+
+def test_parquet_without_a_time_column_is_untimed(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"who": [7, 3], "what": [10, 20], "when": [5, 6]}).to_parquet(tmp_path / "e.parquet")
+    assert not load_table(tmp_path / "e.parquet", PAIR).timed
+    assert load_table(tmp_path / "e.parquet", {**PAIR, "timestamp": "when"}).timed

@@ -71,3 +71,15 @@ def test_a_log_without_timestamps_is_one_session_per_user() -> None:
 def test_a_gap_that_is_not_positive_is_refused(gap: float) -> None:
     with pytest.raises(LogError, match="session gap must be a positive number"):
         split_sessions(log_of([(0, 0, 1, 0)]), gap_seconds=gap)
+
+
+def test_an_untimed_log_is_refused_by_name_since_its_gaps_are_row_counts() -> None:
+    frame = pd.DataFrame(
+        {"user": [0, 0, 0, 1], "item": [0, 1, 2, 0], "rating": [1.0] * 4, "timestamp": range(4)}
+    )
+    log = InteractionLog.from_frame(frame, feedback="click", name="clicks.csv", timed=False)
+    for cut in (otsu_gap, split_sessions, lambda log: split_sessions(log, gap_seconds=0.5)):
+        with pytest.raises(
+            LogError, match="clicks.csv: the log has no time column .*sessions cannot be seen"
+        ):
+            cut(log)

@@ -1,9 +1,11 @@
 """Splits on hand-written logs: exactly which rows land where."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from recgym.data import InteractionLog, LogError, leave_last_out, temporal_split
+from recgym.data.splits import random_leave_one_out, random_positive_per_user
 
 
 def rows(log: InteractionLog) -> set[tuple[int, int, int]]:
@@ -13,9 +15,11 @@ def rows(log: InteractionLog) -> set[tuple[int, int, int]]:
     return set(zip(users.tolist(), items.tolist(), frame["timestamp"].tolist(), strict=True))
 
 
-def log_of(records: list[tuple[int, int, float, int]], feedback: str = "rating") -> InteractionLog:
+def log_of(
+    records: list[tuple[int, int, float, int]], feedback: str = "rating", timed: bool = True
+) -> InteractionLog:
     frame = pd.DataFrame(records, columns=["user", "item", "rating", "timestamp"])
-    return InteractionLog.from_frame(frame, feedback=feedback)
+    return InteractionLog.from_frame(frame, feedback=feedback, timed=timed)
 
 
 def test_leave_last_out_holds_out_the_two_latest_per_user() -> None:
@@ -90,3 +94,50 @@ def test_temporal_split_empty_part_raises() -> None:
         temporal_split(log)
     with pytest.raises(ValueError, match="fractions"):
         temporal_split(log, valid_fraction=0.6, test_fraction=0.5)
+
+
+def by_user_then_item(n_users: int = 40, per_user: int = 8) -> InteractionLog:
+    """An untimed click log listed by user, then item (the row number as timestamp): each user's last
+    rows are their highest item ids, plus one impression that was not clicked per user."""
+    records = [(u, u + 3 * j, 1, u * (per_user + 1) + j) for u in range(n_users) for j in range(per_user)]
+    records += [(u, 500 + u, 0, u * (per_user + 1) + per_user) for u in range(n_users)]
+    return log_of(sorted(records, key=lambda r: r[3]), feedback="click", timed=False)
+
+
+def test_random_leave_one_out_holds_out_one_random_positive_per_user_for_test_and_one_for_valid() -> None:
+    log = by_user_then_item()
+    split = random_leave_one_out(log, np.random.default_rng(0))
+    test, valid = split.test.frame, split.valid.frame
+    assert sorted(test["user"]) == sorted(valid["user"]) == list(range(log.n_users))
+    assert (test["rating"] == 1).all() and (valid["rating"] == 1).all()  # impressions stay in train
+    assert len(split.train) + len(split.valid) + len(split.test) == len(log) and split.kept_in_train == 0
+    assert rows(split.train) | rows(split.valid) | rows(split.test) == rows(log)
+    highest = log.positives().groupby("user")["item"].max()
+    at_highest = (test.set_index("user")["item"] == highest).mean()
+    assert at_highest < 0.3  # leave-last-out, reading the file's order, would give 1.0
+    assert (leave_last_out(log).test.frame.set_index("user")["item"] == highest).all()
+
+
+def test_random_leave_one_out_follows_its_generator_alone() -> None:
+    log = by_user_then_item()
+    first, again = (random_leave_one_out(log, np.random.default_rng(3)) for _ in range(2))
+    other = random_leave_one_out(log, np.random.default_rng(4))
+    assert rows(first.test) == rows(again.test) and rows(first.valid) == rows(again.valid)
+    assert rows(first.test) != rows(other.test)
+    with pytest.raises(LogError, match="3 positives a random split needs"):
+        random_leave_one_out(log_of([(1, 10, 4, 1), (1, 11, 4, 2)]), np.random.default_rng(0))
+
+
+def test_random_positive_per_user_picks_one_positive_of_each_user_and_leaves_the_log_whole() -> None:
+    log = by_user_then_item()
+    sample = random_positive_per_user(log, np.random.default_rng(0))
+    assert sorted(sample.frame["user"]) == list(range(log.n_users))
+    assert rows(sample) <= rows(log.with_frame(log.positives())) and not sample.timed
+    assert rows(sample) == rows(random_positive_per_user(log, np.random.default_rng(0)))
+
+
+def test_a_temporal_split_of_an_untimed_log_is_refused_by_name() -> None:
+    log = log_of([(user, item, 3, 10 * item + user) for user in range(4) for item in range(5)], timed=False)
+    with pytest.raises(LogError, match="log: the log has no time column .*temporal split cannot be made"):
+        temporal_split(log)
+    assert not leave_last_out(log).test.timed  # the file's order is still each user's order

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from recgym.checkpoint import meta_checksum
-from recgym.data import InteractionLog
+from recgym.data import InteractionLog, load_table
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models import fitted as fitted_module
 from recgym.models.calibration import fit_platt, fit_rating_map
@@ -123,11 +125,11 @@ def small_log():
     return generate_logs(CACHE_LOGS)[0]
 
 
-def fit_quietly(log, cache_dir) -> FittedUserModel:
+def fit_quietly(log, cache_dir, config: UserModelConfig = CACHED) -> FittedUserModel:
     """fit_user_model, failing on any warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return fit_user_model(log, CACHED, cache_dir=cache_dir, progress=False)
+        return fit_user_model(log, config, cache_dir=cache_dir, progress=False)
 
 
 def assert_same_model(a: FittedUserModel, b: FittedUserModel) -> None:
@@ -183,6 +185,9 @@ OTHER_VERSIONS = {
     "range-of-three": (set_field("calibration.rating_range", [0, 1, 2]), "must hold 2 values"),
     "metrics-as-list": (set_field("metrics", []), "meta.metrics must be an object"),
     "ndcg-as-bool": (set_field("metrics.full.ndcg@10", True), "full.ndcg@10 must be a number"),
+    "no-split": (drop("metrics.split"), "meta.metrics has no field 'split'"),
+    "other-split": (set_field("metrics.split", "random"), "fitted with split 'random', not 'leave-last-out'"),
+    "untested": (set_field("metrics.split", "none"), "meta.metrics has no field 'test'"),
 }
 
 
@@ -308,3 +313,100 @@ def test_cache_entries_follow_the_umask(tmp_path, small_log) -> None:
     entry = tmp_path / cache_key(small_log, CACHED)
     assert entry.stat().st_mode & 0o777 == 0o755
     assert {(entry / name).stat().st_mode & 0o777 for name in ("meta.json", "weights.pt")} == {0o644}
+
+
+# --- splits: which rows are held out, and none at all ------------------------------------------------
+
+SPLIT_FIT = UserModelConfig(model="mf", mf=MFConfig(dim=4), train=TrainConfig(epochs=1))
+
+
+def untimed_log(tmp_path) -> InteractionLog:
+    """A click file without times, listed by user then item: each user's last rows are their highest
+    item ids, so reading its order as time would hold out each user's rarest items."""
+    lines = [f"{user},{user + 13 * j}" for user in range(30) for j in range(10)]
+    (tmp_path / "clicks.csv").write_text("user,item\n" + "\n".join(lines) + "\n")
+    return load_table(tmp_path / "clicks.csv", {"user": "user", "item": "item"})
+
+
+class Recorded:
+    """Wraps a function of `recgym.models.fitted`, keeping the arguments of every call."""
+
+    def __init__(self, monkeypatch, name: str) -> None:
+        self.calls: list[tuple] = []  # the positional arguments of each call
+        real = getattr(fitted_module, name)
+        monkeypatch.setattr(fitted_module, name, lambda *a, **k: self.calls.append(a) or real(*a, **k))
+
+
+def test_an_untimed_log_gets_a_random_split_with_a_warning_not_its_highest_items(
+    tmp_path, monkeypatch
+) -> None:
+    log = untimed_log(tmp_path)
+    ranked = Recorded(monkeypatch, "evaluate_ranking")
+    with pytest.warns(
+        UserWarning, match="clicks.csv has no time column.*split 'random'.*UserModelConfig.split"
+    ):
+        fitted = fit_user_model(log, SPLIT_FIT, progress=False)
+    assert fitted.metrics["split"] == "random" and fitted.metrics["n_users"] == 30
+    (_, _, test), *_ = ranked.calls
+    highest = log.frame.groupby("user")["item"].max()
+    assert (test.frame.set_index("user")["item"] == highest).mean() < 0.3  # leave-last-out: every user
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen = fit_user_model(log, dataclasses.replace(SPLIT_FIT, split="random"), progress=False)
+    assert chosen.metrics == fitted.metrics  # seeded by train.seed: the same split and the same fit
+    assert cache_key(log, SPLIT_FIT) == cache_key(log, dataclasses.replace(SPLIT_FIT, split="random"))
+    with pytest.warns(UserWarning, match="has no time column"):
+        fit_user_model(log, SPLIT_FIT, cache_dir=tmp_path / "cache", progress=False)
+    with pytest.warns(UserWarning, match="has no time column"):  # a cached fit says so too
+        assert (
+            fit_user_model(log, SPLIT_FIT, cache_dir=tmp_path / "cache", progress=False).metrics
+            == fitted.metrics
+        )
+
+
+def test_the_random_split_is_seeded_by_the_train_seed(tmp_path, monkeypatch) -> None:
+    log = untimed_log(tmp_path)
+    ranked = Recorded(monkeypatch, "evaluate_ranking")
+    for seed in (0, 0, 1):
+        config = dataclasses.replace(SPLIT_FIT, split="random", train=TrainConfig(epochs=1, seed=seed))
+        fit_user_model(log, config, progress=False)
+    first, again, other = (pairs(test) for _, _, test in ranked.calls)
+    assert first == again != other
+
+
+def test_auto_on_a_timed_log_is_leave_last_out(small_log) -> None:
+    explicit = dataclasses.replace(CACHED, split="leave-last-out")
+    assert cache_key(small_log, CACHED) == cache_key(small_log, explicit)
+    assert cache_key(small_log, CACHED) != cache_key(small_log, dataclasses.replace(CACHED, split="random"))
+    with pytest.raises(ValueError, match="split must be one of .*'none'.*got 'last'"):
+        UserModelConfig(split="last")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("positives_only", [False, True], ids=["impressions", "positives-only"])
+def test_split_none_trains_on_every_row_and_reports_no_test(
+    tmp_path, monkeypatch, small_log, positives_only
+) -> None:
+    log = small_log.with_frame(small_log.positives()) if positives_only else small_log
+    config = dataclasses.replace(CACHED, split="none")
+    trained = Recorded(monkeypatch, "fit")
+    fitted = fit_quietly(log, tmp_path, config)
+    ((_, train, valid, _),) = trained.calls
+    assert train.frame.equals(log.frame)  # every row, every positive
+    assert sorted(valid.frame["user"]) == sorted(log.positives()["user"].unique())
+    assert pairs(valid) <= pairs(log)
+    assert fitted.metrics == {"split": "none", "test": None}
+    assert np.isfinite([fitted.calibration.slope, fitted.calibration.intercept]).all()
+    assert_same_model(fitted, fit_quietly(log, tmp_path, config))  # cached and loaded back
+    assert len(trained.calls) == 1
+    path = tmp_path / cache_key(log, config) / "meta.json"
+    meta = json.loads(path.read_text())
+    meta["metrics"]["test"] = {}
+    meta["meta_sha256"] = meta_checksum(meta)
+    path.write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="meta.metrics.test must be null"):
+        fit_user_model(log, config, cache_dir=tmp_path, progress=False)
+
+
+def pairs(log: InteractionLog) -> set[tuple[int, int]]:
+    """(user, item) of every row."""
+    return set(zip(log.frame["user"].tolist(), log.frame["item"].tolist(), strict=True))

@@ -45,6 +45,10 @@ class InteractionLog:
     `frame` columns: `user`, `item` (int64 contiguous indices), `rating` (float64: 0/1 for click logs,
     the star value for rating logs) and `timestamp` (int64, seconds). Click logs may hold impressions
     that were not clicked (rating 0): those are explicit negatives.
+
+    An untimed log (`timed` False: its source had no time column) holds each row's position in the file
+    as `timestamp`, so a user's rows keep the file's order, which sequence models read as their order;
+    whatever needs real times (sessions, temporal splits) refuses it (`require_times`).
     """
 
     frame: pd.DataFrame
@@ -54,6 +58,8 @@ class InteractionLog:
     rating_range: tuple[float, float] = (0.5, 5.0)
     name: str = "log"
     report: CleaningReport = field(default_factory=CleaningReport)
+    timed: bool = True
+    """True when `timestamp` holds real times; False when it is the row order of a file without them."""
 
     @property
     def n_users(self) -> int:
@@ -99,7 +105,18 @@ class InteractionLog:
             rating_range=self.rating_range,
             name=self.name,
             report=self.report,
+            timed=self.timed,
         )
+
+    def require_times(self, purpose: str) -> None:
+        """Raise `LogError` saying that `purpose` needs real times when the log has none.
+
+        :param purpose: what cannot be done and what to do instead, e.g. "sessions cannot be seen; ...".
+        """
+        if not self.timed:
+            raise LogError(
+                f"{self.name}: the log has no time column (its rows are in file order), so {purpose}"
+            )
 
     def as_likes(self) -> InteractionLog:
         """The log as a click log of likes: a rating >= `like_threshold` is a click, a lower rating an
@@ -135,6 +152,7 @@ class InteractionLog:
         rating_range: tuple[float, float] | None = None,
         drop_duplicates: bool = False,
         name: str = "log",
+        timed: bool = True,
     ) -> InteractionLog:
         """Validate a raw frame with columns user, item, rating, timestamp and index its ids.
 
@@ -143,7 +161,8 @@ class InteractionLog:
         or more in a float column (which cannot tell them apart), non-finite or complex ratings,
         ratings outside `rating_range` (or not 0/1 for click logs), and exact duplicate rows unless
         `drop_duplicates`, in which case they are dropped with a warning and counted in `report`.
-        Datetime timestamps are converted to integer seconds.
+        Datetime timestamps are converted to integer seconds. `timed=False` says the timestamps are only
+        the row order of a source without times (see the class docstring).
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -223,6 +242,7 @@ class InteractionLog:
             rating_range=(float(rating_range[0]), float(rating_range[1])),
             name=name,
             report=CleaningReport(duplicate_rows=n_duplicates),
+            timed=timed,
         )
 
 

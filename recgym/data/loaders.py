@@ -70,7 +70,8 @@ def load_recbole_inter(path: str | Path, rating_range: tuple[float, float] | Non
 
     Columns are matched by the name before ':'. Ids are tokens: digit-only tokens become integers,
     any other tokens are indexed and kept as strings in `user_ids`/`item_ids`. Without a `rating`
-    field the log holds clicks; without a `timestamp` field the row order is the time.
+    field the log holds clicks; without a `timestamp` field the log is untimed (`timed` False): each
+    user's rows keep the file's order, and nothing that needs real times accepts it.
     """
     path = _existing(path)
     names = [field.split(":")[0] for field in _read_header(path, "\t")]
@@ -98,8 +99,9 @@ def load_table(
     tokens unless all are digits without leading zeros.
 
     :param columns: `{"user": ..., "item": ...}` plus optionally `"rating"` and `"timestamp"`. Without
-        a rating every row is a click (rating 1.0, feedback "click"); without a timestamp the row
-        order is the time.
+        a rating every row is a click (rating 1.0, feedback "click"); without a timestamp the log
+        is untimed (`timed` False): each user's rows keep the file's order, and nothing that needs
+        real times (sessions, temporal splits) accepts it.
     :param feedback: "rating" or "click" (ratings then must be 0/1); only used when rating is mapped.
     :param rating_range: the scale of the ratings; inferred from the data when None.
     :param sep: field separator of text files.
@@ -193,8 +195,9 @@ def _assemble(
     ids: IdKind,
     names: dict[str, str] | None = None,
 ) -> InteractionLog:
-    """Convert ids and times exactly, index token ids, fill the optional columns, validate, and put
-    the raw tokens back in the id maps. `names` maps recgym's columns to the file's, for messages."""
+    """Convert ids and times exactly, index token ids, fill the optional columns (a missing time with
+    the row number, the log then untimed), validate, and put the raw tokens back in the id maps. `names`
+    maps recgym's columns to the file's, for messages."""
     label = {ours: f"{path}: column {(names or {}).get(ours, ours)!r}" for ours in COLUMNS}
     n_rows = len(data["user"])
     users, user_tokens = _ids(data["user"], label["user"], ids)
@@ -208,7 +211,9 @@ def _assemble(
     else:
         timestamp = np.arange(n_rows, dtype=np.int64)
     frame = pd.DataFrame({"user": users, "item": items, "rating": rating, "timestamp": timestamp})
-    log = InteractionLog.from_frame(frame, feedback=feedback, rating_range=rating_range, name=path.name)
+    log = InteractionLog.from_frame(
+        frame, feedback=feedback, rating_range=rating_range, name=path.name, timed="timestamp" in data
+    )
     return dataclasses.replace(
         log,
         user_ids=log.user_ids if user_tokens is None else user_tokens[log.user_ids],

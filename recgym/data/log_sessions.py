@@ -16,6 +16,8 @@ import pandas as pd
 
 from recgym.data.interactions import InteractionLog, LogError, time_order
 
+NO_SESSIONS = "sessions cannot be seen; load a log with timestamps to cut it into sessions"
+
 
 @dataclass(frozen=True)
 class LogSessions:
@@ -46,8 +48,10 @@ def otsu_gap(log: InteractionLog, bins: int = 100) -> float:
     """The gap threshold (seconds) that best separates short and long gaps between a user's rows.
 
     Works on log10(1 + gap) of every positive gap; returns infinity (one session per user) when the log
-    has fewer than two distinct positive gaps, e.g. no timestamps.
+    has fewer than two distinct positive gaps, e.g. every timestamp the same. Raises `LogError` for an
+    untimed log (`log.timed` False), whose gaps would be row counts, not seconds.
     """
+    log.require_times(NO_SESSIONS)
     gaps = _gaps(log.frame.iloc[time_order(log.frame)])
     gaps = np.log10(1.0 + gaps[gaps > 0])
     if len(np.unique(gaps)) < 2:
@@ -64,7 +68,11 @@ def otsu_gap(log: InteractionLog, bins: int = 100) -> float:
 
 
 def split_sessions(log: InteractionLog, gap_seconds: float | None = None) -> LogSessions:
-    """Cut each user's rows into sessions at gaps longer than `gap_seconds` (default: `otsu_gap`)."""
+    """Cut each user's rows into sessions at gaps longer than `gap_seconds` (default: `otsu_gap`).
+
+    Raises `LogError` for an untimed log (`log.timed` False): without times no visit can be told apart.
+    """
+    log.require_times(NO_SESSIONS)
     if gap_seconds is None:
         gap_seconds = otsu_gap(log)
     if not gap_seconds > 0:  # also rejects NaN

@@ -1,4 +1,5 @@
-"""Train/valid/test splits of an `InteractionLog`: per-user leave-last-out and a global temporal cut."""
+"""Train/valid/test splits of an `InteractionLog`: per-user leave-last-out, per-user random leave-one-out
+and a global temporal cut."""
 
 from __future__ import annotations
 
@@ -31,12 +32,44 @@ def leave_last_out(log: InteractionLog) -> Split:
     Positives follow `log.positives()`: every row of a rating log, clicked rows of a click log; the
     user's other rows, impressions that were not clicked included, stay in train. Ties in time are
     broken by row order (the later row counts as later). Users with fewer than 3 positives keep all
-    their rows in train and are counted in `kept_in_train`.
+    their rows in train and are counted in `kept_in_train`. An untimed log (`log.timed` False) is cut
+    in file order: the user's last rows of the file are held out.
+    """
+    rows = np.flatnonzero(_positive_mask(log))
+    return _hold_out_last(log, rows[time_order(log.frame.iloc[rows])], "leave-last-out")
+
+
+def random_leave_one_out(log: InteractionLog, rng: np.random.Generator) -> Split:
+    """Per user, a random positive goes to test and another to valid: leave-one-out that does not read
+    the rows' order, for logs whose order is not time (an untimed log sorted by user then item would
+    otherwise hold out each user's highest item ids).
+
+    Positives, `kept_in_train` and users with fewer than 3 positives as in `leave_last_out`; which
+    positives are held out follows `rng` alone (one draw per positive row).
+    """
+    rows = np.flatnonzero(_positive_mask(log))
+    keys = rng.random(len(rows))
+    return _hold_out_last(log, rows[np.lexsort((keys, log.frame["user"].to_numpy()[rows]))], "random split")
+
+
+def random_positive_per_user(log: InteractionLog, rng: np.random.Generator) -> InteractionLog:
+    """One random positive row of every user who has one (the rows stay in `log`): a validation set for
+    early stopping when no row may be held out of training."""
+    positives = log.positives()
+    keys = rng.random(len(positives))
+    order = np.lexsort((keys, positives["user"].to_numpy()))
+    chosen = positives.iloc[order].drop_duplicates("user", keep="first")
+    return log.with_frame(chosen.sort_index())
+
+
+def _hold_out_last(log: InteractionLog, rows: np.ndarray, method: str) -> Split:
+    """Test gets each user's last row of `rows` and valid the one before, for users with 3 or more.
+
+    :param rows: positions of the log's positives, grouped by user (ascending), each group in the order
+        that decides which rows are held out.
     """
     frame = log.frame
     user = frame["user"].to_numpy()
-    rows = np.flatnonzero(_positive_mask(log))
-    rows = rows[time_order(frame.iloc[rows])]
     n_positives = np.bincount(user[rows], minlength=log.n_users)
     group_end = np.cumsum(n_positives)[user[rows]]  # one past each row's last position in its user group
     from_end = group_end - 1 - np.arange(len(rows))  # 0 for the user's latest positive
@@ -47,7 +80,7 @@ def leave_last_out(log: InteractionLog) -> Split:
     present = np.bincount(user, minlength=log.n_users) > 0
     kept = int((present & (n_positives < 3)).sum())
     if not (part == TEST).any():
-        raise LogError(f"{log.name}: no user has the 3 positives leave-last-out needs")
+        raise LogError(f"{log.name}: no user has the 3 positives a {method} needs")
     return _split(log, part, kept_in_train=kept)
 
 
@@ -55,8 +88,13 @@ def temporal_split(log: InteractionLog, valid_fraction: float = 0.1, test_fracti
     """Global time cuts at timestamp quantiles: the past trains, the future is held out.
 
     Rows before the first cut go to train, rows from the first to the second cut to valid, the rest to
-    test. Raises `LogError` if a part would be empty (e.g. too few distinct timestamps).
+    test. Raises `LogError` if a part would be empty (e.g. too few distinct timestamps) or if the log is
+    untimed (its row order says nothing about which rows are the future).
     """
+    log.require_times(
+        "a temporal split cannot be made; use leave_last_out (which reads the file's order as time) "
+        "or random_leave_one_out"
+    )
     if not (valid_fraction > 0 and test_fraction > 0 and valid_fraction + test_fraction < 1):
         raise ValueError(
             f"need positive fractions summing below 1; got valid {valid_fraction}, test {test_fraction}"

@@ -1,12 +1,13 @@
 """Logs in, a fitted and calibrated user model out, cached on disk by what produced it.
 
-`fit_user_model` splits the log (leave-last-out), holds a random share of the training rows out for
-calibration, trains the chosen model of the zoo with early stopping on the validation split,
-calibrates its click probability on one half of the held-out rows and measures that probability (AUC,
-log-loss, ECE) on the other half, and ranks the test items under both protocols with the training and
-validation history as context. The result is saved under a key derived from the log's content and the
-config, so a second run loads it instead of refitting. The returned model knows every user by the
-whole log, which is where a simulated session starts.
+`fit_user_model` splits the log (`UserModelConfig.split`: leave-last-out, random leave-one-out, or
+none), holds a random share of the training rows out for calibration, trains the chosen model of the
+zoo with early stopping on the validation split, calibrates its click probability on one half of the
+held-out rows and measures that probability (AUC, log-loss, ECE) on the other half, and ranks the test
+items under both protocols with the training and validation history as context. The result is saved
+under a key derived from the log's content and the config, so a second run loads it instead of
+refitting. The returned model knows every user by the whole log, which is where a simulated session
+starts.
 
 The cache can never cost a run its fit: an entry that is corrupt, edited, or written by another version
 of recgym (`USER_MODEL_FORMAT`) is refitted with a warning and overwritten; a cache folder that cannot
@@ -22,7 +23,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ import torch
 from recgym.checkpoint import CheckpointError, check_cache_dir, load_checkpoint, replace_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
-from recgym.data.splits import leave_last_out
+from recgym.data.splits import Split, leave_last_out, random_leave_one_out, random_positive_per_user
 from recgym.models.autorec import AutoRecConfig
 from recgym.models.calibration import Calibration, fit_platt, fit_rating_map
 from recgym.models.caser import CaserConfig
@@ -44,6 +45,9 @@ from recgym.models.probability_metrics import auc, expected_calibration_error, l
 from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig, fit
 from recgym.models.zoo import MODEL_NAMES, ArchitectureConfig, ModelName, build_model, check_config
+
+SplitChoice = Literal["auto", "leave-last-out", "random", "none"]
+SPLITS: tuple[str, ...] = get_args(SplitChoice)
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,22 @@ class UserModelConfig:
     sasrec: SASRecConfig = field(default_factory=SASRecConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     """Optimisation settings."""
+    split: SplitChoice = "auto"
+    """Which positives of each user are held out of the fit. "leave-last-out": the latest is the test
+    item and the one before it the validation item (the papers' protocol); "random": a random positive
+    is the test item and another the validation item, drawn with `train.seed`; "none": every row
+    trains, early stopping ranks one random training positive per user, and there are no test metrics;
+    "auto": leave-last-out for a timed log, and random, with a warning, for an untimed one (whose order
+    is the file's, not time)."""
     calibration_fraction: float = 0.1
     """Share of training rows held out to calibrate the click probability, for logs with impressions
-    (see `train_user_model`)."""
+    (see `train_user_model`); with split "none", the share of rows (held out of nothing) it is fitted on."""
     calibration_negatives: int = 4
     """Unchosen items added as non-clicks per calibration row when the log records no impressions."""
 
     def __post_init__(self) -> None:
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if not 0.0 < self.calibration_fraction < 0.5:
             raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
         check_config(self.model, getattr(self, self.model, None))
@@ -144,10 +157,30 @@ def log_fingerprint(log: InteractionLog) -> str:
     return digest.hexdigest()
 
 
+def chosen_split(log: InteractionLog, config: UserModelConfig, warn: bool = False) -> str:
+    """The split `config.split` means for log: "auto" is leave-last-out for a timed log, else random.
+
+    :param warn: warn when "auto" picks the random split, saying why and how to choose.
+    """
+    if config.split != "auto":
+        return config.split
+    if log.timed:
+        return "leave-last-out"
+    if warn:
+        warnings.warn(
+            f"{log.name} has no time column, so each user's last rows are the file's last, not the "
+            "latest: the user model holds out a random positive per user instead (split 'random'). "
+            "Set UserModelConfig.split to 'random' to keep this without a warning, to 'leave-last-out' "
+            "if the file lists each user's rows in time order, or to 'none' to fit on every interaction",
+            stacklevel=3,
+        )
+    return "random"
+
+
 def cache_key(log: InteractionLog, config: UserModelConfig) -> str:
-    payload = json.dumps(
-        {"data": log_fingerprint(log), "config": config.key_fields()}, sort_keys=True, default=str
-    )
+    """The cache entry of (log, config); "auto" is keyed as the split it picks for the log."""
+    fields = config.key_fields() | {"split": chosen_split(log, config)}
+    payload = json.dumps({"data": log_fingerprint(log), "config": fields}, sort_keys=True, default=str)
     return f"{config.model}-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -210,16 +243,19 @@ def train_user_model(
     - with positives only, calibrated on the validation items and measured on the test items (each
       with sampled unchosen items as non-clicks), scored with the history before them as context:
       the user's next interaction, which is what a simulator asks, and no training row is lost.
+    With split "none" nothing is held out (`_fit_on_every_row`). The metrics say which split was used
+    (`"split"`).
     """
-    split = leave_last_out(log)
+    method = chosen_split(log, config, warn=True)
     rng = np.random.default_rng(config.train.seed)
+    if method == "none":
+        return _fit_on_every_row(log, config, rng, progress, on_epoch, checkpoint_dir)
+    split: Split = leave_last_out(log) if method == "leave-last-out" else random_leave_one_out(log, rng)
     train_frame = split.train.frame
     impressions = log.has_explicit_negatives
     held_mask = rng.random(len(train_frame)) < config.calibration_fraction if impressions else None
     fit_log = split.train.with_frame(train_frame[~held_mask]) if impressions else split.train
-    with torch.random.fork_rng():
-        torch.manual_seed(config.train.seed)
-        model = build_model(config.model, config.architecture, log.n_users, log.n_items)
+    model = _new_model(log, config)
     report = fit(
         model,
         fit_log,
@@ -240,13 +276,44 @@ def train_user_model(
     model.set_context(known)
     if not impressions:
         probability = probability_quality(model, calibration, log, split.test.frame, config, rng)
-    metrics = evaluate_ranking(model, known, split.test, seed=config.train.seed) | probability
-    metrics["users_kept_in_train"] = split.kept_in_train
+    ranking = evaluate_ranking(model, known, split.test, seed=config.train.seed)
+    metrics = {"split": method} | ranking | probability | {"users_kept_in_train": split.kept_in_train}
     model.set_context(log)
     return FittedUserModel(model, calibration, config, metrics, asdict(report))
 
 
-USER_MODEL_FORMAT = "recgym-user-model/2"
+def _fit_on_every_row(
+    log: InteractionLog,
+    config: UserModelConfig,
+    rng: np.random.Generator,
+    progress: bool,
+    on_epoch: Callable[[int, dict[str, float]], None] | None,
+    checkpoint_dir: str | Path | None,
+) -> FittedUserModel:
+    """Split "none": the model trains on every row, early stopping ranks one random positive of each
+    user (which stays in training), and the calibration is fitted on a random `calibration_fraction` of
+    the rows (with sampled unchosen items as non-clicks where the log records no impressions). Nothing
+    was held out, so there is nothing to test: the metrics are `{"split": "none", "test": None}`."""
+    valid = random_positive_per_user(log, rng)
+    model = _new_model(log, config)
+    report = fit(
+        model, log, valid, config.train, progress=progress, on_epoch=on_epoch, checkpoint_dir=checkpoint_dir
+    )  # leaves the context at log
+    size = max(1, round(config.calibration_fraction * len(log)))
+    sample = np.sort(rng.choice(len(log), size=size, replace=False))
+    calibration = _calibrate(model, log, log.frame.iloc[sample], config, rng)
+    metrics: dict[str, Any] = {"split": "none", "test": None}
+    return FittedUserModel(model, calibration, config, metrics, asdict(report))
+
+
+def _new_model(log: InteractionLog, config: UserModelConfig) -> UserModel:
+    """The configured model, initialised from `config.train.seed` without touching the global RNG."""
+    with torch.random.fork_rng():
+        torch.manual_seed(config.train.seed)
+        return build_model(config.model, config.architecture, log.n_users, log.n_items)
+
+
+USER_MODEL_FORMAT = "recgym-user-model/3"
 """The layout of a cached user model's meta.json; an entry of any other layout is refitted."""
 
 _META_LAYOUT: dict[str, Any] = {
@@ -263,6 +330,7 @@ _META_LAYOUT: dict[str, Any] = {
         "rating_range": (float, float),
     },
     "metrics": {
+        "split": str,
         "sampled": {str: float},
         "full": {str: float},
         "n_users": int,
@@ -281,7 +349,11 @@ _META_LAYOUT: dict[str, Any] = {
     "versions": {str: str},
 }
 """What `_load` reads from meta.json: a dict of required keys, `{str: x}` for any keys, `[x]` for a
-list of x, a tuple for a list of that length, a type for a value (`float`: any JSON number)."""
+list of x, a tuple for a list of that length, a type for a value (`float`: any JSON number, `None`:
+null). A model fitted with split "none" has `_UNTESTED_METRICS` instead."""
+
+_UNTESTED_METRICS: dict[str, Any] = {"split": str, "test": None}
+"""The metrics of a model fitted on every row (split "none"): nothing held out, nothing tested."""
 
 
 def _check_layout(value: Any, layout: Any, where: str) -> None:
@@ -305,6 +377,9 @@ def _check_layout(value: Any, layout: Any, where: str) -> None:
             raise ValueError(f"{where} must hold {len(layout)} values, got {len(value)}")
         for n, item in enumerate(value):
             _check_layout(item, layout[n] if isinstance(layout, tuple) else layout[0], f"{where}[{n}]")
+    elif layout is None:
+        if value is not None:
+            raise ValueError(f"{where} must be null, got {type(value).__name__}")
     elif isinstance(value, bool) or not isinstance(value, (int, float) if layout is float else layout):
         kind = "a number" if layout is float else f"a {layout.__name__}"  # JSON's true is not a number
         raise ValueError(f"{where} must be {kind}, got {type(value).__name__}")
@@ -334,10 +409,17 @@ def _load(folder: Path, log: InteractionLog, config: UserModelConfig) -> FittedU
             f"checkpoint {folder}: meta.json has format {meta.get('format')!r}, not {USER_MODEL_FORMAT!r}"
             " (written by another version of recgym)"
         )
+    metrics = meta.get("metrics")
+    untested = isinstance(metrics, dict) and metrics.get("split") == "none"
     try:
-        _check_layout(meta, _META_LAYOUT, "meta")
+        _check_layout(meta, _META_LAYOUT | ({"metrics": _UNTESTED_METRICS} if untested else {}), "meta")
     except ValueError as error:
         raise CheckpointError(f"checkpoint {folder}: meta.json field {error}") from error
+    if meta["metrics"]["split"] != chosen_split(log, config):
+        raise CheckpointError(
+            f"checkpoint {folder}: fitted with split {meta['metrics']['split']!r}, "
+            f"not {chosen_split(log, config)!r}"
+        )
     if (meta["n_users"], meta["n_items"]) != (log.n_users, log.n_items):
         raise CheckpointError(
             f"checkpoint {folder}: fitted for {meta['n_users']} users x {meta['n_items']} items, "
@@ -385,9 +467,12 @@ def fit_user_model(
     folder = Path(cache_dir) / cache_key(log, config)
     if folder.exists() or folder.is_symlink():
         try:
-            return _load(folder, log, config)
+            loaded = _load(folder, log, config)
         except CheckpointError as error:
             warnings.warn(f"refitting: cached user model unusable ({error})", stacklevel=2)
+        else:
+            chosen_split(log, config, warn=True)  # a cached fit is no reason to stay silent about it
+            return loaded
     writable = check_cache_dir(cache_dir, "the cache_dir argument")  # before the fit, not after it
     fitted = train_user_model(log, config, progress, on_epoch, checkpoint_dir)
     if writable:

@@ -73,9 +73,14 @@ def learn_dynamics(
     :param gap_seconds: session gap threshold; None reads it from the data (`otsu_gap`).
     :param censor_length: sessions this long were cut by the logger, not ended by the user.
     :param holdout: share of sessions kept out of the fits to validate them.
+    :raises LogError: for an untimed log (`log.timed` False), a log whose times do not separate visits,
+        or one with fewer than 10 sessions.
     """
     if not 0.0 < holdout < 1.0:
         raise ValueError(f"holdout must be in (0, 1), got {holdout}")
+    log.require_times(
+        "sessions cannot be seen and no dynamics can be learned; use hand-set dynamics (--no-learn-dynamics)"
+    )
     sessions = split_sessions(log, gap_seconds)
     if sessions.gap_seconds == float("inf"):
         raise LogError(
