@@ -21,7 +21,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from agents.baselines import best_unshown
+from recgym.baselines import best_unshown
 
 
 class HistoryExtractor(BaseFeaturesExtractor):

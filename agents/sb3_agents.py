@@ -18,8 +18,8 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
-from agents.baselines import best_unshown
 from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs, on_device
+from recgym.baselines import best_unshown
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 

@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 import tyro
 
-from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy
 from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
 from envs.slate_env import SlateVectorEnv
+from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.policy import TopK

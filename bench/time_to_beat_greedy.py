@@ -20,12 +20,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecMonitor
 
-from agents.baselines import GreedyPolicy
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from agents.dqn import DQNConfig, QPolicy, make_dqn
 from envs.rec_env import RecEnv
 from envs.sb3_vec_env import SB3VecEnv
 from envs.vector_env import RecVectorEnv
+from recgym.baselines import GreedyPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate

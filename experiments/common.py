@@ -11,8 +11,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
+from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.checkpoint import CheckpointError, check_cache_dir
 from recgym.data import InteractionLog, LogError, load_movielens
 from recgym.data.synthetic import LoggingConfig, generate_logs

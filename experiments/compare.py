@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.baselines import GreedyPolicy
 from experiments.checks import check_at_least_one, check_seeds
 from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_cli, run_logs
 from experiments.compare_plots import plot_comparison
@@ -31,6 +30,7 @@ from experiments.compare_report import summarize_comparison, write_comparison
 from experiments.dqn import AgentName, Args, as_slate_policy, build_simulator, eval_config, train_agent
 from experiments.dqn import initial_embeddings as agent_embeddings
 from experiments.seeds import run_in_processes
+from recgym.baselines import GreedyPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog

@@ -7,7 +7,7 @@ import pytest
 import torch
 from fakes import FixedSimulator
 
-from agents.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, best_unshown, item_popularity
+from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, best_unshown, item_popularity
 from recgym.policy import Policy
 from recgym.random import RowStreams
 from recgym.sessions import Sessions

@@ -9,7 +9,7 @@ import pytest
 import torch
 from fakes import FixedSimulator, OrderPolicy, ScriptedPolicy
 
-from agents.baselines import RandomPolicy
+from recgym.baselines import RandomPolicy
 from recgym.evaluation import (
     Episodes,
     EvalConfig,
@@ -188,7 +188,7 @@ def test_evaluate_twice_the_same_random_policy_gives_identical_summaries(tiny_wo
 
 
 def test_a_users_session_does_not_depend_on_how_many_are_evaluated(tiny_world) -> None:
-    from agents.baselines import PopularPolicy
+    from recgym.baselines import PopularPolicy
     from recgym.evaluation import EvalConfig, evaluation_users, rollout
 
     policy = PopularPolicy(tiny_world.item_quality.numpy())

@@ -10,9 +10,9 @@ import torch
 from fakes import OrderPolicy
 from gymnasium.utils.env_checker import check_env
 
-from agents.baselines import PopularPolicy, RandomPolicy
 from envs.rec_env import RecEnv
 from envs.slate_env import SlateEnv, SlateVectorEnv
+from recgym.baselines import PopularPolicy, RandomPolicy
 from recgym.evaluation import EvalConfig, evaluate, self_information
 from recgym.policy import TopK, top_unshown
 from recgym.random import RowStreams
