@@ -6,6 +6,7 @@ callable that returns a `UserSimulator` (a class written from scratch needs no r
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import os
@@ -149,47 +150,77 @@ def fitted_simulator(
 def _world(config: Any = None, device: str = "cpu", reward: str = "click", **fields: Any) -> UserSimulator:
     """The ground-truth world: `config` a `WorldConfig`, or its fields as plain keyword arguments
     (`n_items=1000`; `dynamics` as a dict of `DynamicsConfig` fields), as JSON can give them."""
-    import dataclasses
-
     from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
-    known = [field.name for field in dataclasses.fields(WorldConfig)]
+    return GroundTruthWorld(_with_fields(config or WorldConfig(), fields, "world"), device, reward)
+
+
+def _taking_fields_of(factory: SimulatorFactory, config_class: type) -> SimulatorFactory:
+    """factory, its signature naming config_class's fields in place of `**fields`, so that
+    `check_simulator_arguments` (and `help`) know every keyword it takes."""
+    signature = inspect.signature(factory)
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fields = [
+        inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for field in dataclasses.fields(config_class)
+    ]
+    factory.__signature__ = signature.replace(parameters=own + fields)  # type: ignore[attr-defined]
+    return factory
+
+
+def _with_fields(config: Any, fields: dict[str, Any], simulator: str) -> Any:
+    """config with some of its fields replaced; SimulatorError naming a field it does not have. A
+    nested config (a dataclass field) may be given as a dict of its fields."""
+    known = {field.name: field for field in dataclasses.fields(config)}
     unknown = sorted(set(fields) - set(known))
     if unknown:
         raise SimulatorError(
-            f"simulator 'world' takes no argument {unknown[0]!r}; it takes config, device, reward and "
-            f"WorldConfig's fields: {', '.join(known)}"
+            f"simulator {simulator!r} takes no argument {unknown[0]!r}; it takes "
+            f"{', '.join(['config', 'device', 'reward', *known])}"
         )
-    if isinstance(fields.get("dynamics"), dict):
-        fields["dynamics"] = DynamicsConfig(**fields["dynamics"])
-    return GroundTruthWorld(dataclasses.replace(config or WorldConfig(), **fields), device, reward)
+    nested = {
+        name: _with_fields(getattr(config, name), value, simulator)
+        for name, value in fields.items()
+        if isinstance(value, dict) and dataclasses.is_dataclass(getattr(config, name))
+    }
+    return dataclasses.replace(config, **(fields | nested))
 
 
 def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
     def factory(
+        config: Any = None,
         cache_dir: str | Path | None = None,
         device: str = "cpu",
         reward: str = "click",
-        progress: bool = False,
+        progress: bool = True,
+        **fields: Any,
     ) -> UserSimulator:
-        from recgym.data.synthetic import LoggingConfig, generate_logs
-        from recgym.models.fitted import UserModelConfig, fit_user_model
-        from recgym.simulators.learned_dynamics import learn_dynamics
+        from recgym.data.sources import SyntheticLogs
+        from recgym.models.fitted import UserModelConfig
+        from recgym.world import WorldConfig as World
+        from recgym.world import build_world
 
-        logging = LoggingConfig()
-        log, _ = generate_logs(logging)
-        config = UserModelConfig(model=model)
-        fitted = fit_user_model(log, config, cache_dir=cache_dir or default_cache_dir(), progress=progress)
-        simulator = fitted_simulator(fitted, reward=reward, device=device)
-        return learn_dynamics(simulator, log, censor_length=logging.horizon).install(simulator)
+        logs = _with_fields(config or SyntheticLogs().logging, fields, f"{model}-synthetic")
+        world = World(data=SyntheticLogs(logs), user_model=UserModelConfig(model=model), reward=reward)
+        return build_world(world, cache_dir or default_cache_dir(), device, progress).simulator
 
     factory.__doc__ = (
-        f"{model} fitted on the default synthetic logs (fitted once, then loaded from the cache), with"
-        " the dynamics learned from their sessions."
+        f"{model} fitted on the synthetic logs with the dynamics learned from their sessions, made once and"
+        " then loaded from the cache. `config` is the logs' `LoggingConfig`, or give its fields (and its"
+        " world's: `world={'n_items': 1000}`) as plain keyword arguments."
     )
     return factory
 
 
-register_simulator("world", _world)
-for _model in MODEL_NAMES:
-    register_simulator(f"{_model}-synthetic", _fitted_on_synthetic_logs(_model))
+def _register_defaults() -> None:
+    from recgym.data.synthetic import LoggingConfig
+    from recgym.simulators.world import WorldConfig
+
+    register_simulator("world", _taking_fields_of(_world, WorldConfig))
+    for model in MODEL_NAMES:
+        register_simulator(
+            f"{model}-synthetic", _taking_fields_of(_fitted_on_synthetic_logs(model), LoggingConfig)
+        )
+
+
+_register_defaults()

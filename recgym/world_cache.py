@@ -1,0 +1,166 @@
+"""What a World takes long to make, cached on disk by what made it, so a second `build_world` (or
+`gym.make` of a registered id) takes seconds: the synthetic logs, the fitted user model
+(`recgym.models.fitted`) and the dynamics learned from the logs' sessions.
+
+Entries are code-free checkpoints (`recgym.checkpoint`) under `{cache}/logs/` and `{cache}/dynamics/`,
+keyed by the SHA-256 of everything that decides them plus a format version. An entry is written into a
+temporary folder and renamed into place; one that cannot be read is rebuilt with a warning, and a cache
+that cannot be written costs a warning, never the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recgym.checkpoint import CheckpointError, atomic_write_json, load_checkpoint, save_checkpoint
+from recgym.data.interactions import InteractionLog
+from recgym.data.sources import LogSource, SyntheticLogs, read_logs
+from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_store import load_dynamics, save_dynamics
+from recgym.simulators.learned_dynamics import learn_dynamics
+from recgym.simulators.plugin import PluginSimulator
+from recgym.simulators.protocol import UserSimulator
+
+LOGS_FORMAT = "recgym-logs/1"
+DYNAMICS_FORMAT = "recgym-learned-dynamics/1"
+_COLUMNS = {"user": torch.int64, "item": torch.int64, "rating": torch.float64, "timestamp": torch.int64}
+
+
+class WorldCache:
+    """The cache of a World's parts under `folder` (None: nothing cached)."""
+
+    def __init__(self, folder: str | Path | None):
+        self.folder = None if folder is None else Path(folder)
+
+    def logs(
+        self, data: LogSource | PluginSimulator, plugin: UserSimulator | None, progress: bool
+    ) -> InteractionLog:
+        """The log of `data`: collected from the plug-in, read from files, or the synthetic logs (made
+        once, then loaded)."""
+        if isinstance(data, PluginSimulator):
+            assert plugin is not None
+            _say(progress, f"collecting logs from {data.label}")
+            return data.logs(plugin)
+        if not isinstance(data, SyntheticLogs):
+            return read_logs(data)
+        entry = self._entry("logs", {"format": LOGS_FORMAT, "logging": dataclasses.asdict(data.logging)})
+        if entry is not None and entry.exists():
+            try:
+                return _load_log(entry)
+            except CheckpointError as error:
+                warnings.warn(
+                    f"regenerating the synthetic logs: cached copy unusable ({error})", stacklevel=3
+                )
+        _say(progress, "generating the synthetic logs (cached afterwards)")
+        log = read_logs(data)
+        if entry is not None:
+            self._publish(entry, lambda folder: _save_log(folder, log))
+        return log
+
+    def dynamics(
+        self,
+        log: InteractionLog,
+        fitted: FittedUserModel,
+        simulator: DynamicsSimulator,
+        censor_length: int | None,
+        progress: bool,
+    ) -> tuple[DynamicsSimulator, dict[str, Any]]:
+        """simulator with the dynamics learned from log's sessions (learned once, then loaded), and
+        the learning report."""
+        prior = {name: getattr(simulator.dynamics, name) for name in simulator.dynamics.__dataclass_fields__}
+        key = {
+            "format": DYNAMICS_FORMAT,
+            "log": log_fingerprint(log),
+            "user_model": cache_key(log, fitted.config),
+            "prior": prior,
+            "censor_length": censor_length,
+        }
+        entry = self._entry("dynamics", key)
+        if entry is not None and entry.exists():
+            try:
+                report = json.loads((entry / "report.json").read_text(encoding="utf-8"))
+                return load_dynamics(entry, simulator), report
+            except (CheckpointError, OSError, ValueError) as error:
+                warnings.warn(f"relearning the dynamics: cached copy unusable ({error})", stacklevel=3)
+        _say(progress, "learning fatigue, leaving and returning from the logs' sessions (cached afterwards)")
+        learned = learn_dynamics(simulator, log, censor_length=censor_length)
+        learned.install(simulator)
+        if entry is not None:
+            self._publish(entry, lambda folder: _save_dynamics(folder, simulator, learned.report))
+        return simulator, learned.report
+
+    def _entry(self, kind: str, key: dict[str, Any]) -> Path | None:
+        if self.folder is None:
+            return None
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
+        return self.folder / kind / digest
+
+    def _publish(self, entry: Path, write: Callable[[Path], None]) -> None:
+        """Write an entry into a temporary sibling folder and rename it into place; a cache that cannot
+        be written is a warning, and leaves no partial entry."""
+        temporary: Path | None = None
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            temporary = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+            write(temporary)
+            os.replace(temporary, entry)
+        except OSError as error:
+            warnings.warn(f"{entry.parent.name} not cached: cannot write {entry} ({error})", stacklevel=3)
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _save_log(folder: Path, log: InteractionLog) -> None:
+    tensors = {
+        name: torch.as_tensor(log.frame[name].to_numpy(), dtype=dtype) for name, dtype in _COLUMNS.items()
+    }
+    tensors |= {"user_ids": torch.as_tensor(log.user_ids), "item_ids": torch.as_tensor(log.item_ids)}
+    meta = {
+        "format": LOGS_FORMAT,
+        "name": log.name,
+        "feedback": log.feedback,
+        "rating_range": list(log.rating_range),
+        "timed": log.timed,
+    }
+    save_checkpoint(folder, tensors, meta)
+
+
+def _load_log(folder: Path) -> InteractionLog:
+    tensors, meta = load_checkpoint(folder)
+    if meta.get("format") != LOGS_FORMAT or set(tensors) != {*_COLUMNS, "user_ids", "item_ids"}:
+        raise CheckpointError(f"{folder} holds no {LOGS_FORMAT} log")
+    frame = pd.DataFrame({name: tensors[name].numpy() for name in _COLUMNS})
+    return InteractionLog(
+        frame=frame,
+        user_ids=np.asarray(tensors["user_ids"].numpy()),
+        item_ids=np.asarray(tensors["item_ids"].numpy()),
+        feedback=meta["feedback"],
+        rating_range=tuple(meta["rating_range"]),
+        name=meta["name"],
+        timed=meta["timed"],
+    )
+
+
+def _save_dynamics(folder: Path, simulator: DynamicsSimulator, report: dict[str, Any]) -> None:
+    save_dynamics(folder, simulator)
+    atomic_write_json(folder / "report.json", report)
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(f"recgym: {message}", file=sys.stderr, flush=True)
