@@ -36,7 +36,7 @@ def test_train_log_keeps_matrix_indices(tmp_path: Path) -> None:
     np.testing.assert_array_equal(train.item_ids, np.arange(5))
     rows = list(train.frame[["user", "item", "rating"]].itertuples(index=False, name=None))
     assert rows == [(0, 1, 3.0), (0, 4, 5.0), (1, 0, 1.0), (2, 2, 2.0), (2, 4, 4.0), (3, 1, 5.0)]
-    assert (train.frame["timestamp"] == 0).all()
+    assert (train.frame["timestamp"] == 0).all() and not train.timed  # Coat records no times
     assert train.feedback == "rating"
     assert train.rating_range == (1.0, 5.0)
     assert train.like_threshold == 4.0

@@ -61,7 +61,9 @@ def load_coat(path: str | Path) -> CoatData:
 
 def _train_log(matrix: np.ndarray) -> InteractionLog:
     """The log is built directly rather than by `from_frame`, which would drop (and so renumber)
-    users and items without a rating; the matrix was already validated by `_read_matrix`."""
+    users and items without a rating; the matrix was already validated by `_read_matrix`. Coat records
+    no times: the log is untimed, so its user models hold out random positives, not the highest item
+    ids of each user."""
     n_users, n_items = matrix.shape
     frame = _rated_entries(matrix).assign(timestamp=np.int64(0))  # row-major: by user, then item
     return InteractionLog(
@@ -71,6 +73,7 @@ def _train_log(matrix: np.ndarray) -> InteractionLog:
         feedback="rating",
         rating_range=RATING_RANGE,
         name="coat",
+        timed=False,
     )
 
 
