@@ -66,13 +66,13 @@ def env_sizes(env: RecVectorEnv) -> dict[str, Any]:
     return {
         "n_items": env.simulator.n_items,
         "n_users": env.simulator.n_users,
-        "history_len": env.sessions.history_len,
+        "history_len": env.history_len,
         "slate_size": None if choice is None else choice.slate_size,
         "observation_shapes": {
-            key: list(value.shape[1:]) for key, value in env.sessions.observation().items()
+            key: list(value.shape[1:]) for key, value in env.observation_tensors().items()
         },
         "num_envs": env.num_envs,
-        "horizon": env.sessions.horizon,
+        "horizon": env.horizon,
         "device": env.device.type,
     }
 

@@ -245,7 +245,7 @@ class DeviceDQN:
         else:
             run = self.run = self._new_run(total_timesteps)
             self.env.reset_tensors(self.seed)
-        observation = self.env.sessions.observation()
+        observation = self.env.observation_tensors()
         saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
         checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
         writer = SummaryWriter(str(log_dir)) if log_dir is not None else None

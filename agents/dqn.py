@@ -21,7 +21,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from recgym.baselines import best_unshown
+from recgym.policy import RankingPolicy
 
 
 class HistoryExtractor(BaseFeaturesExtractor):
@@ -223,25 +223,17 @@ def on_device(observation: dict[str, torch.Tensor], module: nn.Module) -> dict[s
     return {key: value.to(device).float() for key, value in observation.items()}
 
 
-class QPolicy:
-    """A trained Q-network (SB3's `model.q_net`, or the on-device DQN's) as a recgym `Policy`:
-    argmax Q over items not yet shown.
+class QPolicy(RankingPolicy):
+    """A trained Q-network (SB3's `model.q_net`, or the on-device DQN's) as a recgym `Policy`: the
+    allowed items of highest Q-value.
 
     Reads the Q-network directly on torch tensors, so a whole evaluation batch is one forward pass.
     """
 
-    def __init__(self, q_net: nn.Module, mask_shown: bool = True):
-        self.q_net, self.mask_shown = q_net, mask_shown
+    def __init__(self, q_net: nn.Module):
+        self.q_net = q_net
 
     @torch.no_grad()
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         """[B, n_items] Q-values."""
         return self.q_net(on_device(observation, self.q_net))
-
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        q_values = self.scores(observation, generator).to(shown.device)  # [B, n_items]
-        if not self.mask_shown:
-            return q_values.argmax(dim=1)
-        return best_unshown(q_values, shown)

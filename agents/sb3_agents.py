@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs, on_device
-from recgym.baselines import best_unshown
+from recgym.policy import RankingPolicy
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 
@@ -111,11 +111,10 @@ class _MeanOfQuantiles(nn.Module):
         return self.quantile_net(obs).mean(dim=1)  # [B, n_quantiles, n_items] -> [B, n_items]
 
 
-class SB3Policy:
-    """A trained PPO, A2C or QR-DQN as a recgym `Policy`: its best-scored item not yet shown."""
+class SB3Policy(RankingPolicy):
+    """A trained PPO, A2C or QR-DQN as a recgym `Policy`: its best-scored allowed items."""
 
-    def __init__(self, model: BaseAlgorithm, mask_shown: bool = True):
-        self.mask_shown = mask_shown
+    def __init__(self, model: BaseAlgorithm):
         policy = model.policy
         if isinstance(policy, ActorCriticPolicy):
             self.network: nn.Module = _ActorLogits(policy)
@@ -126,12 +125,6 @@ class SB3Policy:
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         """[B, n_items] actor logits, or mean quantiles."""
         return self.network(on_device(observation, self.network))
-
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        scores = self.scores(observation, generator).to(shown.device)  # [B, n_items]
-        return best_unshown(scores, shown) if self.mask_shown else scores.argmax(dim=1)
 
 
 class _ActorLogits(nn.Module):

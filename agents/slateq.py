@@ -26,7 +26,7 @@ from agents.dqn import HistoryExtractor, extractor_kwargs, on_device, query_head
 from agents.replay import TensorReplay
 from envs.slate_env import SlateVectorEnv
 from envs.vector_env import TensorStep
-from recgym.policy import top_unshown
+from recgym.policy import RankingPolicy, top_allowed
 from recgym.simulators.choice import first_occurrence
 
 
@@ -125,7 +125,7 @@ class SlateQ(DeviceDQN):
         """Top-k slates of unshown items; each position is a random item with probability epsilon."""
         with torch.no_grad():
             values, logits, _ = self.q_net(as_float(observation))
-            slates = top_unshown(slate_scores(values, logits), self.env.sessions.shown, self.slate_size)
+            slates = top_allowed(slate_scores(values, logits), self.env.action_masks(), self.slate_size)
         explore = torch.rand(slates.shape, generator=self.generator, device=self.device) < epsilon
         random = torch.randint(
             self.env.simulator.n_items, slates.shape, generator=self.generator, device=self.device
@@ -164,21 +164,16 @@ class SlateQ(DeviceDQN):
         return F.smooth_l1_loss(q, target) + c.choice_loss_weight * choice_loss
 
     def policy(self) -> SlateQPolicy:
-        return SlateQPolicy(self.q_net, self.slate_size)
+        return SlateQPolicy(self.q_net)
 
 
-class SlateQPolicy:
-    """A trained SlateQ network as a recgym `Policy`: its top-k slate of unshown items."""
+class SlateQPolicy(RankingPolicy):
+    """A trained SlateQ network as a recgym `Policy`: its top-k slate of allowed items (`slate_scores`)."""
 
-    def __init__(self, network: SlateQNetwork, slate_size: int):
-        self.network, self.k = network, slate_size
+    def __init__(self, network: SlateQNetwork):
+        self.network = network
 
     @torch.no_grad()
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         values, logits, _ = self.network(on_device(observation, self.network))
         return slate_scores(values, logits)
-
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        return top_unshown(self.scores(observation, generator).to(shown.device), shown, self.k)

@@ -45,7 +45,7 @@ from agents.device_dqn import as_float
 from agents.dqn import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
 from agents.replay import to_device
 from envs.slate_env import SlateVectorEnv
-from recgym.policy import top_unshown
+from recgym.policy import RankingPolicy, top_allowed
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,13 @@ def parameter_groups(network: QueryPolicyNetwork, config: TopKReinforceConfig) -
 
 
 def sample_slates(
-    logits: torch.Tensor, shown: torch.Tensor, k: int, generator: torch.Generator
+    logits: torch.Tensor, action_mask: torch.Tensor, k: int, generator: torch.Generator
 ) -> torch.Tensor:
-    """[B, k] items drawn without replacement from softmax(logits) restricted to unshown items
-    (Gumbel top-k); shown items fill the slate only when too few are left."""
+    """[B, k] items drawn without replacement from softmax(logits) restricted to the items action_mask
+    allows (Gumbel top-k); others fill the slate only when too few are allowed."""
     uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_min(1e-20)
     perturbed = logits - torch.log(-torch.log(uniform))
-    return top_unshown(perturbed, shown, k)
+    return top_allowed(perturbed, action_mask, k)
 
 
 @dataclass
@@ -231,7 +231,7 @@ class TopKReinforce:
         for _ in range(c.rollout_steps):
             with torch.no_grad():
                 logits = self.network(as_float(observation))
-            slates = sample_slates(logits, env.sessions.shown, self.slate_size, self.generator)
+            slates = sample_slates(logits, env.action_masks(), self.slate_size, self.generator)
             step = env.step_tensors(slates)
             assert step.chosen is not None, "top-K REINFORCE needs the slate env's choices"
             item = slates.gather(1, step.chosen.clamp_max(self.slate_size - 1)[:, None]).squeeze(1)
@@ -301,7 +301,7 @@ class TopKReinforce:
         else:
             run = self.run = self._new_run(total_timesteps)
             self.env.reset_tensors(self.seed)
-        observation = self.env.sessions.observation()
+        observation = self.env.observation_tensors()
         saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
         checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
         writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
@@ -344,7 +344,7 @@ class TopKReinforce:
         return loss.detach()
 
     def policy(self) -> QueryPolicy:
-        return QueryPolicy(self.network, self.slate_size)
+        return QueryPolicy(self.network)
 
 
 def _concatenate(parts: list[dict]) -> dict:
@@ -363,17 +363,12 @@ def _rows(fields: dict, index: torch.Tensor) -> dict:
     }
 
 
-class QueryPolicy:
-    """A trained query-vector policy as a recgym `Policy`: its k most likely unshown items."""
+class QueryPolicy(RankingPolicy):
+    """A trained query-vector policy as a recgym `Policy`: its k most likely allowed items."""
 
-    def __init__(self, network: QueryPolicyNetwork, slate_size: int):
-        self.network, self.k = network, slate_size
+    def __init__(self, network: QueryPolicyNetwork):
+        self.network = network
 
     @torch.no_grad()
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         return self.network(on_device(observation, self.network))
-
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        return top_unshown(self.scores(observation, generator).to(shown.device), shown, self.k)

@@ -30,7 +30,6 @@ from envs.slate_env import SlateVectorEnv
 from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.evaluation import EvalConfig, evaluate
-from recgym.policy import TopK
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
@@ -102,9 +101,9 @@ def main(args: Args) -> dict:
     diagnostics = query_diagnostics(agent, env, world)
     policies = {
         "topk-reinforce": agent.policy(),
-        "oracle-greedy": TopK(GreedyPolicy(true_logits), args.slate_size),
-        "popular": TopK(PopularPolicy(world.item_quality.cpu()), args.slate_size),
-        "random": TopK(RandomPolicy(args.n_items), args.slate_size),
+        "oracle-greedy": GreedyPolicy(true_logits),
+        "popular": PopularPolicy(world.item_quality.cpu()),
+        "random": RandomPolicy(args.n_items),
     }
     config = EvalConfig(
         n_users=args.eval_users, horizon=args.horizon, history_len=10, seed=args.seed, choice=choice

@@ -5,7 +5,9 @@ Action: one item (`Discrete(n_items)`). Observation (a `Dict`):
 - `recent_items` [H] int64: the last H recommended items as item + 1, 0 for empty slots, oldest first;
 - `recent_responses` [H] float32: the reward each of those items earned (click 0/1, or rating).
 Reward: the simulator's reward (click by default). Terminated when the user leaves; truncated at
-the horizon. `render_mode="ansi"` renders the session as one line of text.
+the horizon. `info["action_mask"]` [n_items] int8 marks the items that may still be recommended (not
+yet shown in the session), Gymnasium's convention; `action_masks()` gives it as bools.
+`render_mode="ansi"` renders the session as one line of text.
 
 This module also holds the checks every recgym env applies to what users pass: sizes, seeds, users and
 options are taken as Python or NumPy integers and stored as plain ints; anything else raises an error
@@ -274,7 +276,7 @@ class RecEnv(gym.Env):
             user = chosen
         self.sessions.reset(user, self._rng)
         self._ended = False
-        return self._observation(), {"user": int(user.item())}
+        return self._observation(), {"user": int(user.item()), "action_mask": self._mask_info()}
 
     def step(self, action):
         self._require_session()
@@ -311,8 +313,18 @@ class RecEnv(gym.Env):
                 "the session has ended (the user left or the horizon was reached); call reset()"
             )
 
+    def action_masks(self) -> np.ndarray:
+        """[n_items] bool: True where an item may still be recommended in the session (not yet shown);
+        the method sb3-contrib's MaskablePPO reads."""
+        return self.sessions.action_mask()[0].cpu().numpy()
+
+    def _mask_info(self) -> np.ndarray:
+        """`info["action_mask"]`: the mask as Gymnasium's `Discrete.sample(mask=...)` takes it (int8)."""
+        return self.action_masks().astype(np.int8)
+
     def _outcome(self, result: StepResult, info: dict[str, Any]) -> tuple:
         """The Gymnasium step tuple of the session's row 0; marks the session ended when it is."""
         terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
         self._ended = terminated or truncated
+        info["action_mask"] = self._mask_info()
         return self._observation(), float(result.reward[0]), terminated, truncated, info

@@ -40,9 +40,12 @@ def check_choice(choice: Any) -> ChoiceConfig:
 
 
 def _check_slates(simulator: UserSimulator, choice: ChoiceConfig) -> None:
-    if not isinstance(simulator, SlateSimulator):
+    """TypeError unless simulator can answer choice's slates: with `respond_slate`, or with `respond`
+    alone for slates of one whose outside option keeps its click probability (`Sessions.step`)."""
+    single = choice.slate_size == 1 and choice.no_click_weight == 1.0
+    if not (isinstance(simulator, SlateSimulator) or single):
         raise TypeError(
-            f"{type(simulator).__name__} cannot answer slates: it needs respond_slate "
+            f"{type(simulator).__name__} cannot answer slates of {choice.slate_size}: it needs respond_slate "
             "(every DynamicsSimulator has it, see recgym.simulators.choice)"
         )
     if choice.slate_size > simulator.n_items:  # top-k policies could not fill the slate
@@ -80,7 +83,7 @@ class SlateEnv(RecEnv):
         self._require_session()
         slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
         slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
-        result = self.sessions.step_slate(slate, self.choice, self._rng)
+        result = self.sessions.step(slate, self._rng, self.choice)
         return self._outcome(result, {"click": bool(result.click[0]), "chosen": int(result.chosen[0])})
 
 
@@ -111,4 +114,4 @@ class SlateVectorEnv(RecVectorEnv):
         return self.choice.slate_size
 
     def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
-        return self.sessions.step_slate(actions, self.choice, rng, check=check)
+        return self.sessions.step(actions, rng, self.choice, check=check)

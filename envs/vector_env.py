@@ -52,7 +52,7 @@ class TensorStep:
     terminated: torch.Tensor  # [B] bool
     truncated: torch.Tensor  # [B] bool
     final_observation: dict[str, torch.Tensor]  # [B, ...] observation before the reset (valid where done)
-    chosen: torch.Tensor | None = None  # [B] slate position each user chose (k: none); slate envs only
+    chosen: torch.Tensor  # [B] slate position each user chose (k: none; a single item is a slate of one)
 
 
 def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
@@ -189,11 +189,28 @@ class RecVectorEnv(gym.vector.VectorEnv):
             terminated=result.terminated,
             truncated=result.truncated,
             final_observation=final,
-            chosen=getattr(result, "chosen", None),
+            chosen=result.chosen,
         )
 
     def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
         return self.sessions.step(actions, rng, check=check)
+
+    def observation_tensors(self) -> dict[str, torch.Tensor]:
+        """The current observation of the B sessions (fresh ones where a session just ended)."""
+        return self.sessions.observation()
+
+    def action_masks(self) -> torch.Tensor:
+        """[B, n_items] bool: True where an item may still be recommended in each row's session (not yet
+        shown). The name and the convention are those of Gymnasium and sb3-contrib's MaskablePPO."""
+        return self.sessions.action_mask()
+
+    @property
+    def history_len(self) -> int:
+        return self.sessions.history_len
+
+    @property
+    def horizon(self) -> int:
+        return self.sessions.horizon
 
     def state_dict(self) -> dict[str, Any]:
         """The sessions and random streams as tensors: with the (stateless) simulator, all that the

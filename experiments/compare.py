@@ -27,7 +27,7 @@ from experiments.checks import check_at_least_one, check_seeds
 from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_cli, run_logs
 from experiments.compare_plots import plot_comparison
 from experiments.compare_report import summarize_comparison, write_comparison
-from experiments.dqn import AgentName, Args, as_slate_policy, build_simulator, eval_config, train_agent
+from experiments.dqn import AgentName, Args, build_simulator, eval_config, train_agent
 from experiments.dqn import initial_embeddings as agent_embeddings
 from experiments.seeds import run_in_processes
 from recgym.baselines import GreedyPolicy
@@ -115,13 +115,12 @@ def run_cell(cell: Cell) -> str:
     log = run_logs(run)
     fitted, simulator, _ = build_simulator(run, log)
     popularity = log_popularity(log)
-    k = run.choice.slate_size
     if cell.agent is None:
         policies = baseline_policies(log, fitted, run.device)
         del policies["greedy"]
         for model in args.greedy_models:
             policies[f"greedy-{model}"] = GreedyPolicy(fit_zoo_model(run, log, model).scorer(run.device))
-        served = {name: as_slate_policy(policy, k) for name, policy in policies.items()}
+        served = policies
         results = evaluate(simulator, served, eval_config(run), popularity)["policies"]
         for name, summary in results.items():
             write_cell(folder, name, cell.seed, {"kind": "baseline", "summary": summary, "curve": []})
@@ -131,7 +130,7 @@ def run_cell(cell: Cell) -> str:
     curve = LearningCurve(simulator, curve_config, args.curve_every, popularity)
     embeddings = agent_embeddings(fitted) if run.init_from_user_model else None
     policy = train_agent(run, simulator, embeddings, folder / "train" / f"{name}__seed{cell.seed}", curve)
-    served = as_slate_policy(policy, k)
+    served = policy
     curve.finish(run.total_timesteps, lambda: served)
     train_seconds = time.perf_counter() - start
     summary = evaluate(simulator, {name: served}, eval_config(run), popularity)["policies"][name]

@@ -54,7 +54,7 @@ from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
-from recgym.policy import Policy, TopK
+from recgym.policy import Policy
 from recgym.reporting import describe_user_model, log_to_tensorboard, markdown_table, write_results
 from recgym.run_inputs import run_inputs
 from recgym.simulators.choice import ChoiceConfig
@@ -176,7 +176,6 @@ def main(args: Args) -> dict:
     train_seconds = time.perf_counter() - start
 
     policies = {agent_name: agent} | baseline_policies(log, fitted, args.device)
-    policies = {name: as_slate_policy(policy, args.choice.slate_size) for name, policy in policies.items()}
     results = evaluate(simulator, policies, eval_config(args), log_popularity(log))
     results["config"] = config
     results["user_model"] = {"metrics": fitted.metrics, "fit": fitted.fit_report}
@@ -227,16 +226,11 @@ def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
     return dot_embeddings()
 
 
-def as_slate_policy(policy: Policy, k: int) -> Policy:
-    """policy as one that returns slates [B, k]: slate agents as they are, scoring policies' top k."""
-    return policy if getattr(policy, "k", None) == k else TopK(policy, k)  # type: ignore[arg-type]
-
-
 def observe_device_agent(curve: LearningCurve, k: int):
     """The `callback(agent)` of the on-device agents that feeds their served policy to curve."""
 
     def observe(agent) -> bool:
-        return curve.observe(agent.num_timesteps, lambda: as_slate_policy(agent.policy(), k))
+        return curve.observe(agent.num_timesteps, lambda: agent.policy())
 
     return observe
 
@@ -298,7 +292,7 @@ def train_agent(
 
     callbacks: list[BaseCallback] = [ProgressCallback(args.total_timesteps, args.progress)]
     if curve is not None:
-        callbacks.append(CurveCallback(curve, lambda: as_slate_policy(served(), k)))
+        callbacks.append(CurveCallback(curve, lambda: served()))
     if args.checkpoint_every:
         callbacks.append(SB3Checkpoints(checkpoints, args.checkpoint_every, args.agent, config))
     model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))

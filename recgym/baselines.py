@@ -10,29 +10,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-NEG_INF = float("-inf")
+from recgym.policy import RankingPolicy
 
 
-def best_unshown(scores: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
-    """Argmax [B] of scores [B, n_items] over items not yet shown (any item once all were shown)."""
-    masked = scores.masked_fill(shown, NEG_INF)
-    exhausted = shown.all(dim=1, keepdim=True)
-    return torch.where(exhausted, scores, masked).argmax(dim=1)
-
-
-class ScoreArgmax:
-    """`act` of a scoring policy: the best-scored item not yet shown."""
-
-    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
-        raise NotImplementedError
-
-    def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        return best_unshown(self.scores(observation, generator).to(shown.device), shown)
-
-
-class RandomPolicy(ScoreArgmax):
+class RandomPolicy(RankingPolicy):
     """Uniformly random among the items not yet shown.
 
     :param n_items: catalog size.
@@ -46,7 +27,7 @@ class RandomPolicy(ScoreArgmax):
         return torch.rand(batch, self.n_items, generator=generator, device=generator.device)
 
 
-class PopularPolicy(ScoreArgmax):
+class PopularPolicy(RankingPolicy):
     """The most popular item (most positive interactions in the training logs) not yet shown.
 
     :param item_counts: [n_items] interaction counts per item.
@@ -62,7 +43,7 @@ class PopularPolicy(ScoreArgmax):
         return self.popularity.to(device).expand(observation["user"].shape[0], -1)
 
 
-class GreedyPolicy(ScoreArgmax):
+class GreedyPolicy(RankingPolicy):
     """Top-1 of a fitted recommender's scores among items not yet shown: the supervised baseline.
 
     :param score_all: maps user ids [B] to scores [B, n_items] (e.g. a fitted model's `score_all`).

@@ -116,12 +116,9 @@ def rollout(
     )
     novelty = torch.zeros(batch, device=device)
     for _ in range(config.horizon):
-        items = policy.act(sessions.observation(), sessions.shown.clone(), policy_generator).long()
-        if config.choice is None:
-            result = sessions.step(items, rng)
-            items = items[:, None]
-        else:
-            result = sessions.step_slate(items, config.choice, rng)
+        k = 1 if config.choice is None else config.choice.slate_size
+        items = policy.act(sessions.observation(), sessions.action_mask(), policy_generator, k).long()
+        result = sessions.step(items, rng, config.choice)
         weight = active.float()
         returns += result.reward * weight
         clicks += result.click.float() * weight
@@ -191,8 +188,8 @@ def evaluate(
 ) -> dict[str, dict]:
     """Evaluate every policy on the same users; returns {"policies": {name: summary}, "config": ...}.
 
-    With `config.choice`, every policy must return slates [B, k] (`recgym.policy.TopK` makes one of
-    any scoring policy). `item_popularity` [n_items] (logged interactions per item) adds novelty.
+    Every policy serves slates of `config.choice.slate_size` items (one without `config.choice`).
+    `item_popularity` [n_items] (logged interactions per item) adds novelty.
     """
     config = config or EvalConfig()
     users = evaluation_users(simulator, config.n_users, config.seed)

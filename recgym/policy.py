@@ -1,4 +1,10 @@
-"""What the evaluation needs of a recommendation policy, agent or baseline alike."""
+"""What the evaluation needs of a recommendation policy, agent or baseline alike.
+
+A policy sees what an agent may observe (`Sessions.observation()`: user [B, 1], recent items [B, H],
+responses [B, H]) and the Gymnasium-style `action_mask` [B, n_items] (True where an item may still be
+recommended: not yet shown in the session), and returns a slate [B, k], best first; a single
+recommendation is a slate of one.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +12,56 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+NEG_INF = float("-inf")
+
 
 @runtime_checkable
 class Policy(Protocol):
-    """Chooses one item per user from what an agent may observe.
-
-    `observation` is `Sessions.observation()` (user [B, 1], recent items [B, H], responses [B, H]);
-    `shown` [B, n_items] marks the items already recommended in each session. Returns item ids [B].
-    """
+    """Chooses k items per user from what an agent may observe."""
 
     def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor: ...
+        self,
+        observation: dict[str, torch.Tensor],
+        action_mask: torch.Tensor,
+        generator: torch.Generator,
+        k: int = 1,
+    ) -> torch.Tensor:
+        """[B, k] item ids, best first, among those `action_mask` [B, n_items] allows (others fill the
+        slate only when too few are allowed)."""
+        ...
 
 
 @runtime_checkable
 class ScoringPolicy(Policy, Protocol):
-    """A policy that ranks the whole catalog: its `act` is the best unshown item of `scores`."""
+    """A policy that ranks the whole catalog: its slate is the best allowed items of `scores`."""
 
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         """[B, n_items] preference of each user for each item (higher is recommended first)."""
         ...
 
 
-def top_unshown(scores: torch.Tensor, shown: torch.Tensor, k: int) -> torch.Tensor:
-    """[B, k] the k best-scored items, unshown first (shown ones fill the slate when too few are left)."""
+def top_allowed(scores: torch.Tensor, action_mask: torch.Tensor, k: int = 1) -> torch.Tensor:
+    """[B, k] the k best-scored items that action_mask [B, n_items] allows, best first; disallowed
+    items fill the slate when too few are allowed (any item once none is)."""
+    if k == 1:  # an argmax: ties go to the lowest id, as they always have
+        exhausted = ~action_mask.any(dim=1, keepdim=True)
+        masked = scores.masked_fill(~action_mask, NEG_INF)
+        return torch.where(exhausted, scores, masked).argmax(dim=1, keepdim=True)
     spread = scores.amax(dim=1, keepdim=True) - scores.amin(dim=1, keepdim=True) + 1.0
-    return (scores - shown.float() * spread).topk(k, dim=1).indices
+    return (scores - (~action_mask).float() * spread).topk(k, dim=1).indices
 
 
-class TopK:
-    """The slate of a scoring policy: its k best unshown items, best first.
-
-    :param policy: any `ScoringPolicy` (the baselines, the trained DQN, PPO, A2C, QR-DQN).
-    :param k: slate size.
-    """
-
-    def __init__(self, policy: ScoringPolicy, k: int):
-        if not isinstance(policy, ScoringPolicy):
-            raise TypeError(f"{type(policy).__name__} has no scores(observation, generator) to rank items by")
-        self.policy, self.k = policy, k
+class RankingPolicy:
+    """Base of the scoring policies: `act` serves the best allowed items of `scores`."""
 
     def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
-        return self.policy.scores(observation, generator)
+        raise NotImplementedError
 
     def act(
-        self, observation: dict[str, torch.Tensor], shown: torch.Tensor, generator: torch.Generator
+        self,
+        observation: dict[str, torch.Tensor],
+        action_mask: torch.Tensor,
+        generator: torch.Generator,
+        k: int = 1,
     ) -> torch.Tensor:
-        return top_unshown(self.scores(observation, generator).to(shown.device), shown, self.k)
+        return top_allowed(self.scores(observation, generator).to(action_mask.device), action_mask, k)

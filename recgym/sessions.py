@@ -31,14 +31,14 @@ class StepResult:
     click: torch.Tensor  # [B] bool
     terminated: torch.Tensor  # [B] bool: the user left
     truncated: torch.Tensor  # [B] bool: the horizon was reached without leaving
+    chosen: torch.Tensor  # [B] long: slate position chosen, the slate size where nothing was
+    item: torch.Tensor  # [B] long: the item the session moved on with
 
 
-@dataclass(frozen=True)
-class SlateStepResult(StepResult):
-    """One slate step's outcome, with the position each user chose and the item the session moved on with."""
-
-    chosen: torch.Tensor  # [B] long: position chosen, slate_size where nothing was
-    item: torch.Tensor  # [B] long
+SHOWN = "shown"
+"""A simulator state entry [B, n_items] bool marking the items shown so far in the session. A simulator
+that keeps it (every `DynamicsSimulator` does, for its repeat penalty) lends it to `Sessions`, which then
+keeps no copy of its own."""
 
 
 class Sessions:
@@ -65,8 +65,8 @@ class Sessions:
         self.history_items = torch.full((batch_size, history_len), PAD, dtype=torch.long, device=device)
         self.history_responses = torch.zeros(batch_size, history_len, device=device)
         self.length = torch.zeros(batch_size, dtype=torch.long, device=device)
-        self.shown = torch.zeros(batch_size, simulator.n_items, dtype=torch.bool, device=device)
         self.state: SimState = {}
+        self._shown: torch.Tensor | None = None  # only for simulators whose state has no SHOWN entry
 
     def reset(self, users: torch.Tensor, rng: RowStreams) -> None:
         """Start fresh sessions for users [B] (each row counts a new session in rng)."""
@@ -82,7 +82,21 @@ class Sessions:
         self.history_items.fill_(PAD)
         self.history_responses.zero_()
         self.length.zero_()
-        self.shown.zero_()
+        lent = SHOWN in self.state and self.state[SHOWN].shape == (self.batch_size, self.simulator.n_items)
+        self._shown = None if lent else self._new_mask()
+
+    def _new_mask(self) -> torch.Tensor:
+        size = (self.batch_size, self.simulator.n_items)
+        return torch.zeros(size, dtype=torch.bool, device=self.simulator.device)
+
+    @property
+    def shown(self) -> torch.Tensor:
+        """[B, n_items] bool: the items shown so far in each session (the simulator's, when it keeps it)."""
+        return self.state[SHOWN] if self._shown is None else self._shown
+
+    def action_mask(self) -> torch.Tensor:
+        """[B, n_items] bool, Gymnasium's convention: True where an item may still be recommended."""
+        return ~self.shown
 
     def reset_rows(self, done: torch.Tensor, users: torch.Tensor, rng: RowStreams) -> None:
         """Start fresh sessions, for users [B], in the rows where done [B] is true; keep the others.
@@ -98,57 +112,62 @@ class Sessions:
         self.history_items.masked_fill_(done[:, None], PAD)
         self.history_responses.masked_fill_(done[:, None], 0.0)
         self.length.masked_fill_(done, 0)
-        self.shown.masked_fill_(done[:, None], False)
+        if self._shown is not None:
+            self._shown.masked_fill_(done[:, None], False)
 
-    def step(self, items: torch.Tensor, rng: RowStreams, check: bool = True) -> StepResult:
-        """Show items [B] (long), one per user, and advance every session by one step.
+    def step(
+        self, slate: torch.Tensor, rng: RowStreams, choice: ChoiceConfig | None = None, check: bool = True
+    ) -> StepResult:
+        """Show each user a slate [B, k] (long; a single recommendation is k = 1, and may be given as
+        items [B]) and advance.
 
-        `check` validates the items and the simulator's rewards; each check costs a host round-trip
-        on a GPU, so batched envs that validate actions at their boundary pass False. A refused reward
+        Without `choice` (k = 1) the simulator's `respond` answers; with it, its `respond_slate`: the user
+        picks at most one item, and the session moves on with the chosen item, or with the first
+        position's item when nothing was chosen (the user looked at it and did not take it). That item
+        alone counts as shown, as in the simulator's state: the others were offered, not seen. A
+        simulator with only `respond` serves slates of one under any choice model whose outside option
+        keeps `respond`'s click probability (`no_click_weight` 1).
+
+        `check` validates the slate and the simulator's rewards; each check costs a host round-trip on
+        a GPU, so batched envs that validate actions at their boundary pass False. A refused reward
         raises `FloatingPointError` with the step undone: state and random streams as they were.
         """
+        simulator, k = self.simulator, 1 if choice is None else choice.slate_size
+        single = choice is None and isinstance(slate, torch.Tensor) and slate.dim() == 1
         if check:
-            check_items(items, (self.batch_size,), self.simulator.n_items)
-        items = items.long().to(self.simulator.device)
+            check_items(slate, (self.batch_size,) if single else (self.batch_size, k), simulator.n_items)
+        slate = (slate[:, None] if single else slate).long().to(simulator.device)
         streams = rng.state_dict()
-        response = self.simulator.respond(self.state, items, rng)
+        if choice is not None and isinstance(simulator, SlateSimulator):
+            answer = simulator.respond_slate(self.state, slate, choice, rng)
+            item, chosen, response = answer.item, answer.chosen, answer.response
+        elif k == 1 and (choice is None or choice.no_click_weight == 1.0):
+            item = slate[:, 0]
+            response = simulator.respond(self.state, item, rng)
+            chosen = torch.where(response.click, 0, 1)
+        else:
+            raise TypeError(
+                f"{type(simulator).__name__} has no respond_slate: it answers single items, not slates of "
+                f"{k} (see docs/custom_simulator.md)"
+            )
         if check:
             _check_rewards(response.reward, rng, streams)
-        return self._advance(items, response, rng)
+        return self._advance(item, chosen, response, rng)
 
-    def step_slate(
-        self, slate: torch.Tensor, choice: ChoiceConfig, rng: RowStreams, check: bool = True
-    ) -> SlateStepResult:
-        """Show slate [B, k] (long) to each user, who picks at most one item (`choice`), and advance.
-
-        The session moves on with the chosen item, or with the first position's item when nothing
-        was chosen (the user looked at it and did not take it). That item alone counts as shown, as in
-        the simulator's state: the other items were offered, not seen, and may be offered again.
-        """
-        simulator = self.simulator
-        if not isinstance(simulator, SlateSimulator):
-            raise TypeError(f"{type(simulator).__name__} has no respond_slate: it cannot answer slates")
-        if check:
-            check_items(slate, (self.batch_size, choice.slate_size), simulator.n_items)
-        slate = slate.long().to(simulator.device)
-        streams = rng.state_dict()
-        answer = simulator.respond_slate(self.state, slate, choice, rng)
-        if check:
-            _check_rewards(answer.response.reward, rng, streams)
-        result = self._advance(answer.item, answer.response, rng)
-        return SlateStepResult(**vars(result), chosen=answer.chosen, item=answer.item)
-
-    def _advance(self, items: torch.Tensor, response: Response, rng: RowStreams) -> StepResult:
+    def _advance(
+        self, items: torch.Tensor, chosen: torch.Tensor, response: Response, rng: RowStreams
+    ) -> StepResult:
         """Transition on items [B] answered with response, mark them shown and decide who leaves."""
         reward = response.reward.float()
         self.state = self.simulator.transition(self.state, items, response, rng)
         left = self.simulator.leaves(self.state, rng)
         self.history_items = torch.cat([self.history_items[:, 1:], items[:, None] + 1], dim=1)
         self.history_responses = torch.cat([self.history_responses[:, 1:], reward[:, None]], dim=1)
-        self.shown.scatter_(1, items[:, None], True)
+        if self._shown is not None:
+            self._shown.scatter_(1, items[:, None], True)
         self.length += 1
         truncated = (self.length >= self.horizon) & ~left
-        return StepResult(reward=reward, click=response.click, terminated=left, truncated=truncated)
+        return StepResult(reward, response.click, left, truncated, chosen, items)
 
     def observation(self) -> dict[str, torch.Tensor]:
         """What an agent sees: user id [B, 1], recent items [B, H] (item + 1, 0 = empty), responses [B, H]."""
@@ -158,11 +177,12 @@ class Sessions:
             "recent_responses": self.history_responses,
         }
 
-    _TENSORS = ("users", "history_items", "history_responses", "length", "shown")
+    _TENSORS = ("users", "history_items", "history_responses", "length")
 
     def state_dict(self) -> dict[str, torch.Tensor | SimState]:
         """Every tensor of the B sessions, the simulator's state under "state" (for checkpoints)."""
-        return {name: getattr(self, name) for name in self._TENSORS} | {"state": dict(self.state)}
+        own = {} if self._shown is None else {"shown": self._shown}
+        return {name: getattr(self, name) for name in self._TENSORS} | own | {"state": dict(self.state)}
 
     def load_state_dict(self, state: dict[str, torch.Tensor | SimState]) -> None:
         """Restore a `state_dict()` (copied onto the simulator's device); ValueError naming a tensor whose
@@ -180,6 +200,8 @@ class Sessions:
         assert isinstance(simulator_state, dict)
         device = self.simulator.device
         self.state = {key: value.to(device, copy=True) for key, value in simulator_state.items()}
+        shown = state.get("shown")
+        self._shown = None if shown is None else shown.to(device, copy=True)  # type: ignore[union-attr]
 
 
 def check_items(items: Any, shape: tuple[int, ...], n_items: int, values: bool = True) -> None:

@@ -94,12 +94,12 @@ class ScriptedPolicy:
         self.observations: list[dict[str, torch.Tensor]] = []
         self.shown: list[torch.Tensor] = []
 
-    def act(self, observation, shown, generator):
+    def act(self, observation, action_mask, generator, k=1):
         self.observations.append({name: value.clone() for name, value in observation.items()})
-        self.shown.append(shown.clone())
+        self.shown.append(~action_mask)
         items = self.script[min(self.t, len(self.script) - 1)]
         self.t += 1
-        return items
+        return items[:, None].expand(-1, k)
 
 
 class OrderPolicy:
@@ -110,11 +110,11 @@ class OrderPolicy:
         self.t = 0
         self.users: list[torch.Tensor] = []
 
-    def act(self, observation, shown, generator):
+    def act(self, observation, action_mask, generator, k=1):
         self.users.append(observation["user"][:, 0].clone())
         item = self.t % self.n_items
         self.t += 1
-        return torch.full((shown.shape[0],), item, dtype=torch.long)
+        return torch.full((action_mask.shape[0], k), item, dtype=torch.long)
 
 
 class LikedItemsWorld(DynamicsSimulator):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from fakes import FixedSimulator
 
-from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, best_unshown, item_popularity
-from recgym.policy import Policy
+from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
+from recgym.policy import Policy, top_allowed
 from recgym.random import RowStreams
 from recgym.sessions import Sessions
 
@@ -51,8 +51,8 @@ def test_never_recommends_a_shown_item_while_unshown_ones_remain(name: str) -> N
     shown = shown_mask()
     generator = torch.Generator().manual_seed(0)
     for _ in range(50):
-        items = policy.act(observation([0, 1, 2, 3]), shown, generator)
-        assert items.shape == (4,) and items.dtype == torch.long
+        items = policy.act(observation([0, 1, 2, 3]), ~shown, generator)[:, 0]
+        assert items.dtype == torch.long
         assert not shown[:3].gather(1, items[:3, None]).any()
         assert items[2] == 4  # the one unshown item
         assert 0 <= items[3] < N_ITEMS  # everything shown: any valid item
@@ -66,7 +66,7 @@ def test_a_session_of_n_items_steps_shows_every_item_once(name: str) -> None:
     sessions.reset(torch.arange(4), rng)
     policy = policies()[name]
     for _ in range(N_ITEMS):
-        sessions.step(policy.act(sessions.observation(), sessions.shown.clone(), generator), rng)
+        sessions.step(policy.act(sessions.observation(), sessions.action_mask(), generator), rng)
     assert sessions.shown.all()
     history = sessions.observation()["recent_items"] - 1
     assert (history.sort(dim=1).values == torch.arange(N_ITEMS)).all()
@@ -77,7 +77,7 @@ def test_popular_recommends_in_count_order_ties_by_lower_index() -> None:
     shown = torch.zeros(1, N_ITEMS, dtype=torch.bool)
     order = []
     for _ in range(N_ITEMS):
-        item = int(policy.act(observation([0]), shown, torch.Generator())[0])
+        item = int(policy.act(observation([0]), ~shown, torch.Generator())[0, 0])
         order.append(item)
         shown[0, item] = True
     assert order == [1, 2, 4, 0, 3, 5]
@@ -86,7 +86,7 @@ def test_popular_recommends_in_count_order_ties_by_lower_index() -> None:
 def test_popular_ties_break_by_index_even_with_large_counts() -> None:
     policy = PopularPolicy(torch.tensor([5, 1_000_000, 1_000_000, 1_000_000]))
     shown = torch.tensor([[False, False, False, False], [False, True, False, False]])
-    assert policy.act(observation([0, 1]), shown, torch.Generator()).tolist() == [1, 2]
+    assert policy.act(observation([0, 1]), ~shown, torch.Generator()).tolist() == [[1], [2]]
 
 
 def test_item_popularity_counts_positive_interactions() -> None:
@@ -110,17 +110,18 @@ def test_greedy_takes_the_argmax_of_each_users_scores() -> None:
 
     policy = GreedyPolicy(score_all)
     none_shown = torch.zeros(3, N_ITEMS, dtype=torch.bool)
-    assert policy.act(observation([2, 0, 1]), none_shown, torch.Generator()).tolist() == [2, 1, 4]
+    assert policy.act(observation([2, 0, 1]), ~none_shown, torch.Generator())[:, 0].tolist() == [2, 1, 4]
     assert asked == [[2, 0, 1]]
     shown = none_shown.clone()
     shown[0, 2] = shown[1, 1] = shown[2, 4] = True
-    assert policy.act(observation([2, 0, 1]), shown, torch.Generator()).tolist() == [1, 3, 0]
+    assert policy.act(observation([2, 0, 1]), ~shown, torch.Generator())[:, 0].tolist() == [1, 3, 0]
 
 
-def test_best_unshown_falls_back_to_the_overall_argmax_when_all_were_shown() -> None:
+def test_top_allowed_falls_back_to_the_overall_best_when_nothing_is_allowed() -> None:
     scores = torch.tensor([[0.2, 0.9, 0.5], [0.2, 0.9, 0.5]])
-    shown = torch.tensor([[True, True, True], [False, True, False]])
-    assert best_unshown(scores, shown).tolist() == [1, 2]
+    allowed = torch.tensor([[False, False, False], [True, False, True]])
+    assert top_allowed(scores, allowed).tolist() == [[1], [2]]
+    assert top_allowed(scores, allowed, k=2).tolist() == [[1, 2], [2, 0]]
 
 
 def test_random_is_deterministic_given_the_generator() -> None:
@@ -129,7 +130,7 @@ def test_random_is_deterministic_given_the_generator() -> None:
 
     def draws(seed: int) -> list[list[int]]:
         generator = torch.Generator().manual_seed(seed)
-        return [policy.act(observation([0] * 16), shown, generator).tolist() for _ in range(5)]
+        return [policy.act(observation([0] * 16), ~shown, generator).tolist() for _ in range(5)]
 
     assert draws(0) == draws(0)
     assert draws(0) != draws(1)
@@ -138,7 +139,7 @@ def test_random_is_deterministic_given_the_generator() -> None:
 def test_random_is_uniform_over_unshown_items() -> None:
     shown = torch.zeros(3000, N_ITEMS, dtype=torch.bool)
     shown[:, [0, 2, 5]] = True
-    items = RandomPolicy(N_ITEMS).act(observation([0] * 3000), shown, torch.Generator().manual_seed(0))
+    items = RandomPolicy(N_ITEMS).act(observation([0] * 3000), ~shown, torch.Generator().manual_seed(0))[:, 0]
     frequencies = torch.bincount(items, minlength=N_ITEMS).float() / 3000
     assert frequencies[[0, 2, 5]].tolist() == [0.0, 0.0, 0.0]
     assert frequencies[[1, 3, 4]].tolist() == pytest.approx([1 / 3] * 3, abs=0.04)

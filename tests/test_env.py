@@ -50,11 +50,22 @@ def test_registered_env_builds_without_arguments_and_steps() -> None:
     env.close()
 
 
+def comparable(info: dict) -> dict:
+    """info with its action mask as a list, so that infos compare with ==."""
+    return {key: value.tolist() if isinstance(value, np.ndarray) else value for key, value in info.items()}
+
+
 def run_fixed_actions(env: RecEnv, seed: int, actions: np.ndarray) -> list:
     """Step through actions, resetting (unseeded) after each end; return every transition."""
     obs, info = env.reset(seed=seed)
     trace = [
-        ("reset", obs["user"].tolist(), obs["recent_items"].tolist(), obs["recent_responses"].tolist(), info)
+        (
+            "reset",
+            obs["user"].tolist(),
+            obs["recent_items"].tolist(),
+            obs["recent_responses"].tolist(),
+            comparable(info),
+        )
     ]
     for action in actions:
         obs, reward, terminated, truncated, info = env.step(int(action))
@@ -70,7 +81,7 @@ def run_fixed_actions(env: RecEnv, seed: int, actions: np.ndarray) -> list:
         )
         if terminated or truncated:
             obs, info = env.reset()
-            trace.append(("reset", obs["user"].tolist(), obs["recent_items"].tolist(), info))
+            trace.append(("reset", obs["user"].tolist(), obs["recent_items"].tolist(), comparable(info)))
     return trace
 
 
@@ -151,7 +162,7 @@ def test_reset_rejects_a_user_outside_the_population(fixed_sim) -> None:
 def test_observation_holds_recent_items_newest_last_and_their_rewards(fixed_sim) -> None:
     env = RecEnv(fixed_sim, history_len=3, horizon=10)
     obs, info = env.reset(seed=0, options={"user": 0})
-    assert info == {"user": 0}
+    assert comparable(info) == {"user": 0, "action_mask": [1, 1, 1, 1, 1]}
     assert obs["user"].tolist() == [0]
     assert obs["recent_items"].tolist() == [0, 0, 0] and obs["recent_responses"].tolist() == [0.0, 0.0, 0.0]
     assert obs["recent_items"].dtype == np.int64 and obs["recent_responses"].dtype == np.float32
@@ -220,10 +231,12 @@ def test_numpy_integer_sizes_seeds_and_users_act_as_python_ints(fixed_sim) -> No
     seed = np.iinfo(np.int64).max
     ours = env.reset(seed=np.uint64(seed), options={"user": np.uint32(1)})
     theirs = twin.reset(seed=seed, options={"user": 1})
-    assert all(np.array_equal(ours[0][key], theirs[0][key]) for key in ours[0]) and ours[1] == theirs[1]
+    assert all(np.array_equal(ours[0][key], theirs[0][key]) for key in ours[0])
+    assert comparable(ours[1]) == comparable(theirs[1])
     for action in range(4):
         ours, theirs = env.step(np.uint16(action)), twin.step(action)
-        assert ours[1:] == theirs[1:] and np.array_equal(ours[0]["recent_items"], theirs[0]["recent_items"])
+        assert ours[1:4] == theirs[1:4] and comparable(ours[4]) == comparable(theirs[4])
+        assert np.array_equal(ours[0]["recent_items"], theirs[0]["recent_items"])
 
 
 def test_ansi_render_shows_the_session(fixed_sim) -> None:

@@ -95,7 +95,7 @@ def test_terminated_when_the_simulator_says_leave(fixed_sim) -> None:
     ("items", "error", "message"),
     [
         (torch.tensor([0, 1]), ValueError, "shape"),
-        (torch.tensor([[0], [1], [2]]), ValueError, "shape"),
+        (torch.tensor([[0, 1], [1, 2], [2, 3]]), ValueError, "shape"),  # a slate of 2 needs a choice model
         (torch.tensor([0.0, 1.0, 2.0]), TypeError, "dtype"),
         (torch.tensor([0, -1, 2]), ValueError, r"\[0, 5\)"),
         (torch.tensor([0, 5, 2]), ValueError, r"\[0, 5\)"),

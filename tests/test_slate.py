@@ -14,7 +14,7 @@ from envs.rec_env import RecEnv
 from envs.slate_env import SlateEnv, SlateVectorEnv
 from recgym.baselines import PopularPolicy, RandomPolicy
 from recgym.evaluation import EvalConfig, evaluate, self_information
-from recgym.policy import TopK, top_unshown
+from recgym.policy import top_allowed
 from recgym.random import RowStreams
 from recgym.simulators.choice import ChoiceConfig, choice_probabilities, first_occurrence, sample_choice
 
@@ -138,22 +138,34 @@ def test_position_bias_shows_in_simulated_choices(tiny_world) -> None:
     env.reset_tensors(seed=0)
     first = second = 0
     for order in ([3, 8], [8, 3]):  # each item at each position, so item appeal cancels
-        step = env.sessions.step_slate(torch.tensor(order).expand(4000, 2), choice, env._rng)
+        step = env.sessions.step(torch.tensor(order).expand(4000, 2), env._rng, choice)
         first += int((step.chosen == 0).sum())
         second += int((step.chosen == 1).sum())
         env.reset_tensors(seed=1)
     assert second / first == pytest.approx(0.5, rel=0.15)
 
 
-def test_top_k_ranks_unshown_items_first_and_fills_with_shown_ones() -> None:
+def test_top_k_ranks_allowed_items_first_and_fills_with_the_others() -> None:
     scores = torch.tensor([[0.1, 0.9, 0.5, 0.7], [0.1, 0.9, 0.5, 0.7]])
     shown = torch.tensor([[False, True, False, False], [True, True, True, False]])
-    assert top_unshown(scores, shown, 2).tolist() == [[3, 2], [3, 1]]
+    assert top_allowed(scores, ~shown, 2).tolist() == [[3, 2], [3, 1]]
 
 
-def test_top_k_needs_a_policy_that_scores_items(fixed_sim) -> None:
-    with pytest.raises(TypeError, match="scores"):
-        TopK(OrderPolicy([0, 1]), 2)
+def test_a_simulator_with_only_respond_serves_slates_of_one(fixed_sim) -> None:
+    """A single item is a slate of one: a plug-in without respond_slate works in the slate envs and
+    the slate evaluation at k = 1, with the click probability of `respond`."""
+    one = ChoiceConfig(slate_size=1)
+    env = SlateEnv(fixed_sim, horizon=3, choice=one)
+    env.reset(seed=0, options={"user": 2})
+    _, reward, *_ = env.step([0])
+    assert reward == 1.0  # user 2 clicks everything
+    vector = SlateVectorEnv(fixed_sim, num_envs=2, horizon=3, choice=one)
+    vector.reset(seed=0)
+    assert vector.step(np.zeros((2, 1), dtype=np.int64))[1].shape == (2,)
+    results = evaluate(fixed_sim, {"order": OrderPolicy(5)}, EvalConfig(n_users=3, horizon=3, choice=one))
+    assert results["policies"]["order"]["n_users"] == 3
+    with pytest.raises(TypeError, match="respond_slate"):
+        SlateEnv(fixed_sim, choice=ChoiceConfig(slate_size=1, no_click_weight=2.0))
 
 
 def test_slates_are_evaluated_with_the_choice_model_and_novelty(tiny_world) -> None:
@@ -162,9 +174,9 @@ def test_slates_are_evaluated_with_the_choice_model_and_novelty(tiny_world) -> N
     slate_config = replace(config, choice=ChoiceConfig(slate_size=3))
     random, popular = RandomPolicy(tiny_world.n_items), PopularPolicy(popularity)
     single = evaluate(tiny_world, {"random": random}, config, popularity)["policies"]["random"]
-    slates = evaluate(
-        tiny_world, {"random": TopK(random, 3), "popular": TopK(popular, 3)}, slate_config, popularity
-    )["policies"]
+    slates = evaluate(tiny_world, {"random": random, "popular": popular}, slate_config, popularity)[
+        "policies"
+    ]
     assert slates["random"]["ctr"] > single["ctr"]  # three chances to click instead of one
     assert slates["popular"]["novelty"] < slates["random"]["novelty"]
     information = self_information(popularity)
@@ -173,10 +185,14 @@ def test_slates_are_evaluated_with_the_choice_model_and_novelty(tiny_world) -> N
     assert slates["popular"]["novelty"] >= top_three - 1e-6
 
 
-def test_a_single_item_policy_is_refused_in_a_slate_evaluation(tiny_world) -> None:
+def test_a_policy_that_serves_the_wrong_slate_size_is_refused(tiny_world) -> None:
+    class OneItem:
+        def act(self, observation, action_mask, generator, k=1):
+            return torch.zeros(action_mask.shape[0], 1, dtype=torch.long)  # ignores k
+
     config = EvalConfig(n_users=4, horizon=3, history_len=3, choice=ChoiceConfig(slate_size=3))
     with pytest.raises(ValueError, match="shape"):
-        evaluate(tiny_world, {"random": RandomPolicy(tiny_world.n_items)}, config)
+        evaluate(tiny_world, {"one": OneItem()}, config)
 
 
 def test_the_registered_slate_ids_build_both_envs() -> None:
