@@ -12,32 +12,29 @@ agent, and the same TensorBoard tags (`rollout/ep_rew_mean`, `rollout/exploratio
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from agents.agent_checkpoint import (
-    PeriodicCheckpoints,
-    load_agent,
-    load_training_state,
-    run_to_resume,
-    training_state,
-)
-from agents.dqn import QPolicy, embedding_dim, make_q_network
+from agents.contract import Callback, Embeddings, EnvSpec
+from agents.dqn import QPolicy, make_q_network
+from agents.networks import embedding_dim
 from agents.replay import TensorReplay
+from agents.trainer import env_sizes, load_training_state, train, training_state
 from envs.vector_env import RecVectorEnv, TensorStep
+from recgym.simulators.protocol import UserSimulator
 
 
 @dataclass(frozen=True)
 class DeviceDQNConfig:
     """Hyper-parameters of the on-device DQN."""
+
+    name: ClassVar[str] = "gpu-dqn"
 
     learning_rate: float = 5e-4
     """Adam learning rate."""
@@ -64,13 +61,21 @@ class DeviceDQNConfig:
     net_arch: tuple[int, ...] = (128,)
     """Hidden layers of the query correction MLP."""
 
+    def build(
+        self,
+        simulator: UserSimulator,
+        spec: EnvSpec,
+        seed: int = 0,
+        initial_embeddings: Embeddings | None = None,
+    ) -> DeviceDQN:
+        """The agent on a batched env of single items (`spec.n_envs` users, 256 by default)."""
+        env = RecVectorEnv(simulator, spec.n_envs or 256, horizon=spec.horizon, history_len=spec.history_len)
+        return DeviceDQN(env, self, seed, initial_embeddings)
+
 
 def as_float(observation: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The observation as the float tensors SB3-style networks take (ids are cast back inside)."""
     return {key: value.float() for key, value in observation.items()}
-
-
-Self = TypeVar("Self", bound="DeviceDQN")
 
 
 @dataclass
@@ -79,11 +84,11 @@ class DQNRun:
     everything its remaining steps depend on, so a checkpoint of it resumes exactly."""
 
     total_timesteps: int
-    n_steps: int  # batched env steps of the run
+    n_iterations: int  # batched env steps of the run
     buffer: TensorReplay
     running: torch.Tensor  # [B] return of each user's session so far
     finished: torch.Tensor  # [2] sum and count of the returns of sessions finished since the last log
-    step: int = 0  # batched steps done
+    iteration: int = 0  # batched steps done
     updates: int = 0  # gradient steps done (they time the target-network syncs)
     losses: list[torch.Tensor] = field(default_factory=list)  # since the last log
 
@@ -91,7 +96,7 @@ class DQNRun:
         losses = torch.stack(self.losses) if self.losses else torch.zeros(0, device=self.running.device)
         return {
             "total_timesteps": self.total_timesteps,
-            "step": self.step,
+            "iteration": self.iteration,
             "updates": self.updates,
             "buffer": self.buffer.state_dict(),
             "running": self.running,
@@ -100,7 +105,7 @@ class DQNRun:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.total_timesteps, self.step = state["total_timesteps"], state["step"]
+        self.total_timesteps, self.iteration = state["total_timesteps"], state["iteration"]
         self.updates = state["updates"]
         self.buffer.load_state_dict(state["buffer"])
         device = self.running.device
@@ -114,15 +119,14 @@ class DeviceDQN:
     :param env: the batched env (its simulator's device is used).
     :param config: hyper-parameters.
     :param seed: seed of the network initialisation, exploration, replay sampling and the env.
-    :param initial_embeddings: optional (user, item) embeddings, as for `agents.dqn.make_dqn`.
+    :param initial_embeddings: optional (user, item) embeddings, as for `agents.dqn.make_dqn`; the
+        agent's `config.embedding_dim` is then theirs.
     """
 
-    config_class: type = DeviceDQNConfig
-
     def __init__(self, env: RecVectorEnv, config: DeviceDQNConfig, seed: int = 0, initial_embeddings=None):
-        self.env, self.config, self.seed = env, config, seed
+        dim = embedding_dim(config.embedding_dim, initial_embeddings)
+        self.env, self.config, self.seed = env, dataclasses.replace(config, embedding_dim=dim), seed
         self.device = env.device
-        self.embedding_dim = embedding_dim(config.embedding_dim, initial_embeddings)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.q_net = self._make_network(initial_embeddings).to(self.device)
@@ -132,10 +136,8 @@ class DeviceDQN:
         self.num_timesteps = 0
         self.run: DQNRun | None = None  # the training run in progress or last finished
 
-    @classmethod
-    def load(cls: type[Self], folder: str | Path, env: RecVectorEnv, training: bool = True) -> Self:
-        """The agent checkpointed in folder, on env (see `agents.agent_checkpoint.load_agent`)."""
-        return load_agent(folder, env, cls, training)
+    def env_sizes(self) -> dict[str, Any]:
+        return env_sizes(self.env)
 
     def state_dict(self, training: bool = True) -> dict[str, Any]:
         """The networks; with `training`, also the optimizer, generator, counters, run and env."""
@@ -155,7 +157,7 @@ class DeviceDQN:
         batch = self.env.num_envs
         return DQNRun(
             total_timesteps=total_timesteps,
-            n_steps=max(1, total_timesteps // batch),
+            n_iterations=max(1, total_timesteps // batch),
             buffer=TensorReplay(self.config.buffer_size, self.device),
             running=torch.zeros(batch, device=self.device),
             finished=torch.zeros(2, device=self.device),
@@ -219,85 +221,62 @@ class DeviceDQN:
     def learn(
         self,
         total_timesteps: int,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-        callback: Callable[[DeviceDQN], bool] | None = None,
-        callback_every: int = 1,
+        *,
+        callback: Callback | None = None,
         checkpoint_dir: str | Path | None = None,
         checkpoint_every: int = 0,
         resume: bool = False,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
     ) -> DeviceDQN:
-        """Train for total_timesteps transitions (B per env step).
-
-        `callback(self)` runs every `callback_every` batched steps; returning False stops training.
-
-        :param checkpoint_dir: folder of the run's checkpoint series (`recgym.checkpoint_series`): one
-            every `checkpoint_every` transitions (0: none) and one when training ends or is stopped.
-        :param resume: continue the run in progress (loaded with `DeviceDQN.load`, or stopped by the
-            callback) up to the total_timesteps it started with, exactly as if it had never stopped;
-            False starts a new run (fresh replay buffer and env, epsilon from 1).
-        """
-        from torch.utils.tensorboard import SummaryWriter
-
-        c, batch = self.config, self.env.num_envs
-        if resume:
-            run = self.run = run_to_resume(self.run, total_timesteps, type(self).__name__)
-        else:
-            run = self.run = self._new_run(total_timesteps)
-            self.env.reset_tensors(self.seed)
-        observation = self.env.observation_tensors()
-        saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
-        checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
-        writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
-        start = time.perf_counter()
-        bar = tqdm(
-            range(run.step, run.n_steps),
-            desc="train agent",
-            unit="step",
-            unit_scale=batch,
-            initial=run.step,
-            total=run.n_steps,
-            disable=not progress,
-            mininterval=2.0,
+        """Train for total_timesteps transitions (B per batched env step); `callback(self)` after each
+        batched step. See `agents.contract.Agent.learn`."""
+        train(
+            self,
+            total_timesteps,
+            callback=callback,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
+            log_dir=log_dir,
+            progress=progress,
         )
-        for step in bar:
-            epsilon = self._epsilon(step / run.n_steps)
-            actions = self._actions(observation, epsilon)
-            result = self.env.step_tensors(actions)
-            self._store(run.buffer, observation, actions, result)
-            done = result.terminated | result.truncated
-            run.running += result.reward
-            run.finished += torch.stack([(run.running * done).sum(), done.sum()])
-            run.running = run.running.masked_fill(done, 0.0)
-            observation = result.observation
-            self.num_timesteps += batch
-            if self.num_timesteps >= c.learning_starts:
-                for _ in range(c.gradient_steps):
-                    run.losses.append(self._update(run.buffer))
-                    run.updates += 1
-                    if run.updates % c.target_update_interval == 0:
-                        self.q_net_target.load_state_dict(self.q_net.state_dict())
-            if writer is not None and (step % 50 == 0 or step == run.n_steps - 1):
-                self._log(writer, run.finished, run.losses, epsilon, start)
-                run.losses, run.finished = [], torch.zeros_like(run.finished)
-            run.step = step + 1
-            checkpoints.after_step(self, self.num_timesteps - batch)
-            if callback is not None and (step + 1) % callback_every == 0 and not callback(self):
-                break
-        checkpoints.save(self)
-        if writer is not None:
-            writer.close()
         return self
 
-    def _log(
-        self, writer, finished: torch.Tensor, losses: list[torch.Tensor], epsilon: float, start: float
-    ) -> None:
-        """Scalars under SB3's tags; ep_rew_mean averages the episodes finished since the last log."""
-        step = self.num_timesteps
+    def _iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
+        """One batched env step of epsilon-greedy actions, stored, then `gradient_steps` updates; the
+        statistics since the last log go to TensorBoard every 50 steps."""
+        c, run, batch = self.config, self.run, self.env.num_envs
+        assert run is not None
+        step = run.iteration
+        epsilon = self._epsilon(step / run.n_iterations)
+        actions = self._actions(observation, epsilon)
+        result = self.env.step_tensors(actions)
+        self._store(run.buffer, observation, actions, result)
+        done = result.terminated | result.truncated
+        run.running += result.reward
+        run.finished += torch.stack([(run.running * done).sum(), done.sum()])
+        run.running = run.running.masked_fill(done, 0.0)
+        self.num_timesteps += batch
+        if self.num_timesteps >= c.learning_starts:
+            for _ in range(c.gradient_steps):
+                run.losses.append(self._update(run.buffer))
+                run.updates += 1
+                if run.updates % c.target_update_interval == 0:
+                    self.q_net_target.load_state_dict(self.q_net.state_dict())
+        if step % 50 == 0 or step == run.n_iterations - 1:
+            if log is not None:
+                log.scalars(self.num_timesteps, self._scalars(run.finished, run.losses, epsilon))
+            run.losses, run.finished = [], torch.zeros_like(run.finished)
+        return result.observation
+
+    @staticmethod
+    def _scalars(finished: torch.Tensor, losses: list[torch.Tensor], epsilon: float) -> dict[str, float]:
+        """SB3's tags; ep_rew_mean averages the episodes finished since the last log."""
         total, count = finished.tolist()
+        scalars = {"rollout/exploration_rate": epsilon}
         if count:
-            writer.add_scalar("rollout/ep_rew_mean", total / count, step)
-        writer.add_scalar("rollout/exploration_rate", epsilon, step)
+            scalars["rollout/ep_rew_mean"] = total / count
         if losses:
-            writer.add_scalar("train/loss", float(torch.stack(losses).mean()), step)
-        writer.add_scalar("time/fps", step / (time.perf_counter() - start), step)
+            scalars["train/loss"] = float(torch.stack(losses).mean())
+        return scalars

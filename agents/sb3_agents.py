@@ -9,24 +9,32 @@ likely item for PPO and A2C, the highest mean of the return quantiles for QR-DQN
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.policies import ActorCriticPolicy
-from torch import nn
 
-from agents.dqn import DQNConfig, HistoryExtractor, extractor_kwargs, on_device
-from recgym.policy import RankingPolicy
+from agents.dqn import DQNConfig
+from agents.networks import HistoryExtractor, extractor_kwargs
+from agents.sb3_agent import SB3Config
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 
 
+class _ByName(SB3Config):
+    """An SB3 config whose algorithm `make_sb3_agent` builds by the config's name."""
+
+    def algorithm(self, env: Any, seed: int, device: str, initial_embeddings: Any) -> BaseAlgorithm:
+        return make_sb3_agent(self.name, env, self, seed, device, initial_embeddings)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class PPOConfig:
+class PPOConfig(_ByName):
     """PPO hyper-parameters (stable-baselines3 names)."""
+
+    name: ClassVar[str] = "sb3-ppo"
 
     learning_rate: float = 3e-4
     """Adam learning rate."""
@@ -47,8 +55,10 @@ class PPOConfig:
 
 
 @dataclass(frozen=True)
-class A2CConfig:
+class A2CConfig(_ByName):
     """A2C hyper-parameters (stable-baselines3 names)."""
+
+    name: ClassVar[str] = "sb3-a2c"
 
     learning_rate: float = 7e-4
     """RMSprop learning rate (SB3's default optimiser for A2C)."""
@@ -65,14 +75,17 @@ class A2CConfig:
 
 
 @dataclass(frozen=True)
-class QRDQNConfig(DQNConfig):
+class QRDQNConfig(_ByName, DQNConfig):
     """QR-DQN hyper-parameters (sb3-contrib names): DQN's, plus the number of quantiles."""
+
+    name: ClassVar[str] = "sb3-qrdqn"
 
     n_quantiles: int = 25
     """Quantiles of the return distribution per item."""
 
 
 SB3AgentConfig = PPOConfig | A2CConfig | QRDQNConfig
+
 _ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"sb3-ppo": PPO, "sb3-a2c": A2C, "sb3-qrdqn": QRDQN}
 
 
@@ -98,41 +111,3 @@ def make_sb3_agent(
         policy_kwargs["n_quantiles"] = n_quantiles
     algorithm = _ALGORITHMS[name]
     return algorithm("MultiInputPolicy", env, policy_kwargs=policy_kwargs, seed=seed, device=device, **params)
-
-
-class _MeanOfQuantiles(nn.Module):
-    """QR-DQN's quantile network read as Q-values: the mean of each action's quantiles."""
-
-    def __init__(self, quantile_net: nn.Module):
-        super().__init__()
-        self.quantile_net = quantile_net
-
-    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.quantile_net(obs).mean(dim=1)  # [B, n_quantiles, n_items] -> [B, n_items]
-
-
-class SB3Policy(RankingPolicy):
-    """A trained PPO, A2C or QR-DQN as a recgym `Policy`: its best-scored allowed items."""
-
-    def __init__(self, model: BaseAlgorithm):
-        policy = model.policy
-        if isinstance(policy, ActorCriticPolicy):
-            self.network: nn.Module = _ActorLogits(policy)
-        else:
-            self.network = _MeanOfQuantiles(policy.quantile_net)  # type: ignore[attr-defined]
-
-    @torch.no_grad()
-    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
-        """[B, n_items] actor logits, or mean quantiles."""
-        return self.network(on_device(observation, self.network))
-
-
-class _ActorLogits(nn.Module):
-    """An actor-critic policy's action logits [B, n_items]."""
-
-    def __init__(self, policy: ActorCriticPolicy):
-        super().__init__()
-        self.policy = policy
-
-    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.policy.get_distribution(obs).distribution.logits

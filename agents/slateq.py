@@ -15,27 +15,47 @@ Everything runs on the env's device on a `SlateVectorEnv`, with the training loo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from agents.contract import Embeddings, EnvSpec
 from agents.device_dqn import DeviceDQN, DeviceDQNConfig, as_float
-from agents.dqn import HistoryExtractor, extractor_kwargs, on_device, query_head
+from agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
 from agents.replay import TensorReplay
 from envs.slate_env import SlateVectorEnv
 from envs.vector_env import TensorStep
 from recgym.policy import RankingPolicy, top_allowed
-from recgym.simulators.choice import first_occurrence
+from recgym.simulators.choice import ChoiceConfig, first_occurrence
+from recgym.simulators.protocol import UserSimulator
 
 
 @dataclass(frozen=True)
 class SlateQConfig(DeviceDQNConfig):
     """SlateQ hyper-parameters: the on-device DQN's, plus the weight of the choice model's loss."""
 
+    name: ClassVar[str] = "slateq"
+
     choice_loss_weight: float = 1.0
     """Weight of the choice model's negative log-likelihood beside the TD loss."""
+
+    def build(
+        self,
+        simulator: UserSimulator,
+        spec: EnvSpec,
+        seed: int = 0,
+        initial_embeddings: Embeddings | None = None,
+    ) -> SlateQ:
+        """The agent on a batched slate env (`spec.n_envs` users, 256 by default; slates of one without
+        `spec.choice`)."""
+        choice = spec.choice or ChoiceConfig(slate_size=1)
+        env = SlateVectorEnv(
+            simulator, spec.n_envs or 256, horizon=spec.horizon, history_len=spec.history_len, choice=choice
+        )
+        return SlateQ(env, self, seed, initial_embeddings)
 
 
 class SlateQNetwork(nn.Module):
@@ -107,12 +127,9 @@ class SlateQ(DeviceDQN):
     :param initial_embeddings: optional (user, item) embeddings, e.g. a fitted NeuMF's.
     """
 
-    config_class: type = SlateQConfig
-
     def __init__(self, env: SlateVectorEnv, config: SlateQConfig, seed: int = 0, initial_embeddings=None):
         self.slate_size = env.choice.slate_size
         super().__init__(env, config, seed, initial_embeddings)
-        self.config: SlateQConfig = config
 
     def _make_network(self, initial_embeddings) -> nn.Module:
         c = self.config

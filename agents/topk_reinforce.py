@@ -22,35 +22,32 @@ Returns are cut at the end of each collection; with gamma 0.9 and 50 steps the c
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from gymnasium import spaces
 from torch import nn
-from tqdm.auto import tqdm
 
-from agents.agent_checkpoint import (
-    PeriodicCheckpoints,
-    load_agent,
-    load_training_state,
-    run_to_resume,
-    training_state,
-)
+from agents.contract import Callback, Embeddings, EnvSpec
 from agents.device_dqn import as_float
-from agents.dqn import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
+from agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
 from agents.replay import to_device
+from agents.trainer import env_sizes, load_training_state, train, training_state
 from envs.slate_env import SlateVectorEnv
 from recgym.policy import RankingPolicy, top_allowed
+from recgym.simulators.choice import ChoiceConfig
+from recgym.simulators.protocol import UserSimulator
 
 
 @dataclass(frozen=True)
 class TopKReinforceConfig:
     """Hyper-parameters of top-K off-policy-corrected REINFORCE."""
+
+    name: ClassVar[str] = "topk-reinforce"
 
     learning_rate: float = 1e-3
     """Adam learning rate."""
@@ -85,6 +82,21 @@ class TopKReinforceConfig:
     def __post_init__(self) -> None:
         if self.user_learning_rate is not None and not self.user_learning_rate > 0:
             raise ValueError(f"user_learning_rate must be > 0 or None, got {self.user_learning_rate}")
+
+    def build(
+        self,
+        simulator: UserSimulator,
+        spec: EnvSpec,
+        seed: int = 0,
+        initial_embeddings: Embeddings | None = None,
+    ) -> TopKReinforce:
+        """The agent on a batched slate env (`spec.n_envs` users, 256 by default; slates of one without
+        `spec.choice`)."""
+        choice = spec.choice or ChoiceConfig(slate_size=1)
+        env = SlateVectorEnv(
+            simulator, spec.n_envs or 256, horizon=spec.horizon, history_len=spec.history_len, choice=choice
+        )
+        return TopKReinforce(env, self, seed, initial_embeddings)
 
 
 class QueryPolicyNetwork(nn.Module):
@@ -141,21 +153,21 @@ class ReinforceRun:
     everything its remaining collections depend on, so a checkpoint of it resumes exactly."""
 
     total_timesteps: int
-    n_rollouts: int  # collections of the run
+    n_iterations: int  # collections of the run
     recent: deque[dict]  # the latest collections, replayed with the next one
     running: torch.Tensor  # [B] return of each user's session so far
-    rollout: int = 0  # collections done
+    iteration: int = 0  # collections done
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "total_timesteps": self.total_timesteps,
-            "rollout": self.rollout,
+            "iteration": self.iteration,
             "recent": list(self.recent),
             "running": self.running,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.total_timesteps, self.rollout = state["total_timesteps"], state["rollout"]
+        self.total_timesteps, self.iteration = state["total_timesteps"], state["iteration"]
         device = self.running.device
         self.recent.clear()
         self.recent.extend(to_device(steps, device) for steps in state["recent"])
@@ -172,14 +184,12 @@ class TopKReinforce:
         vectors for a large catalog).
     """
 
-    config_class: type = TopKReinforceConfig
-
     def __init__(
         self, env: SlateVectorEnv, config: TopKReinforceConfig, seed: int = 0, initial_embeddings=None
     ):
-        self.env, self.config, self.seed = env, config, seed
+        dim = embedding_dim(config.embedding_dim, initial_embeddings)
+        self.env, self.config, self.seed = env, dataclasses.replace(config, embedding_dim=dim), seed
         self.device, self.slate_size = env.device, env.choice.slate_size
-        self.embedding_dim = embedding_dim(config.embedding_dim, initial_embeddings)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.network = QueryPolicyNetwork(
@@ -194,10 +204,8 @@ class TopKReinforce:
         self.num_timesteps = 0
         self.run: ReinforceRun | None = None  # the training run in progress or last finished
 
-    @classmethod
-    def load(cls, folder: str | Path, env: SlateVectorEnv, training: bool = True) -> TopKReinforce:
-        """The agent checkpointed in folder, on env (see `agents.agent_checkpoint.load_agent`)."""
-        return load_agent(folder, env, cls, training)
+    def env_sizes(self) -> dict[str, Any]:
+        return env_sizes(self.env)
 
     def state_dict(self, training: bool = True) -> dict[str, Any]:
         """The network; with `training`, also the optimizer, generator, counters, run and env."""
@@ -214,7 +222,7 @@ class TopKReinforce:
         per_rollout = self.config.rollout_steps * self.env.num_envs
         return ReinforceRun(
             total_timesteps=total_timesteps,
-            n_rollouts=max(1, total_timesteps // per_rollout),
+            n_iterations=max(1, total_timesteps // per_rollout),
             recent=deque(maxlen=self.config.reused_rollouts),
             running=torch.zeros(self.env.num_envs, device=self.device),
         )
@@ -277,58 +285,44 @@ class TopKReinforce:
     def learn(
         self,
         total_timesteps: int,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-        callback: Callable[[TopKReinforce], bool] | None = None,
+        *,
+        callback: Callback | None = None,
         checkpoint_dir: str | Path | None = None,
         checkpoint_every: int = 0,
         resume: bool = False,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
     ) -> TopKReinforce:
-        """Train for total_timesteps user-steps; `callback(self)` after every collection may stop it.
-
-        :param checkpoint_dir: folder of the run's checkpoint series (`recgym.checkpoint_series`): one
-            every `checkpoint_every` user-steps (0: none; checked after each collection) and one when
-            training ends or is stopped.
-        :param resume: continue the run in progress (loaded with `TopKReinforce.load`, or stopped by
-            the callback) up to the total_timesteps it started with, exactly as if it had never
-            stopped; False starts a new run.
-        """
-        from torch.utils.tensorboard import SummaryWriter
-
-        c = self.config
-        if resume:
-            run = self.run = run_to_resume(self.run, total_timesteps, type(self).__name__)
-        else:
-            run = self.run = self._new_run(total_timesteps)
-            self.env.reset_tensors(self.seed)
-        observation = self.env.observation_tensors()
-        saved_at = self.num_timesteps if resume else None  # resumed from a checkpoint of this step
-        checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
-        writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
-        start = time.perf_counter()
-        rollouts = range(run.rollout, run.n_rollouts)
-        for rollout in tqdm(rollouts, desc="train agent", disable=not progress, mininterval=2.0):
-            before = self.num_timesteps
-            steps, observation, finished = self._collect(observation)
-            run.recent.append(steps)
-            replay = _concatenate(list(run.recent))  # once per collection, not per update
-            losses = [self._update(replay) for _ in range(c.updates_per_rollout)]
-            if writer is not None:
-                total, count = finished.tolist()
-                if count:
-                    writer.add_scalar("rollout/ep_rew_mean", total / count, self.num_timesteps)
-                writer.add_scalar("train/loss", float(torch.stack(losses).mean()), self.num_timesteps)
-                writer.add_scalar(
-                    "time/fps", self.num_timesteps / (time.perf_counter() - start), self.num_timesteps
-                )
-            run.rollout = rollout + 1
-            checkpoints.after_step(self, before)
-            if callback is not None and not callback(self):
-                break
-        checkpoints.save(self)
-        if writer is not None:
-            writer.close()
+        """Train for total_timesteps user-steps; `callback(self)` after every collection (checkpoints
+        too are checked after each). See `agents.contract.Agent.learn`."""
+        train(
+            self,
+            total_timesteps,
+            callback=callback,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
+            log_dir=log_dir,
+            progress=progress,
+            unit="collection",
+        )
         return self
+
+    def _iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
+        """One collection, replayed with the previous few for `updates_per_rollout` updates."""
+        run = self.run
+        assert run is not None
+        steps, observation, finished = self._collect(observation)
+        run.recent.append(steps)
+        replay = _concatenate(list(run.recent))  # once per collection, not per update
+        losses = [self._update(replay) for _ in range(self.config.updates_per_rollout)]
+        if log is not None:
+            total, count = finished.tolist()
+            scalars = {"train/loss": float(torch.stack(losses).mean())}
+            log.scalars(
+                self.num_timesteps, scalars | ({"rollout/ep_rew_mean": total / count} if count else {})
+            )
+        return observation
 
     def _update(self, replay: dict) -> torch.Tensor:
         size = len(replay["item"])

@@ -245,6 +245,14 @@ class RecEnv(gym.Env):
     def _observation(self) -> dict[str, np.ndarray]:
         return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
 
+    @property
+    def history_len(self) -> int:
+        return self.sessions.history_len
+
+    @property
+    def horizon(self) -> int:
+        return self.sessions.horizon
+
     def state_dict(self) -> dict[str, Any]:
         """The session and its random stream as tensors: all the next steps depend on (checkpoints)."""
         rng = None if self._rng is None else self._rng.state_dict()

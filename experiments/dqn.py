@@ -16,21 +16,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import configure
 
-from agents.agent_checkpoint import save_agent
-from agents.callbacks import CurveCallback, ProgressCallback
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from agents.dqn import DQNConfig, QPolicy, make_dqn
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
-from agents.sb3_checkpoint import SB3Checkpoints, load_sb3, save_sb3
-from agents.slateq import SlateQ, SlateQConfig
-from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
-from envs.rec_env import RecEnv
-from envs.slate_env import SlateVectorEnv
-from envs.vector_env import RecVectorEnv
+from agents.checkpoint import save_agent
+from agents.contract import EnvSpec
+from agents.device_dqn import DeviceDQNConfig
+from agents.dqn import DQNConfig
+from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from agents.slateq import SlateQConfig
+from agents.topk_reinforce import TopKReinforceConfig
+from agents.zoo import load_agent, make_agent
 from experiments.checks import check_at_least_one, check_device, check_seeds
 from experiments.common import (
     DataSource,
@@ -41,7 +35,6 @@ from experiments.common import (
     log_popularity,
     logger_horizon,
     make_run_dir,
-    run_cli,
     run_logs,
 )
 from experiments.plugin import PluginArgs, parse_kwargs, plugin_simulator
@@ -226,83 +219,32 @@ def initial_embeddings(fitted) -> tuple[torch.Tensor, torch.Tensor] | None:
     return dot_embeddings()
 
 
-def observe_device_agent(curve: LearningCurve, k: int):
-    """The `callback(agent)` of the on-device agents that feeds their served policy to curve."""
-
-    def observe(agent) -> bool:
-        return curve.observe(agent.num_timesteps, lambda: agent.policy())
-
-    return observe
-
-
 def train_agent(
     args: Args, simulator, initial_embeddings, run_dir, curve: LearningCurve | None = None
 ) -> Policy:
-    """Train the chosen agent in the simulator; returns it as a recgym `Policy` (of single items, or of
-    slates for the slate agents). `curve` records the agent's served policy as it trains.
+    """Train the chosen agent in the simulator; returns it as a recgym `Policy`. `curve` records the
+    agent's served policy as it trains.
 
     With --checkpoint-every, the training state is saved in `run_dir/checkpoints`; --resume continues
     from its last checkpoint. The trained networks are saved in `run_dir/agent`.
     """
     if args.resume and curve is not None:
         raise ValueError("--resume cannot continue a learning curve: its earlier points are not saved")
-    k = args.choice.slate_size
     checkpoints = run_dir / "checkpoints"
-    env_kwargs = {"horizon": args.horizon, "history_len": args.history_len}
-    if args.agent in ON_DEVICE_AGENTS:
-        n_envs = args.n_envs or 256
-        if args.agent == "gpu-dqn":
-            env = RecVectorEnv(simulator, n_envs, **env_kwargs)
-        else:
-            env = SlateVectorEnv(simulator, n_envs, choice=args.choice, **env_kwargs)
-        config = getattr(args, args.agent.replace("-", "_"))  # the agent's hyper-parameters
-        agent_class = ON_DEVICE_AGENTS[args.agent]
-        if args.resume:
-            agent = agent_class.load(latest_complete_checkpoint(checkpoints), env)
-        else:
-            agent = agent_class(env, config, args.seed, initial_embeddings)
-        on_collect = None if curve is None else observe_device_agent(curve, k)
-        agent.learn(
-            args.total_timesteps,
-            log_dir=run_dir / "train",
-            progress=args.progress,
-            callback=on_collect,
-            checkpoint_dir=checkpoints if args.checkpoint_every else None,
-            checkpoint_every=args.checkpoint_every,
-            resume=args.resume,
-        )
-        save_agent(agent, run_dir / "agent", training=False)
-        return agent.policy()
-    vec_env = make_vec_env(
-        RecEnv, n_envs=args.n_envs or 4, seed=args.seed, env_kwargs={"simulator": simulator, **env_kwargs}
-    )
-    sb3_config = {"sb3-dqn": args.dqn, "sb3-ppo": args.ppo, "sb3-a2c": args.a2c, "sb3-qrdqn": args.qrdqn}
-    config = sb3_config[args.agent]
-    if args.agent == "sb3-dqn":
-        model = make_dqn(
-            vec_env, args.dqn, seed=args.seed, device=args.device, initial_embeddings=initial_embeddings
-        )
-    else:
-        model = make_sb3_agent(args.agent, vec_env, config, args.seed, args.device, initial_embeddings)
+    spec = EnvSpec(args.horizon, args.history_len, args.choice, args.n_envs)
     if args.resume:
-        load_sb3(latest_complete_checkpoint(checkpoints), model, args.agent, config)
-
-    def served() -> Policy:
-        return QPolicy(model.q_net) if args.agent == "sb3-dqn" else SB3Policy(model)
-
-    callbacks: list[BaseCallback] = [ProgressCallback(args.total_timesteps, args.progress)]
-    if curve is not None:
-        callbacks.append(CurveCallback(curve, lambda: served()))
-    if args.checkpoint_every:
-        callbacks.append(SB3Checkpoints(checkpoints, args.checkpoint_every, args.agent, config))
-    model.set_logger(configure(str(run_dir / "train"), ["tensorboard"]))
-    remaining = args.total_timesteps - model.num_timesteps  # all of it unless resumed
-    model.learn(remaining, callback=callbacks, reset_num_timesteps=not args.resume)
-    save_sb3(model, run_dir / "agent", args.agent, config, training=False)
-    return served()
-
-
-ON_DEVICE_AGENTS = {"gpu-dqn": DeviceDQN, "slateq": SlateQ, "topk-reinforce": TopKReinforce}
-
-if __name__ == "__main__":
-    run_cli(main, Args)
+        agent = load_agent(latest_complete_checkpoint(checkpoints), simulator, spec, training=True)
+    else:
+        config = getattr(args, args.agent.replace("-", "_").removeprefix("sb3_"))
+        agent = make_agent(config, simulator, spec, args.seed, initial_embeddings)
+    agent.learn(
+        args.total_timesteps,
+        callback=None if curve is None else (lambda agent: curve.observe(agent.num_timesteps, agent.policy)),
+        checkpoint_dir=checkpoints if args.checkpoint_every else None,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        log_dir=run_dir / "train",
+        progress=args.progress,
+    )
+    save_agent(agent, run_dir / "agent")
+    return agent.policy()

@@ -1,5 +1,6 @@
-"""On-device agents: a run killed mid-way and resumed from its checkpoint ends bitwise as an
-uninterrupted one; damaged, foreign or mismatched checkpoints are refused with the problem named."""
+"""Every agent through one checkpoint format and one loader: a run killed mid-way and resumed from its
+checkpoint ends bitwise as an uninterrupted one; damaged, foreign or mismatched checkpoints are refused
+with the problem named."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import pytest
 import torch
 from conftest import TINY_WORLD
 
-from agents.agent_checkpoint import load_agent, save_agent
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from agents.slateq import SlateQ, SlateQConfig
-from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
-from envs.slate_env import SlateVectorEnv
+from agents.checkpoint import save_agent
+from agents.contract import Agent, EnvSpec
+from agents.device_dqn import DeviceDQNConfig
+from agents.dqn import DQNConfig
+from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from agents.slateq import SlateQConfig
+from agents.topk_reinforce import TopKReinforceConfig
+from agents.zoo import AGENTS, load_agent, make_agent
 from envs.vector_env import RecVectorEnv
 from recgym import checkpoint
 from recgym.checkpoint import CheckpointError
@@ -28,7 +32,7 @@ from recgym.simulators.world import GroundTruthWorld, WorldConfig
 B, HORIZON, HISTORY = 8, 10, 4
 CHOICE = ChoiceConfig(slate_size=2)
 SMALL = {"embedding_dim": 8, "net_arch": (16,)}
-DQN = {
+ON_DEVICE = {
     "learning_starts": 64,
     "batch_size": 32,
     "gradient_steps": 2,
@@ -36,23 +40,36 @@ DQN = {
     "buffer_size": 200,  # the ring wraps during the run
     "exploration_fraction": 0.5,
 }
+OFF_POLICY = {
+    "learning_starts": 40,
+    "batch_size": 16,
+    "buffer_size": 200,
+    "target_update_interval": 22,  # syncs fall between checkpoints
+    "exploration_fraction": 0.9,
+}
+CONFIGS = {
+    "gpu-dqn": DeviceDQNConfig(**ON_DEVICE, **SMALL),
+    "slateq": SlateQConfig(**ON_DEVICE, **SMALL),
+    "topk-reinforce": TopKReinforceConfig(rollout_steps=5, batch_size=16, **SMALL),
+    "sb3-dqn": DQNConfig(**OFF_POLICY, **SMALL),
+    "sb3-qrdqn": QRDQNConfig(**OFF_POLICY, n_quantiles=5, **SMALL),
+    "sb3-ppo": PPOConfig(n_steps=16, batch_size=16, n_epochs=2, **SMALL),
+    "sb3-a2c": A2CConfig(n_steps=4, **SMALL),
+}
+SPECS = {
+    "sb3": EnvSpec(HORIZON, HISTORY, CHOICE, n_envs=2),
+    "on device": EnvSpec(HORIZON, HISTORY, CHOICE, n_envs=B),
+}
 TOTAL, EVERY = B * 40, B * 10  # 40 batched steps (8 REINFORCE collections), a checkpoint every 10
 
 
-def make(name: str, world_config: WorldConfig = TINY_WORLD, seed: int = 3):
-    """A fresh agent of the named kind on a fresh env of the world."""
-    world = GroundTruthWorld(world_config)
-    if name == "gpu-dqn":
-        env = RecVectorEnv(world, B, horizon=HORIZON, history_len=HISTORY)
-        return DeviceDQN(env, DeviceDQNConfig(**DQN, **SMALL), seed=seed)
-    env = SlateVectorEnv(world, B, horizon=HORIZON, history_len=HISTORY, choice=CHOICE)
-    if name == "slateq":
-        return SlateQ(env, SlateQConfig(**DQN, **SMALL), seed=seed)
-    return TopKReinforce(env, TopKReinforceConfig(rollout_steps=5, batch_size=16, **SMALL), seed=seed)
+def spec(name: str) -> EnvSpec:
+    return SPECS["sb3" if name.startswith("sb3") else "on device"]
 
 
-AGENTS = ["gpu-dqn", "slateq", "topk-reinforce"]
-CLASSES = {"gpu-dqn": DeviceDQN, "slateq": SlateQ, "topk-reinforce": TopKReinforce}
+def make(name: str, world_config: WorldConfig = TINY_WORLD, seed: int = 3) -> Agent:
+    """A fresh agent of the named kind over a fresh world, built through the zoo."""
+    return make_agent(CONFIGS[name], GroundTruthWorld(world_config), spec(name), seed)
 
 
 def crash_after(timesteps: int) -> Callable[[object], bool]:
@@ -66,20 +83,40 @@ def crash_after(timesteps: int) -> Callable[[object], bool]:
     return callback
 
 
-def served(agent) -> dict:
-    """The agent's served policy evaluated on a fixed sample of users."""
-    choice = CHOICE if isinstance(agent.env, SlateVectorEnv) else None
-    config = EvalConfig(n_users=20, horizon=HORIZON, history_len=HISTORY, choice=choice)
-    return evaluate(agent.env.simulator, {"agent": agent.policy()}, config)["policies"]["agent"]
+def served(agent: Agent) -> dict:
+    """The agent's served policy evaluated on a fixed sample of users, in slates of two."""
+    config = EvalConfig(n_users=20, horizon=HORIZON, history_len=HISTORY, choice=CHOICE)
+    return evaluate(GroundTruthWorld(TINY_WORLD), {"agent": agent.policy()}, config)["policies"]["agent"]
 
 
-def assert_same_state(first, second) -> None:
-    for name, tensor in first.state_dict()["networks"].items():
-        for key, value in tensor.items():
-            assert torch.equal(value, second.state_dict()["networks"][name][key]), f"{name}.{key}"
+def networks(agent: Agent) -> dict[str, torch.Tensor]:
+    state = agent.state_dict(training=False)
+    flat = {}
+    for part, tensors in state.items():
+        for name, value in tensors.items():
+            flat.update(
+                {f"{part}.{name}.{k}": v for k, v in value.items()}
+                if isinstance(value, dict)
+                else {f"{part}.{name}": value}
+            )
+    return flat
 
 
-@pytest.mark.parametrize("name", AGENTS)
+def assert_same_networks(first: Agent, second: Agent) -> None:
+    a, b = networks(first), networks(second)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_every_agent_of_the_zoo_follows_the_contract() -> None:
+    assert set(AGENTS) == set(CONFIGS)
+    for name in AGENTS:
+        agent = make(name)
+        assert isinstance(agent, Agent) and agent.config.name == name
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_a_killed_run_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(name: str, tmp_path) -> None:
     uninterrupted = make(name).learn(TOTAL)
 
@@ -89,29 +126,31 @@ def test_a_killed_run_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(n
     saved_at = json.loads((latest_checkpoint(tmp_path) / "meta.json").read_text())["num_timesteps"]
     assert 0 < saved_at < killed.num_timesteps < TOTAL
 
-    fresh_env = make(name).env  # a new process: a new simulator, env and agent
-    resumed = CLASSES[name].load(latest_checkpoint(tmp_path), fresh_env)
-    assert resumed.num_timesteps == saved_at
+    resumed = load_agent(latest_checkpoint(tmp_path), GroundTruthWorld(TINY_WORLD), training=True)
+    assert resumed.num_timesteps == saved_at and type(resumed) is type(killed)
     resumed.learn(TOTAL, checkpoint_dir=tmp_path, checkpoint_every=EVERY, resume=True)
 
     assert resumed.num_timesteps == uninterrupted.num_timesteps
-    assert_same_state(resumed, uninterrupted)
+    assert_same_networks(resumed, uninterrupted)
     assert served(resumed) == served(uninterrupted)
+    final = json.loads((latest_checkpoint(tmp_path) / "meta.json").read_text())
+    assert final["num_timesteps"] == resumed.num_timesteps
 
 
-def test_resuming_a_finished_run_trains_no_further(tmp_path) -> None:
-    agent = make("gpu-dqn").learn(TOTAL, checkpoint_dir=tmp_path)
+@pytest.mark.parametrize("name", ["gpu-dqn", "sb3-ppo"])
+def test_resuming_a_finished_run_trains_no_further(name: str, tmp_path) -> None:
+    agent = make(name).learn(TOTAL, checkpoint_dir=tmp_path)
     saved = sorted(tmp_path.iterdir())
-    again = DeviceDQN.load(latest_checkpoint(tmp_path), make("gpu-dqn").env)
+    again = load_agent(latest_checkpoint(tmp_path), GroundTruthWorld(TINY_WORLD), training=True)
     again.learn(TOTAL, checkpoint_dir=tmp_path, resume=True)
-    assert again.num_timesteps == TOTAL
-    assert_same_state(again, agent)
+    assert again.num_timesteps == agent.num_timesteps
+    assert_same_networks(again, agent)
     assert sorted(tmp_path.iterdir()) == saved  # nothing new to save
 
 
 def test_resume_needs_the_total_the_run_started_with(tmp_path) -> None:
     make("gpu-dqn").learn(TOTAL, checkpoint_dir=tmp_path, callback=lambda agent: False)
-    agent = DeviceDQN.load(latest_checkpoint(tmp_path), make("gpu-dqn").env)
+    agent = load_agent(latest_checkpoint(tmp_path), GroundTruthWorld(TINY_WORLD), training=True)
     with pytest.raises(ValueError, match=f"trains for {TOTAL} timesteps, not {2 * TOTAL}"):
         agent.learn(2 * TOTAL, resume=True)
     with pytest.raises(ValueError, match="needs a run in progress"):
@@ -123,15 +162,17 @@ def test_checkpoint_every_needs_a_folder() -> None:
         make("gpu-dqn").learn(TOTAL, checkpoint_every=EVERY)
 
 
-def test_the_networks_alone_load_into_an_env_of_another_batch_size(tmp_path) -> None:
-    agent = make("slateq").learn(TOTAL)
+@pytest.mark.parametrize("name", ["slateq", "sb3-dqn"])
+def test_the_networks_alone_load_into_envs_of_another_batch_size(name: str, tmp_path) -> None:
+    agent = make(name).learn(TOTAL // 2)
     save_agent(agent, tmp_path, training=False)
-    world = GroundTruthWorld(TINY_WORLD)
-    other = SlateVectorEnv(world, 3, horizon=HORIZON + 5, history_len=HISTORY, choice=CHOICE)
-    loaded = SlateQ.load(tmp_path, other, training=False)
-    assert_same_state(loaded, agent)
+    other = EnvSpec(HORIZON + 5, HISTORY, CHOICE, n_envs=3)
+    loaded = load_agent(tmp_path, GroundTruthWorld(TINY_WORLD), other)
+    assert_same_networks(loaded, agent)
+    assert served(loaded) == served(agent)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["meta.json", "weights.pt"]
     with pytest.raises(CheckpointError, match="networks only, without the training state"):
-        SlateQ.load(tmp_path, other)
+        load_agent(tmp_path, GroundTruthWorld(TINY_WORLD), training=True)
 
 
 # --- what is refused ------------------------------------------------------------------------------
@@ -139,9 +180,12 @@ def test_the_networks_alone_load_into_an_env_of_another_batch_size(tmp_path) -> 
 
 @pytest.fixture
 def saved(tmp_path: Path) -> Path:
-    agent = make("gpu-dqn").learn(B * 12)
-    save_agent(agent, tmp_path / "ckpt")
+    save_agent(make("gpu-dqn").learn(B * 12), tmp_path / "ckpt", training=True)
     return tmp_path / "ckpt"
+
+
+def load(folder: Path, world_config: WorldConfig = TINY_WORLD, **kwargs) -> Agent:
+    return load_agent(folder, GroundTruthWorld(world_config), training=True, **kwargs)
 
 
 def test_flipped_byte_is_refused(saved: Path) -> None:
@@ -150,61 +194,52 @@ def test_flipped_byte_is_refused(saved: Path) -> None:
     data[len(data) // 3] ^= 0x01
     weights.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="does not match its checksum"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+        load(saved)
 
 
 def test_truncated_weights_are_refused(saved: Path) -> None:
     weights = saved / "weights.pt"
     weights.write_bytes(weights.read_bytes()[:-10])
     with pytest.raises(CheckpointError, match="corrupt or truncated"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+        load(saved)
 
 
 def test_missing_meta_is_refused(saved: Path) -> None:
     (saved / "meta.json").unlink()
     with pytest.raises(CheckpointError, match="missing meta.json"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+        load(saved)
 
 
-def test_meta_with_a_wrong_checksum_is_refused(saved: Path) -> None:
-    meta = json.loads((saved / "meta.json").read_text())
-    meta["sha256"] = "0" * 64
-    (saved / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="does not match its checksum"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
-
-
-def test_another_catalog_size_is_named(saved: Path) -> None:
+def test_another_catalog_or_population_is_named(saved: Path) -> None:
     bigger = WorldConfig(**{**vars(TINY_WORLD), "n_items": 30})
     with pytest.raises(CheckpointError, match="has 15 items, the env has 30"):
-        DeviceDQN.load(saved, make("gpu-dqn", bigger).env)
+        load(saved, bigger)
     with pytest.raises(CheckpointError, match="has 15 items, the env has 30"):
-        DeviceDQN.load(saved, make("gpu-dqn", bigger).env, training=False)
-
-
-def test_another_user_population_is_named(saved: Path) -> None:
+        load_agent(saved, GroundTruthWorld(bigger))
     more = WorldConfig(**{**vars(TINY_WORLD), "n_users": 25})
     with pytest.raises(CheckpointError, match="has 20 users, the env has 25"):
-        DeviceDQN.load(saved, make("gpu-dqn", more).env)
+        load(saved, more)
 
 
 def test_another_batch_size_is_named_when_resuming(saved: Path) -> None:
-    env = RecVectorEnv(GroundTruthWorld(TINY_WORLD), B + 1, horizon=HORIZON, history_len=HISTORY)
-    with pytest.raises(CheckpointError, match=f"has {B} sessions in parallel, the env has {B + 1}"):
-        DeviceDQN.load(saved, env)
+    with pytest.raises(CheckpointError, match=f"has {B} envs in parallel, the env has {B + 1}"):
+        load(saved, spec=EnvSpec(HORIZON, HISTORY, CHOICE, n_envs=B + 1))
 
 
-def test_another_agent_class_is_named(saved: Path) -> None:
-    with pytest.raises(CheckpointError, match="holds a DeviceDQN, not a SlateQ"):
-        SlateQ.load(saved, make("slateq").env)
+def test_an_unknown_agent_is_named(saved: Path) -> None:
+    meta = json.loads((saved / "meta.json").read_text())
+    meta["agent"] = "dueling-dqn"
+    (saved / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="unknown agent 'dueling-dqn'"):
+        load(saved)
 
 
 def test_a_config_that_builds_other_shapes_is_named(saved: Path) -> None:
     meta = json.loads((saved / "meta.json").read_text())
-    meta["embedding_dim"] = 4
+    meta["config"]["embedding_dim"] = 4
     (saved / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="(?s)does not fit the DeviceDQN: .*size mismatch"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+    with pytest.raises(CheckpointError, match="(?s)does not fit the gpu-dqn: .*size mismatch"):
+        load(saved)
 
 
 def test_an_unknown_config_field_is_named(saved: Path) -> None:
@@ -212,9 +247,9 @@ def test_an_unknown_config_field_is_named(saved: Path) -> None:
     meta["config"]["dueling"] = True
     (saved / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(
-        CheckpointError, match="does not fit the DeviceDQN: DeviceDQNConfig has no field dueling"
+        CheckpointError, match="does not fit the gpu-dqn: DeviceDQNConfig has no field dueling"
     ):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+        load(saved)
 
 
 class CodeOnLoad:
@@ -234,7 +269,7 @@ def test_weights_holding_a_pickled_object_are_refused_without_running_it(saved: 
     meta["sha256"] = checkpoint.hashlib.sha256((saved / "weights.pt").read_bytes()).hexdigest()
     (saved / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="weights.pt cannot be loaded"):
-        DeviceDQN.load(saved, make("gpu-dqn").env)
+        load(saved)
     assert not marker.exists()
 
 
@@ -251,18 +286,12 @@ def test_a_crash_while_writing_a_checkpoint_leaves_the_previous_one_loadable(tmp
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash_on_meta)
-    resumed = DeviceDQN.load(before, make("gpu-dqn").env)
+    resumed = load(before)
     with pytest.raises(OSError, match="No space left"):
         resumed.learn(TOTAL, checkpoint_dir=tmp_path, checkpoint_every=EVERY, resume=True)
     monkeypatch.undo()
     assert latest_checkpoint(tmp_path) == before
-    again = DeviceDQN.load(latest_checkpoint(tmp_path), make("gpu-dqn").env)
-    assert again.num_timesteps == 10 * B
-
-
-def test_load_agent_takes_the_class_to_build(saved: Path) -> None:
-    agent = load_agent(saved, make("gpu-dqn").env, DeviceDQN)
-    assert isinstance(agent, DeviceDQN) and agent.num_timesteps == B * 12
+    assert load(latest_checkpoint(tmp_path)).num_timesteps == 10 * B
 
 
 def test_an_env_continues_exactly_from_another_envs_state() -> None:

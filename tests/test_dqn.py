@@ -99,13 +99,13 @@ def test_device_dqn_callback_can_stop_training() -> None:
     env = RecVectorEnv(world, num_envs=64, horizon=20, history_len=5)
     calls: list[int] = []
 
-    def stop_at_second_call(agent: DeviceDQN) -> bool:
+    def stop_at_the_tenth_step(agent: DeviceDQN) -> bool:
         calls.append(agent.num_timesteps)
-        return len(calls) < 2
+        return len(calls) < 10
 
     agent = DeviceDQN(env, DeviceDQNConfig(learning_starts=10_000), seed=0)
-    agent.learn(64 * 100, callback=stop_at_second_call, callback_every=10)
-    assert calls == [640, 1280] and agent.num_timesteps == 1280
+    agent.learn(64 * 100, callback=stop_at_the_tenth_step)
+    assert calls == [64 * step for step in range(1, 11)] and agent.num_timesteps == 640
 
 
 def test_device_dqn_learns_the_known_best_policy_of_a_tiny_world() -> None:

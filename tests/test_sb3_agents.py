@@ -8,7 +8,8 @@ from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.dqn import DQNConfig, QPolicy, make_dqn
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, SB3Policy, make_sb3_agent
+from agents.sb3_agent import SB3Policy
+from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, make_sb3_agent
 from envs.rec_env import RecEnv
 from recgym.evaluation import EvalConfig, evaluate
 

@@ -1,0 +1,151 @@
+"""The training loop of the on-device agents: a run of iterations, resumable, checkpointed, logged.
+
+`DeviceDQN` (and SlateQ, built on it) iterates batched env steps, `TopKReinforce` collections of steps;
+everything around an iteration is the same and lives here: starting or resuming a run, the progress
+bar, TensorBoard, periodic checkpoints and the callback. An agent provides `_new_run(total_timesteps)`
+and `_iteration(observation, writer)`; its run (a dataclass with `total_timesteps`, `iteration` and
+`n_iterations`, and whatever else the agent's iterations carry) is part of its checkpointed state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from tqdm.auto import tqdm
+
+from agents.checkpoint import PeriodicCheckpoints
+from agents.contract import Callback
+
+
+class Run(Protocol):
+    total_timesteps: int  # what the run was started with
+    iteration: int  # iterations done
+    n_iterations: int
+
+
+class OnDeviceAgent(Protocol):
+    env: Any
+    seed: int
+    num_timesteps: int
+    run: Any
+
+    def _new_run(self, total_timesteps: int) -> Any: ...
+
+    def _iteration(self, observation: dict, writer: Any) -> dict: ...
+
+
+def run_to_resume(run: Run | None, total_timesteps: int, agent_name: str) -> Run:
+    """The agent's run in progress, if it continues to total_timesteps; ValueError otherwise."""
+    if run is None:
+        raise ValueError(
+            f"resume=True needs a run in progress: load one with agents.zoo.load_agent ({agent_name})"
+        )
+    if run.total_timesteps != total_timesteps:
+        raise ValueError(
+            f"the run in progress trains for {run.total_timesteps} timesteps, not {total_timesteps}: "
+            "resume it with the total it started with"
+        )
+    return run
+
+
+def train(
+    agent: OnDeviceAgent,
+    total_timesteps: int,
+    *,
+    callback: Callback | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
+    log_dir: str | Path | None = None,
+    progress: bool = False,
+    unit: str = "step",
+) -> None:
+    """Run agent's iterations until its run reaches total_timesteps (see `agents.contract.Agent.learn`).
+
+    :param unit: what an iteration is, for the progress bar.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    if resume:
+        run = agent.run = run_to_resume(agent.run, total_timesteps, type(agent).__name__)
+    else:
+        run = agent.run = agent._new_run(total_timesteps)
+        agent.env.reset_tensors(agent.seed)
+    observation = agent.env.observation_tensors()
+    saved_at = agent.num_timesteps if resume else None  # resumed from a checkpoint of this step
+    checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
+    writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
+    bar = tqdm(
+        range(run.iteration, run.n_iterations),
+        desc="train agent",
+        unit=unit,
+        initial=run.iteration,
+        total=run.n_iterations,
+        disable=not progress,
+        mininterval=2.0,
+    )
+    log = None if writer is None else _Log(writer, time.perf_counter())
+    for iteration in bar:
+        before = agent.num_timesteps
+        observation = agent._iteration(observation, log)
+        run.iteration = iteration + 1
+        checkpoints.after_step(agent, before)
+        if callback is not None and not callback(agent):
+            break
+    checkpoints.save(agent)
+    if writer is not None:
+        writer.close()
+
+
+def env_sizes(env: Any) -> dict[str, Any]:
+    """What an on-device agent's networks and training state depend on in its batched env."""
+    choice = getattr(env, "choice", None)
+    return {
+        "n_items": env.simulator.n_items,
+        "n_users": env.simulator.n_users,
+        "history_len": env.history_len,
+        "slate_size": None if choice is None else choice.slate_size,
+        "choice": None if choice is None else dataclasses.asdict(choice),
+        "n_envs": env.num_envs,
+        "horizon": env.horizon,
+        "device": env.device.type,
+    }
+
+
+def training_state(agent: Any) -> dict[str, Any]:
+    """What an on-device agent's training continues from, beside its networks: optimizer, generator,
+    counter, the run in progress and the env."""
+    return {
+        "optimizer": agent.optimizer.state_dict(),
+        "generator": agent.generator.get_state(),
+        "num_timesteps": agent.num_timesteps,
+        "run": None if agent.run is None else agent.run.state_dict(),
+        "env": agent.env.state_dict(),
+    }
+
+
+def load_training_state(agent: Any, state: dict[str, Any]) -> None:
+    """Restore a `training_state` into agent (the networks are loaded by the agent itself)."""
+    agent.optimizer.load_state_dict(state["optimizer"])
+    agent.generator.set_state(state["generator"])
+    agent.num_timesteps = state["num_timesteps"]
+    agent.env.load_state_dict(state["env"])
+    agent.run = None
+    if state["run"] is not None:
+        agent.run = agent._new_run(state["run"]["total_timesteps"])
+        agent.run.load_state_dict(state["run"])
+
+
+class _Log:
+    """What an iteration writes to TensorBoard: scalars at the agent's timestep, and the fps so far."""
+
+    def __init__(self, writer: Any, start: float):
+        self.writer, self.start = writer, start
+
+    def scalars(self, step: int, values: dict[str, float]) -> None:
+        for tag, value in values.items():
+            self.writer.add_scalar(tag, value, step)
+        self.writer.add_scalar("time/fps", step / (time.perf_counter() - self.start), step)
