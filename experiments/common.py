@@ -137,10 +137,9 @@ def log_fitted_simulator(
     if not learn:
         return simulator, None
     learned = learn_dynamics(simulator, log, censor_length=censor_length)
-    learned.install(simulator)
     held_out = json.dumps(learned.report["leave"]["held_out"])
     print(f"dynamics learned from {learned.report['sessions']} sessions; leave model held out: {held_out}")
-    return simulator, learned.report
+    return simulator.with_dynamics(learned.params), learned.report
 
 
 def log_popularity(log: InteractionLog) -> np.ndarray:

@@ -79,10 +79,9 @@ def main(args: Args) -> dict[str, Any]:
     )
     fitted = fit_user_model(log, args.user_model, cache_folder(args.cache_dir), progress=args.progress)
     rule = fitted_simulator(fitted, args.dynamics)
-    learned_simulator = fitted_simulator(fitted, args.dynamics)
-    assert isinstance(rule, DynamicsSimulator) and isinstance(learned_simulator, DynamicsSimulator)
-    learned = learn_dynamics(learned_simulator, log, censor_length=logger_horizon(args), seed=args.seed)
-    learned.install(learned_simulator)
+    assert isinstance(rule, DynamicsSimulator)
+    learned = learn_dynamics(rule, log, censor_length=logger_horizon(args), seed=args.seed)
+    learned_simulator = rule.with_dynamics(learned.params)
     assert learned.sessions is not None
     held_out = learned.sessions.subset(learned.held_out_sessions)
     frequency = np.bincount(log.frame["item"].to_numpy(), minlength=log.n_items).astype(np.float64)

@@ -38,6 +38,7 @@ from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import fit_user_model
+from recgym.simulators.world import GroundTruthWorld
 
 
 @dataclass
@@ -62,8 +63,8 @@ def one_seed(args: Args) -> dict[str, Any]:
             "sim-to-real needs a world whose truth is known: use --data synthetic or a plug-in --simulator"
         )
     else:
-        log, world = generate_logs(args.synthetic)
-        world.reward = args.reward
+        log = generate_logs(args.synthetic)[0]
+        world = GroundTruthWorld(args.synthetic.world, reward=args.reward)  # the logs' world
     if (log.n_users, log.n_items) != (world.n_users, world.n_items):
         raise ValueError(
             f"the logs saw {log.n_users} of {world.n_users} users and {log.n_items} of {world.n_items} items;"

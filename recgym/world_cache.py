@@ -80,8 +80,8 @@ class WorldCache:
         censor_length: int | None,
         progress: bool,
     ) -> tuple[DynamicsSimulator, dict[str, Any]]:
-        """simulator with the dynamics learned from log's sessions (learned once, then loaded), and
-        the learning report."""
+        """A new simulator: simulator with the dynamics learned from log's sessions (learned once, then
+        loaded), and the learning report."""
         prior = {name: getattr(simulator.dynamics, name) for name in simulator.dynamics.__dataclass_fields__}
         key = {
             "format": DYNAMICS_FORMAT,
@@ -99,10 +99,10 @@ class WorldCache:
                 warnings.warn(f"relearning the dynamics: cached copy unusable ({error})", stacklevel=3)
         _say(progress, "learning fatigue, leaving and returning from the logs' sessions (cached afterwards)")
         learned = learn_dynamics(simulator, log, censor_length=censor_length)
-        learned.install(simulator)
+        learned_simulator = simulator.with_dynamics(learned.params)
         if entry is not None:
-            self._publish(entry, lambda folder: _save_dynamics(folder, simulator, learned.report))
-        return simulator, learned.report
+            self._publish(entry, lambda folder: _save_dynamics(folder, learned_simulator, learned.report))
+        return learned_simulator, learned.report
 
     def _entry(self, kind: str, key: dict[str, Any]) -> Path | None:
         if self.folder is None:

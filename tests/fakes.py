@@ -2,17 +2,19 @@
 
 `FixedSimulator` follows the `UserSimulator` protocol structurally (it inherits nothing from recgym),
 so the tests that use it also show that outside simulators plug in without subclassing.
-`LikedItemsWorld` is a `DynamicsSimulator`, so it also answers slates.
+`LikedItemsWorld` is a `DynamicsSimulator` of a `LikedItems` affinity, so it also answers slates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 from recgym.random import RowStreams
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import Response
 
 
@@ -117,6 +119,39 @@ class OrderPolicy:
         return torch.full((action_mask.shape[0], k), item, dtype=torch.long)
 
 
+@dataclass(frozen=True, eq=False)
+class LikedItems:
+    """Affinity logits [n_users, n_items] looked up per user and item; orthogonal item vectors."""
+
+    logits: torch.Tensor
+    device: torch.device = torch.device("cpu")
+    rating_scale: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def n_users(self) -> int:
+        return self.logits.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        return self.logits.shape[1]
+
+    @property
+    def item_vectors(self) -> torch.Tensor:
+        return torch.eye(self.n_items)
+
+    def initial(self, users: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {}
+
+    def logit(self, state: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
+        return self.logits[state["user"], items]
+
+    def rating(self, state: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
+        return torch.ones(items.shape)
+
+    def consume(self, state: dict[str, torch.Tensor], items: torch.Tensor, click: torch.Tensor):
+        return state
+
+
 class LikedItemsWorld(DynamicsSimulator):
     """User u clicks an item they like with logit +`strength` and any other with -`strength`; an item
     clicked once is not clicked again (repeat penalty), nobody tires or leaves. The best policy
@@ -126,14 +161,8 @@ class LikedItemsWorld(DynamicsSimulator):
     """
 
     def __init__(self, likes: Sequence[Sequence[int]], strength: float = 5.0):
-        table = torch.tensor(likes, dtype=torch.float32)
-        self.n_users, self.n_items = table.shape
-        self.logits = strength * (2.0 * table - 1.0)
-        self.item_vectors = torch.eye(self.n_items)
-        self.device = torch.device("cpu")
-        self.dynamics = DynamicsConfig(
+        logits = strength * (2.0 * torch.tensor(likes, dtype=torch.float32) - 1.0)
+        dynamics = DynamicsConfig(
             fatigue_weight=0.0, repeat_penalty=2 * strength + 5, leave_base=-50.0, leave_fatigue=0.0
         )
-
-    def affinity_logit(self, state: dict[str, torch.Tensor], items: torch.Tensor) -> torch.Tensor:
-        return self.logits[state["user"], items]
+        super().__init__(LikedItems(logits), DynamicsParams(dynamics))

@@ -14,7 +14,10 @@ from conftest import TINY_WORLD
 from recgym.data.simulated_logs import SECONDS_PER_DAY
 from recgym.data.synthetic import LoggingConfig, generate_logs, logging_policy_probabilities
 from recgym.random import RowStreams
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.affinity import Affinity
+from recgym.simulators.choice import ChoiceConfig
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import Response, UserSimulator
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
@@ -23,18 +26,30 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-class HandSet(DynamicsSimulator):
+class FourItems:
     """Affinity 0 for every item (a fresh click probability of 1/2) and four hand-set item vectors."""
 
-    def __init__(self, dynamics: DynamicsConfig | None = None):
-        self.n_users, self.n_items = 3, 4
-        self.device = torch.device("cpu")
-        self.dynamics = dynamics or DynamicsConfig()
-        # 0 and 1 are similar (cosine 0.8), 0 and 2 orthogonal, 0 and 3 opposite
-        self.item_vectors = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-1.0, 0.0]])
+    n_users, n_items = 3, 4
+    device = torch.device("cpu")
+    rating_scale = (1.0, 1.0)
+    # 0 and 1 are similar (cosine 0.8), 0 and 2 orthogonal, 0 and 3 opposite
+    item_vectors = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-1.0, 0.0]])
 
-    def affinity_logit(self, state, items):
+    def initial(self, users: torch.Tensor) -> dict:
+        return {}
+
+    def logit(self, state, items: torch.Tensor) -> torch.Tensor:
         return torch.zeros(items.shape)
+
+    def rating(self, state, items: torch.Tensor) -> torch.Tensor:
+        return torch.ones(items.shape)
+
+    def consume(self, state, items, click):
+        return state
+
+
+def hand_set(dynamics: DynamicsConfig | None = None) -> DynamicsSimulator:
+    return DynamicsSimulator(FourItems(), DynamicsParams(dynamics or DynamicsConfig()))
 
 
 def fresh(sim, batch: int = 1):
@@ -55,12 +70,12 @@ def p_click(sim, state, item: int) -> float:
 
 
 def test_fresh_user_clicks_with_the_affinity_probability() -> None:
-    sim = HandSet()
+    sim = hand_set()
     assert [p_click(sim, fresh(sim), i) for i in range(4)] == pytest.approx([0.5] * 4)
 
 
 def test_exposure_to_similar_items_lowers_the_click_probability() -> None:
-    sim = HandSet()
+    sim = hand_set()
     state = show(sim, fresh(sim), item=1, click=False)
     w = sim.dynamics.fatigue_weight
     assert p_click(sim, state, 0) == pytest.approx(sigmoid(-w * 0.8))
@@ -70,7 +85,7 @@ def test_exposure_to_similar_items_lowers_the_click_probability() -> None:
 
 
 def test_exposure_decays_between_steps() -> None:
-    sim = HandSet()
+    sim = hand_set()
     state = show(sim, show(sim, fresh(sim), 0, False), 2, False)
     d = sim.dynamics
     assert state["exposure"][0].tolist() == pytest.approx([d.fatigue_decay, 1.0])
@@ -79,17 +94,17 @@ def test_exposure_decays_between_steps() -> None:
 
 
 def test_repeating_an_item_costs_the_repeat_penalty() -> None:
-    sim = HandSet()
+    sim = hand_set()
     d = sim.dynamics
     state = show(sim, fresh(sim), item=0, click=True)
     assert p_click(sim, state, 0) == pytest.approx(sigmoid(-d.fatigue_weight - d.repeat_penalty))
-    no_repeat_penalty = HandSet(replace(d, repeat_penalty=0.0))
+    no_repeat_penalty = hand_set(replace(d, repeat_penalty=0.0))
     state = show(no_repeat_penalty, fresh(no_repeat_penalty), item=0, click=True)
     assert p_click(no_repeat_penalty, state, 0) == pytest.approx(sigmoid(-d.fatigue_weight))
 
 
 def test_respond_clicks_at_the_click_probability() -> None:
-    sim = HandSet()
+    sim = hand_set()
     batch = 4000
     state = show(sim, fresh(sim, batch), item=1, click=False, batch=batch)
     response = sim.respond(state, torch.zeros(batch, dtype=torch.long), RowStreams.from_seed(0, batch))
@@ -106,12 +121,12 @@ def p_leave(sim, state) -> float:
 
 
 def test_fresh_satisfied_user_leaves_at_the_base_rate() -> None:
-    sim = HandSet()
+    sim = hand_set()
     assert p_leave(sim, fresh(sim)) == pytest.approx(sigmoid(sim.dynamics.leave_base))
 
 
 def test_leave_probability_rises_with_fatigue() -> None:
-    sim = HandSet()
+    sim = hand_set()
     d = sim.dynamics
     tired = show(sim, show(sim, fresh(sim), 0, True), 0, True)  # fatigue <v0, v0> = 1
     rested = show(sim, show(sim, fresh(sim), 0, True), 3, True)  # fatigue max(0, <v0, v3>) = 0
@@ -122,7 +137,7 @@ def test_leave_probability_rises_with_fatigue() -> None:
 
 
 def test_leave_probability_rises_with_unsatisfying_steps() -> None:
-    sim = HandSet()
+    sim = hand_set()
     d = sim.dynamics
     clicked = show(sim, fresh(sim), 0, True)
     ignored = show(sim, fresh(sim), 0, False)
@@ -132,7 +147,7 @@ def test_leave_probability_rises_with_unsatisfying_steps() -> None:
         sigmoid(d.leave_base + d.leave_unsatisfied * (1 - d.satisfaction_decay))
     )
     # without the fatigue term, each further ignored recommendation makes leaving more likely
-    sim = HandSet(replace(d, leave_fatigue=0.0))
+    sim = hand_set(replace(d, leave_fatigue=0.0))
     state, probabilities = fresh(sim), []
     for item in [0, 2, 3, 2, 0]:
         state = show(sim, state, item, False)
@@ -141,7 +156,7 @@ def test_leave_probability_rises_with_unsatisfying_steps() -> None:
 
 
 def test_leaves_draws_at_the_leave_probability() -> None:
-    sim = HandSet(DynamicsConfig(leave_base=0.0))  # 1/2 for a fresh user
+    sim = hand_set(DynamicsConfig(leave_base=0.0))  # 1/2 for a fresh user
     left = sim.leaves(fresh(sim, 4000), RowStreams.from_seed(0, 4000))
     assert left.dtype == torch.bool
     assert left.float().mean().item() == pytest.approx(0.5, abs=0.03)
@@ -247,6 +262,70 @@ def test_world_sessions_are_deterministic_given_the_streams(tiny_world) -> None:
 
     assert run(0) == run(0)
     assert run(0) != run(1)
+
+
+RECORDED_CLICKS = [57, 52, 136, 237, 0, 17, 96, 105, 0, 128, 5, 40, 130, 80, 0]
+RECORDED_CLICKS += [76, 64, 32, 0, 0, 0, 2, 0, 0, 0, 64, 0, 34, 0, 0]
+RECORDED_LEAVES = [0, 0, 2, 0, 64, 0, 0, 12, 9, 0, 0, 0, 1, 36, 212]
+RECORDED_LEAVES += [0, 65, 0, 80, 16, 64, 144, 66, 160, 64, 16, 0, 16, 0, 64]
+RECORDED_RETURNS = [3.3975046, 2.2165875, 2.6106720, 3.7465708, 2.2257428, 5.3751554, 3.9544523, 2.8088326]
+
+
+def test_world_sessions_give_the_numbers_recorded_before_simulators_were_composed() -> None:
+    """30 steps of 8 users, single items and slates in turn, engagement reward: each step's clicks and
+    leaves (bit u for user u) and the returns the inherited simulators gave."""
+    world = GroundTruthWorld(TINY_WORLD, reward="engagement")
+    users, rng, g = torch.arange(8), RowStreams.from_seed(7, 8), torch.Generator().manual_seed(3)
+    state, clicks, leaves, total = world.initial_state(users, rng), [], [], torch.zeros(8)
+    for t in range(30):
+        if t % 2:
+            slate = torch.randint(world.n_items, (8, 3), generator=g)
+            answer = world.respond_slate(state, slate, ChoiceConfig(slate_size=3), rng)
+            items, response = answer.item, answer.response
+        else:
+            items = torch.randint(world.n_items, (8,), generator=g)
+            response = world.respond(state, items, rng)
+        state = world.transition(state, items, response, rng)
+        clicks.append(int((response.click.long() << users).sum()))
+        leaves.append(int((world.leaves(state, rng).long() << users).sum()))
+        total += response.reward
+    assert clicks == RECORDED_CLICKS and leaves == RECORDED_LEAVES
+    assert total.tolist() == pytest.approx(RECORDED_RETURNS, rel=1e-6)
+
+
+# --- composition: frozen parts, never mutated ---------------------------------------------------
+
+
+def test_a_dynamics_simulator_is_its_parts() -> None:
+    affinity, params = FourItems(), DynamicsParams(DynamicsConfig(fatigue_weight=0.1))
+    sim = DynamicsSimulator(affinity, params, reward="session_length")
+    assert isinstance(affinity, Affinity) and isinstance(sim, UserSimulator)
+    assert sim.affinity is affinity and sim.params is params and sim.dynamics is params.config
+    assert (sim.n_users, sim.n_items, sim.item_vectors) == (3, 4, affinity.item_vectors)
+    assert sim.leave_model is None and sim.active_leave_model().source == "rule"
+
+
+def test_a_simulator_cannot_be_changed_after_it_is_made(tiny_world) -> None:
+    for name, value in [("reward", "rating"), ("dynamics", DynamicsConfig()), ("return_model", None)]:
+        with pytest.raises(AttributeError, match="immutable.*with_dynamics"):
+            setattr(tiny_world, name, value)
+    with pytest.raises(AttributeError, match="immutable"):
+        del tiny_world.affinity
+    assert tiny_world.reward == "click" and tiny_world.dynamics == TINY_WORLD.dynamics
+
+
+def test_other_dynamics_give_a_new_world_and_leave_the_old_one_as_it_was(tiny_world) -> None:
+    calm = DynamicsConfig(leave_base=-9.0, fatigue_weight=0.0)
+    other = tiny_world.with_dynamics(DynamicsParams(calm))
+    assert type(other) is GroundTruthWorld and other is not tiny_world
+    assert other.affinity is tiny_world.affinity  # nothing redrawn
+    assert other.dynamics == calm and other.config == replace(TINY_WORLD, dynamics=calm)
+    assert tiny_world.dynamics == TINY_WORLD.dynamics and tiny_world.config == TINY_WORLD
+    state = fresh(tiny_world)
+    assert float(other.leave_probability(state)) == pytest.approx(sigmoid(-9.0))
+    assert float(tiny_world.leave_probability(state)) == pytest.approx(
+        sigmoid(TINY_WORLD.dynamics.leave_base)
+    )
 
 
 # --- synthetic logs ----------------------------------------------------------------------------

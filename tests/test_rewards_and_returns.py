@@ -13,7 +13,9 @@ from recgym.data.log_sessions import split_sessions
 from recgym.models.logistic import fit_logistic
 from recgym.random import RowStreams
 from recgym.sessions import Sessions
+from recgym.simulators.dynamics_params import DynamicsParams
 from recgym.simulators.return_model import ReturnModel, fit_return_model
+from recgym.simulators.rewards import REWARD_SIGNALS, REWARDS
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 WORLD = WorldConfig(n_users=50, n_items=30, n_topics=3)
@@ -22,7 +24,7 @@ RETURNS = ReturnModel(weights=(-1.0, -2.0), bias=12.0, sigma=1.0, within_seconds
 
 def session_rewards(reward: str, steps: int = 12) -> tuple[torch.Tensor, Sessions]:
     world = GroundTruthWorld(WORLD, reward=reward)
-    world.return_model = RETURNS
+    world = world.with_dynamics(DynamicsParams(world.dynamics, return_model=RETURNS))
     sessions = Sessions(world, batch_size=8, horizon=steps)
     rng = RowStreams.from_seed(0, 8)
     sessions.reset(torch.arange(8), rng)
@@ -62,6 +64,28 @@ def test_retention_without_a_return_model_says_what_is_missing() -> None:
 def test_an_unknown_reward_is_rejected() -> None:
     with pytest.raises(ValueError, match="reward must be one of"):
         GroundTruthWorld(WORLD, reward="dwell")
+
+
+@pytest.mark.parametrize(
+    ("reward", "bounds"),
+    [
+        ("click", (0.0, 1.0)),
+        ("rating", (0.0, 1.0)),  # a non-click's 0 up to the world's rating of 1
+        ("engagement", (0.0, 1.0)),
+        ("session_length", (1.0, 1.0)),
+        ("retention", (-1.0, 1.0)),
+    ],
+)
+def test_every_reward_is_a_signal_of_the_table_with_its_range(reward: str, bounds) -> None:
+    world = GroundTruthWorld(WORLD, reward=reward)
+    assert world.reward == reward and world.reward_signal is REWARD_SIGNALS[reward]
+    assert world.reward_range == bounds
+    assert set(REWARD_SIGNALS) == set(REWARDS)
+
+
+def test_a_rating_reward_spans_the_rating_scale_and_zero() -> None:
+    assert REWARD_SIGNALS["rating"].reward_range((1.0, 5.0)) == (0.0, 5.0)
+    assert REWARD_SIGNALS["rating"].reward_range((-2.0, -1.0)) == (-2.0, 0.0)
 
 
 def gap_log(n_users: int = 40, sessions_per_user: int = 8) -> InteractionLog:

@@ -17,6 +17,7 @@ from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
 from recgym.models.zoo import MODEL_NAMES
 from recgym.random import RowStreams
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.log_fitted import LogFittedSimulator
 from recgym.simulators.protocol import Response
 from recgym.simulators.registry import fitted_simulator
@@ -59,6 +60,15 @@ def test_a_click_moves_interest_as_the_model_predicts(fitted_sasrec) -> None:
     after_ignore = simulator.transition(state, items, ignored, rng)
     assert simulator.affinity_logit(after_click, torch.tensor([61])) > before + 1.0
     assert torch.equal(simulator.affinity_logit(after_ignore, torch.tensor([61])), before)
+
+
+def test_other_dynamics_give_a_new_sequence_simulator_on_the_same_model(fitted_sasrec) -> None:
+    simulator = SequenceSimulator(fitted_sasrec)
+    calm = DynamicsConfig(fatigue_weight=0.0)
+    other = simulator.with_dynamics(DynamicsParams(calm))
+    assert type(other) is SequenceSimulator and other.affinity is simulator.affinity
+    assert other.fitted is fitted_sasrec and other.dynamics is calm
+    assert simulator.dynamics == DynamicsConfig()
 
 
 def test_batched_sessions_are_deterministic_given_the_seed(fitted_sasrec) -> None:

@@ -15,7 +15,8 @@ import torch
 
 from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from recgym.models.logistic import LogisticFit
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.return_model import ReturnModel
 
@@ -39,7 +40,7 @@ def save_dynamics(folder: str | Path, simulator: DynamicsSimulator) -> None:
 
 
 def load_dynamics(folder: str | Path, simulator: DynamicsSimulator) -> DynamicsSimulator:
-    """Install the dynamics saved in folder into simulator (in place; returned for chaining).
+    """A new simulator: `simulator` with the dynamics saved in folder (`simulator` is unchanged).
 
     Raises `CheckpointError` for a corrupt checkpoint, one of something else, or one whose settings or
     leave features do not match this version of recgym."""
@@ -61,10 +62,10 @@ def load_dynamics(folder: str | Path, simulator: DynamicsSimulator) -> DynamicsS
             f"checkpoint {folder}: its leave model has {len(leave) - 1} features, this recgym's "
             f"has {n_features}"
         )
-    simulator.dynamics = DynamicsConfig(**dict(zip(fields, tensors["dynamics"].tolist(), strict=True)))
-    simulator.leave_model = LeaveModel(LogisticFit(tuple(leave[1:]), leave[0]), meta["leave_source"])
-    simulator.return_model = None
+    config = DynamicsConfig(**dict(zip(fields, tensors["dynamics"].tolist(), strict=True)))
+    leave_model = LeaveModel(LogisticFit(tuple(leave[1:]), leave[0]), meta["leave_source"])
+    return_model = None
     if "return" in tensors:
         bias, weight_0, weight_1, sigma, within, n_gaps = tensors["return"].tolist()
-        simulator.return_model = ReturnModel((weight_0, weight_1), bias, sigma, within, int(n_gaps))
-    return simulator
+        return_model = ReturnModel((weight_0, weight_1), bias, sigma, within, int(n_gaps))
+    return simulator.with_dynamics(DynamicsParams(config, leave_model, return_model))

@@ -29,7 +29,8 @@ from recgym.data.interactions import InteractionLog, LogError
 from recgym.data.log_sessions import LogSessions, split_sessions
 from recgym.models.logistic import fit_logistic
 from recgym.models.probability_metrics import auc, log_loss
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.leave_model import LeaveModel
 from recgym.simulators.replay import ReplayedSteps, replay_sessions, replayed_click_logit
 from recgym.simulators.return_model import ReturnModel, fit_return_model
@@ -40,7 +41,8 @@ MIN_REPEATS = 30
 
 @dataclass(frozen=True)
 class LearnedDynamics:
-    """What was learned, ready to install in a simulator, and how well it did on held-out sessions."""
+    """What was learned, ready to make a simulator with (`simulator.with_dynamics(learned.params)`), and
+    how well it did on held-out sessions."""
 
     dynamics: DynamicsConfig
     leave_model: LeaveModel
@@ -51,12 +53,10 @@ class LearnedDynamics:
     held_out_sessions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Ids (in `sessions`) of the sessions kept out of every fit, for fidelity checks."""
 
-    def install(self, simulator: DynamicsSimulator) -> DynamicsSimulator:
-        """Make simulator use the learned dynamics (in place); returns it for chaining."""
-        simulator.dynamics = self.dynamics
-        simulator.leave_model = self.leave_model
-        simulator.return_model = self.return_model
-        return simulator
+    @property
+    def params(self) -> DynamicsParams:
+        """The learned settings, leave model and return model as a simulator's dynamics part."""
+        return DynamicsParams(self.dynamics, self.leave_model, self.return_model)
 
 
 def learn_dynamics(

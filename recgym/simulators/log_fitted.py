@@ -9,14 +9,67 @@ log here; `SequenceSimulator` moves them with what the user consumes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 
 from recgym.models.fitted import FittedUserModel
 from recgym.models.zoo import is_sequential
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import SimState
-from recgym.simulators.rewards import check_reward
+
+
+@dataclass(frozen=True, eq=False)
+class FittedAffinity:
+    """A fitted model's calibrated click logit and rating of the log's users, which stay as logged."""
+
+    fitted: FittedUserModel
+    device: torch.device
+    item_vectors: torch.Tensor  # [n_items, d]: the model's item embeddings, centred, unit rows
+    raw_table: torch.Tensor | None  # [n_users, n_items] raw logits; None for sequence models
+
+    @classmethod
+    def of(cls, fitted: FittedUserModel, device: torch.device) -> FittedAffinity:
+        """The affinity of fitted, its model moved to device (in place) and set to evaluation."""
+        model = fitted.model.to(device).eval()
+        vectors = model.item_vectors()
+        item_vectors = F.normalize(vectors - vectors.mean(0, keepdim=True), dim=-1)
+        raw_table = None if is_sequential(model) else fitted.score_table(device)
+        return cls(fitted, device, item_vectors, raw_table)
+
+    @property
+    def n_users(self) -> int:
+        return self.fitted.n_users
+
+    @property
+    def n_items(self) -> int:
+        return self.fitted.n_items
+
+    @property
+    def rating_scale(self) -> tuple[float, float]:
+        return self.fitted.calibration.rating_range
+
+    def raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        """[B] the model's raw score of items [B] for users in state."""
+        if self.raw_table is not None:
+            return self.raw_table[state["user"], items]
+        with torch.no_grad():
+            return self.fitted.model.score(state["user"], items)
+
+    def initial(self, users: torch.Tensor) -> SimState:
+        return {}
+
+    def logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        return self.fitted.calibration.logit(self.raw(state, items))
+
+    def rating(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        return self.fitted.calibration.rating(self.raw(state, items))
+
+    def consume(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+        return state
 
 
 class LogFittedSimulator(DynamicsSimulator):
@@ -29,6 +82,10 @@ class LogFittedSimulator(DynamicsSimulator):
     :param device: where the simulator's tensors live.
     """
 
+    affinity: FittedAffinity
+    affinity_class: ClassVar[type[FittedAffinity]] = FittedAffinity
+    """The affinity a subclass builds from the fitted model."""
+
     def __init__(
         self,
         fitted: FittedUserModel,
@@ -36,25 +93,10 @@ class LogFittedSimulator(DynamicsSimulator):
         reward: str = "click",
         device: str | torch.device = "cpu",
     ):
-        check_reward(reward)
-        self.fitted, self.reward = fitted, reward
-        self.rating_scale = fitted.calibration.rating_range
-        self.dynamics = dynamics or DynamicsConfig()
-        self.n_users, self.n_items = fitted.n_users, fitted.n_items
-        self.device = torch.device(device)
-        model = fitted.model.to(self.device).eval()
-        vectors = model.item_vectors()
-        self.item_vectors = F.normalize(vectors - vectors.mean(0, keepdim=True), dim=-1)
-        self.raw_table = None if is_sequential(model) else fitted.score_table(self.device)  # [U, I]
+        affinity = self.affinity_class.of(fitted, torch.device(device))
+        super().__init__(affinity, DynamicsParams(dynamics or DynamicsConfig()), reward)
 
-    def _raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
-        if self.raw_table is not None:
-            return self.raw_table[state["user"], items]
-        with torch.no_grad():
-            return self.fitted.model.score(state["user"], items)
-
-    def affinity_logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
-        return self.fitted.calibration.logit(self._raw(state, items))
-
-    def rating(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
-        return self.fitted.calibration.rating(self._raw(state, items))
+    @property
+    def fitted(self) -> FittedUserModel:
+        """The fitted user model driving the simulator."""
+        return self.affinity.fitted

@@ -136,8 +136,8 @@ def fitted_simulator(
 ) -> UserSimulator:
     """The simulator a fitted model drives: interest that moves with consumption for sequence models,
     the logged preferences for id-based ones; `dynamics` apply to both as configured, leave rule
-    included. `learn_dynamics(simulator, log).install(simulator)` replaces them with dynamics learned
-    from the log's sessions.
+    included. `simulator.with_dynamics(learn_dynamics(simulator, log).params)` is a simulator with the
+    dynamics learned from the log's sessions instead.
     """
     from recgym.models.zoo import is_sequential
     from recgym.simulators.log_fitted import LogFittedSimulator

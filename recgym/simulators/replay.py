@@ -16,7 +16,8 @@ import torch
 
 from recgym.data.log_sessions import LogSessions
 from recgym.random import RowStreams
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, click_logit
 from recgym.simulators.leave_model import leave_features
 from recgym.simulators.protocol import Response
 
@@ -109,13 +110,8 @@ def _replay_chunk(
 
 
 def replayed_click_logit(dynamics: DynamicsConfig, steps: ReplayedSteps) -> np.ndarray:
-    """[N] click logit of every replayed step under dynamics (the simulator's `click_logit`)."""
-    return (
-        dynamics.affinity_scale * steps.affinity_logit
-        + dynamics.click_bias
-        - dynamics.fatigue_weight * steps.fatigue
-        - dynamics.repeat_penalty * steps.repeated
-    )
+    """[N] click logit of every replayed step under dynamics: the simulator's own `click_logit`."""
+    return click_logit(dynamics, steps.affinity_logit, steps.fatigue, steps.repeated)
 
 
 _RECORDED = ("session", "position", "click", "affinity_logit", "fatigue", "repeated", "leave_features")

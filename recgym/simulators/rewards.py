@@ -1,4 +1,4 @@
-"""What a step is worth: the reward signals a dynamics simulator can pay out.
+"""What a step is worth: the reward signals a dynamics simulator can pay out, chosen by name.
 
 - `click`: 1 per click (the default).
 - `rating`: the rating of a clicked item (the world's or the fitted rating map's).
@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, get_args
 
 import torch
 
+from recgym.simulators.affinity import Affinity
+from recgym.simulators.dynamics_params import DynamicsParams
 from recgym.simulators.protocol import SimState
 from recgym.simulators.return_model import ReturnModel
 
@@ -22,25 +26,31 @@ RewardName = Literal["click", "rating", "engagement", "session_length", "retenti
 REWARDS: tuple[str, ...] = get_args(RewardName)
 
 
-REWARD_RANGES: dict[str, tuple[float, float]] = {
-    "click": (0.0, 1.0),
-    "engagement": (0.0, 1.0),
-    "session_length": (1.0, 1.0),
-    "retention": (-1.0, 1.0),
-}
-"""What one step can pay under each reward ("rating" depends on the rating scale: `reward_range`)."""
+class Step(NamedTuple):
+    """What a reward may read about one step of B users."""
+
+    affinity: Affinity
+    dynamics: DynamicsParams
+    state: SimState  # before the step
+    items: torch.Tensor  # [B] long: the item each user answered
+    clicked: torch.Tensor  # [B] float 0/1
+    logit: torch.Tensor  # [B] affinity logit of items
 
 
-def reward_range(reward: str, rating_scale: tuple[float, float]) -> tuple[float, float]:
-    """The rewards one step can pay under `reward`, given the simulator's rating scale."""
-    if reward == "rating":
-        return (min(0.0, rating_scale[0]), max(0.0, rating_scale[1]))  # a non-click pays 0
-    return REWARD_RANGES[reward]
+@dataclass(frozen=True)
+class RewardSignal:
+    """One reward: what a step pays, and the bounds of what it can pay."""
 
+    pay: Callable[[Step], torch.Tensor]
+    """[B] reward of a step."""
+    bounds: tuple[float, float] | None
+    """Lowest and highest pay of a step; None: 0 (a non-click) and the affinity's rating scale."""
 
-def check_reward(reward: str) -> None:
-    if reward not in REWARDS:
-        raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+    def reward_range(self, rating_scale: tuple[float, float]) -> tuple[float, float]:
+        """What one step can pay, given the affinity's rating scale."""
+        if self.bounds is None:
+            return (min(0.0, rating_scale[0]), max(0.0, rating_scale[1]))
+        return self.bounds
 
 
 def retention_gain(model: ReturnModel | None, state: SimState, clicked: torch.Tensor) -> torch.Tensor:
@@ -53,3 +63,22 @@ def retention_gain(model: ReturnModel | None, state: SimState, clicked: torch.Te
     position, clicks = state["position"], state["clicks"]
     before = torch.where(position > 0, model.probability(position, clicks), 0.0)
     return model.probability(position + 1, clicks + clicked) - before
+
+
+REWARD_SIGNALS: dict[str, RewardSignal] = {
+    "click": RewardSignal(lambda step: step.clicked, (0.0, 1.0)),
+    "rating": RewardSignal(lambda step: step.clicked * step.affinity.rating(step.state, step.items), None),
+    "engagement": RewardSignal(lambda step: step.clicked * torch.sigmoid(step.logit), (0.0, 1.0)),
+    "session_length": RewardSignal(lambda step: torch.ones_like(step.clicked), (1.0, 1.0)),
+    "retention": RewardSignal(
+        lambda step: retention_gain(step.dynamics.return_model, step.state, step.clicked), (-1.0, 1.0)
+    ),
+}
+"""The reward signal of every name in `REWARDS`."""
+
+
+def reward_signal(name: str) -> RewardSignal:
+    """The reward signal called `name`; ValueError naming the choices for any other."""
+    if name not in REWARD_SIGNALS:
+        raise ValueError(f"reward must be one of {REWARDS}, got {name!r}")
+    return REWARD_SIGNALS[name]

@@ -9,10 +9,12 @@ leaving) apply on top. A step costs the same however long the session grows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from recgym.models.contract import ModelState
-from recgym.simulators.log_fitted import LogFittedSimulator
+from recgym.simulators.log_fitted import FittedAffinity, LogFittedSimulator
 from recgym.simulators.protocol import SimState
 
 PREFIX = "model."
@@ -23,19 +25,28 @@ def model_state(state: SimState) -> ModelState:
     return {key[len(PREFIX) :]: value for key, value in state.items() if key.startswith(PREFIX)}
 
 
-class SequenceSimulator(LogFittedSimulator):
-    """Simulated users driven by a fitted sequence model (or any model with `begin`/`advance`)."""
+@dataclass(frozen=True, eq=False)
+class SequenceAffinity(FittedAffinity):
+    """A fitted sequence model's calibrated scores, from the model state kept in the simulator state."""
 
     @torch.no_grad()
-    def extra_state(self, users: torch.Tensor) -> SimState:
+    def initial(self, users: torch.Tensor) -> SimState:
         started = self.fitted.model.begin(users.to(self.device))
         return {PREFIX + key: value for key, value in started.items()}
 
     @torch.no_grad()
-    def _raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+    def raw(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         return self.fitted.model.state_score(model_state(state), items)
 
     @torch.no_grad()
-    def update_interest(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+    def consume(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+        """The model advances by each clicked item."""
         after = self.fitted.model.advance(model_state(state), items, mask=click)
         return state | {PREFIX + key: value for key, value in after.items()}
+
+
+class SequenceSimulator(LogFittedSimulator):
+    """Simulated users driven by a fitted sequence model (or any model with `begin`/`advance`)."""
+
+    affinity: SequenceAffinity
+    affinity_class = SequenceAffinity

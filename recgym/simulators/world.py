@@ -9,14 +9,14 @@ both generates the default logs and serves as "reality" when measuring a fitted 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 
-from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
+from recgym.simulators.dynamics import DynamicsSimulator
+from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import SimState
-from recgym.simulators.rewards import check_reward
 
 
 @dataclass(frozen=True)
@@ -52,44 +52,93 @@ class WorldConfig:
                 raise ValueError(f"WorldConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
-class GroundTruthWorld(DynamicsSimulator):
-    """The true user behaviour of the synthetic world, as a batched `UserSimulator`."""
+@dataclass(frozen=True, eq=False)
+class TrueInterest:
+    """The world's affinity: interest vectors, item vectors and qualities drawn from the config's seed."""
 
-    def __init__(
-        self, config: WorldConfig | None = None, device: str | torch.device = "cpu", reward: str = "click"
-    ):
-        self.config = config = config or WorldConfig()
-        self.dynamics = config.dynamics
-        self.n_users, self.n_items = config.n_users, config.n_items
-        self.device = torch.device(device)
-        check_reward(reward)
-        self.reward = reward
+    config: WorldConfig
+    device: torch.device
+    item_topics: torch.Tensor  # [n_items] long
+    item_vectors: torch.Tensor  # [n_items, dim] unit rows
+    item_quality: torch.Tensor  # [n_items]
+    user_interest: torch.Tensor  # [n_users, dim] unit rows: each user's interest at a session's start
+    rating_scale: tuple[float, float] = (1.0, 1.0)
+
+    @classmethod
+    def draw(cls, config: WorldConfig, device: torch.device) -> TrueInterest:
+        """Topics, items and users drawn on the CPU from `config.seed` (the same on every device)."""
         g = torch.Generator().manual_seed(config.seed)
         centres = F.normalize(torch.randn(config.n_topics, config.dim, generator=g), dim=-1)
-        self.item_topics = torch.randint(config.n_topics, (config.n_items,), generator=g)
+        item_topics = torch.randint(config.n_topics, (config.n_items,), generator=g)
         item_noise = (
             config.topic_spread * torch.randn(config.n_items, config.dim, generator=g) / config.dim**0.5
         )
-        self.item_vectors = F.normalize(centres[self.item_topics] + item_noise, dim=-1)
-        self.item_quality = config.quality_std * torch.randn(config.n_items, generator=g)
+        item_vectors = F.normalize(centres[item_topics] + item_noise, dim=-1)
+        item_quality = config.quality_std * torch.randn(config.n_items, generator=g)
         favourite = torch.randint(config.n_topics, (config.n_users, 2), generator=g)
         weight = torch.rand(config.n_users, 1, generator=g)
         user_noise = (
             config.topic_spread * torch.randn(config.n_users, config.dim, generator=g) / config.dim**0.5
         )
         mixed = weight * centres[favourite[:, 0]] + (1 - weight) * centres[favourite[:, 1]]
-        self.user_interest = F.normalize(mixed + user_noise, dim=-1)
-        for name in ("item_topics", "item_vectors", "item_quality", "user_interest"):
-            setattr(self, name, getattr(self, name).to(self.device))
+        user_interest = F.normalize(mixed + user_noise, dim=-1)
+        tensors = (item_topics, item_vectors, item_quality, user_interest)
+        return cls(config, device, *(tensor.to(device) for tensor in tensors))
 
-    def extra_state(self, users: torch.Tensor) -> SimState:
+    @property
+    def n_users(self) -> int:
+        return self.config.n_users
+
+    @property
+    def n_items(self) -> int:
+        return self.config.n_items
+
+    def initial(self, users: torch.Tensor) -> SimState:
         return {"interest": self.user_interest[users.to(self.device)].clone()}
 
-    def affinity_logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+    def logit(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
         cosine = (state["interest"] * self.item_vectors[items]).sum(-1)
         return self.config.base_logit + self.config.affinity_scale * cosine + self.item_quality[items]
 
-    def update_interest(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+    def rating(self, state: SimState, items: torch.Tensor) -> torch.Tensor:
+        return torch.ones(items.shape, device=self.device)
+
+    def consume(self, state: SimState, items: torch.Tensor, click: torch.Tensor) -> SimState:
+        """Interest moves towards each clicked item."""
         step = self.config.interest_drift * click.float()[:, None]
         moved = (1 - step) * state["interest"] + step * self.item_vectors[items]
         return state | {"interest": F.normalize(moved, dim=-1)}
+
+
+class GroundTruthWorld(DynamicsSimulator):
+    """The true user behaviour of the synthetic world, as a batched `UserSimulator`."""
+
+    affinity: TrueInterest
+
+    def __init__(
+        self, config: WorldConfig | None = None, device: str | torch.device = "cpu", reward: str = "click"
+    ):
+        config = config or WorldConfig()
+        super().__init__(
+            TrueInterest.draw(config, torch.device(device)), DynamicsParams(config.dynamics), reward
+        )
+
+    @property
+    def config(self) -> WorldConfig:
+        """The world's config, with the dynamics this simulator runs (`with_dynamics` may change them)."""
+        return replace(self.affinity.config, dynamics=self.dynamics)
+
+    @property
+    def item_topics(self) -> torch.Tensor:
+        """[n_items] long: each item's topic."""
+        return self.affinity.item_topics
+
+    @property
+    def item_quality(self) -> torch.Tensor:
+        """[n_items]: the quality term of each item's click logit."""
+        return self.affinity.item_quality
+
+    @property
+    def user_interest(self) -> torch.Tensor:
+        """[n_users, dim] unit rows: each user's interest at a session's start."""
+        return self.affinity.user_interest
