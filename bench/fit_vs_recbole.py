@@ -1,7 +1,15 @@
-"""recgym's user models against RecBole's on the same ml-100k leave-one-out split: quality and speed.
+"""recgym's user models against RecBole's on the same leave-one-out split: quality and speed.
 
     python bench/fit_vs_recbole.py                       # runs RecBole too (about an hour on one core)
     python bench/fit_vs_recbole.py --recbole-json bench/results/recbole_ml100k_*.json   # reuse its runs
+    python bench/fit_vs_recbole.py --data ml-1m-synthetic --preset paper --models neumf --epochs 1 \
+        --modes sampled --out bench/results/fit_vs_recbole_ml-1m-synthetic.json   # a NeuMF epoch on 1M
+
+`--data ml-1m-synthetic` is a seeded log of MovieLens-1M's shape (6,040 users, 3,706 items, 1,000,209
+ratings 1-5 with timestamps, power-law item popularity, at least 20 ratings per user; see
+bench/power_law_log.py), written once as a RecBole atomic file under `--synthetic-dir` (git ignores
+bench/data/) and read from there by both sides. `--preset paper` takes the papers' settings
+(recgym.models.presets; RecBole's side has NeuMF's only) instead of the defaults at `--dim`.
 
 Why: a fitted user model is only as credible as its ranking quality, and the reference numbers for
 NeuMF and SASRec on MovieLens come from RecBole and the papers. Both sides use the last interaction of
@@ -24,12 +32,15 @@ import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tyro
+from power_law_log import power_law_frame, write_atomic_inter
 
 from experiments import fit_user_model
 from recgym.checkpoint import atomic_write_json
+from recgym.models.fitted import UserModelConfig
+from recgym.models.presets import paper_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 RECBOLE_NAMES = {"neumf": "NeuMF", "sasrec": "SASRec"}
@@ -42,6 +53,12 @@ class Args:
 
     models: tuple[str, ...] = ("neumf", "sasrec")
     """recgym model names (RecBole: NeuMF, SASRec)."""
+    data: Literal["ml-100k", "ml-1m-synthetic"] = "ml-100k"
+    """ml-100k from `data_path`, or the synthetic log of MovieLens-1M's shape in `synthetic_dir`."""
+    preset: Literal["default", "paper"] = "default"
+    """Each side's defaults at `dim`, or the papers' settings (then `dim` is unused)."""
+    modes: tuple[Literal["sampled", "full"], ...] = ("sampled", "full")
+    """Protocols to compare; RecBole runs once per protocol (uni100, full)."""
     epochs: int = 5
     """Training epochs on both sides, all of them run."""
     dim: int = 64
@@ -52,41 +69,71 @@ class Args:
     """Torch threads on both sides."""
     data_path: str = "/work/shared/data"
     """Folder holding ml-100k/ (RecBole atomic files, made by shared/data/get_ml100k.sh)."""
+    synthetic_dir: str = "bench/data"
+    """Folder that holds (or receives) ml-1m-synthetic/ml-1m-synthetic.inter."""
     recbole_json: tuple[str, ...] = ()
     """Outputs of bench/recbole_side.py to reuse; any (model, mode) not among them is run."""
     recbole_python: str = str(ROOT / ".venv-recbole" / "bin" / "python")
     """Python of the RecBole venv."""
     results_dir: str = "bench/results"
-    """Where fresh RecBole runs write recbole_ml100k_<Model>_<mode>.json."""
+    """Where fresh RecBole runs write recbole_<data>_<Model>_<mode>[_paper].json."""
     runs_dir: str = "runs/fit_vs_recbole"
     """Folder that receives recgym's run folders (`out` of experiments.fit_user_model)."""
     out: str = "bench/results/fit_vs_recbole.json"
     """JSON file for the rows."""
 
 
-def recbole_results(args: Args) -> dict[tuple[str, str], dict[str, Any]]:
+SYNTHETIC_SHAPE = {"n_users": 6_040, "n_items": 3_706, "n_interactions": 1_000_209, "min_per_user": 20}
+"""MovieLens-1M's users, items, ratings and least ratings per user."""
+SYNTHETIC_SEED = 0
+"""Seed of the synthetic log (apart from the fits' seed, so every fit sees the same file)."""
+
+
+def data_folder(args: Args) -> Path:
+    """The folder holding `<data>/<data>.inter`, the synthetic file written there first if missing."""
+    if args.data == "ml-100k":
+        return Path(args.data_path)
+    inter = Path(args.synthetic_dir) / args.data / f"{args.data}.inter"
+    if not inter.is_file():
+        frame = power_law_frame(**SYNTHETIC_SHAPE, ratings=True, timestamps=True, seed=SYNTHETIC_SEED)
+        write_atomic_inter(frame, inter)
+    return Path(args.synthetic_dir)
+
+
+def _tag(args: Args) -> str:
+    return ("ml100k" if args.data == "ml-100k" else args.data) + ("_paper" if args.preset == "paper" else "")
+
+
+def recbole_results(args: Args, folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """RecBole rows keyed by (RecBole model, eval mode): reused from `recbole_json`, else run."""
     results: dict[tuple[str, str], dict[str, Any]] = {}
     for path in args.recbole_json:
         row = json.loads(Path(path).read_text())
-        if (row["epochs"], row["embedding_size"]) != (args.epochs, args.dim):
+        theirs = (
+            row["epochs"],
+            row["embedding_size"],
+            row.get("dataset", "ml-100k"),
+            row.get("preset", "default"),
+        )
+        if theirs != (args.epochs, args.dim, args.data, args.preset):
             raise ValueError(
-                f"{path}: epochs {row['epochs']}, embedding size {row['embedding_size']}; "
-                f"this run asks for {args.epochs} and {args.dim}"
+                f"{path}: epochs, embedding size, dataset and preset {theirs}; this run asks for "
+                f"{(args.epochs, args.dim, args.data, args.preset)}"
             )
         results[(row["model"], row["eval_mode"])] = row
     for model in args.models:
-        for mode in MODES.values():
+        for mode in (MODES[protocol] for protocol in args.modes):
             key = (RECBOLE_NAMES[model], mode)
             if key in results:
                 continue
-            out = Path(args.results_dir) / f"recbole_ml100k_{key[0]}_{mode}.json"
+            out = Path(args.results_dir) / f"recbole_{_tag(args)}_{key[0]}_{mode}.json"
             command = [
                 args.recbole_python,
                 str(ROOT / "bench" / "recbole_side.py"),
                 *("--model", key[0], "--eval-mode", mode, "--epochs", str(args.epochs)),
-                *("--embedding-size", str(args.dim), "--seed", str(args.seed)),
-                *("--threads", str(args.threads), "--data-path", args.data_path, "--out", str(out)),
+                *("--embedding-size", str(args.dim), "--seed", str(args.seed), "--preset", args.preset),
+                *("--threads", str(args.threads), "--data-path", str(folder), "--dataset", args.data),
+                *("--out", str(out)),
             ]
             print("running", " ".join(command), flush=True)
             env = os.environ | {"OMP_NUM_THREADS": str(args.threads)}
@@ -107,27 +154,37 @@ def fit_recgym(args: fit_user_model.Args) -> dict[str, Any]:
         return pool.submit(fit_user_model.main, args).result()
 
 
+def recgym_args(args: Args, model: str, folder: Path) -> fit_user_model.Args:
+    """experiments.fit_user_model's arguments for one model: `dim` applied, or the paper's preset."""
+    if args.preset == "paper":
+        architecture, train = paper_preset(model)
+        user_model = UserModelConfig(model=model, train=train, **{model: architecture})  # type: ignore[arg-type]
+    else:
+        user_model = UserModelConfig()
+    return fit_user_model.Args(
+        model=model,  # type: ignore[arg-type]
+        data="movielens",
+        path=str(folder / args.data),  # the folder's one .inter file (ml-100k: its u.data)
+        out=args.runs_dir,
+        epochs=args.epochs,
+        dim=args.dim if args.preset == "default" else None,
+        seed=args.seed,
+        threads=args.threads,
+        progress=False,
+        user_model=user_model,
+    )
+
+
 def main(args: Args) -> list[dict[str, Any]]:
-    recbole = recbole_results(args)
+    folder = data_folder(args)
+    recbole = recbole_results(args, folder)
     recgym: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for model in args.models:
-        fit = fit_recgym(
-            fit_user_model.Args(
-                model=model,
-                data="movielens",
-                path=str(Path(args.data_path) / "ml-100k"),
-                out=args.runs_dir,
-                epochs=args.epochs,
-                dim=args.dim,
-                seed=args.seed,
-                threads=args.threads,
-                progress=False,
-            )
-        )
+        fit = fit_recgym(recgym_args(args, model, folder))
         recgym[model] = fit
-        theirs = {protocol: recbole[(RECBOLE_NAMES[model], mode)] for protocol, mode in MODES.items()}
+        theirs = {protocol: recbole[(RECBOLE_NAMES[model], MODES[protocol])] for protocol in args.modes}
         best = ", ".join(f"{protocol} {_best_epoch(row)}" for protocol, row in theirs.items())
         notes.append(
             f"{model}: recgym ran {fit['epochs']} epochs, reports its best ({fit.get('best_epoch', '?')}); "
@@ -135,7 +192,7 @@ def main(args: Args) -> list[dict[str, Any]]:
         )
         pairs: dict[str, tuple[float, float]] = {
             f"{protocol}/{metric}": (fit["metrics"][protocol][metric], theirs[protocol]["test"][metric])
-            for protocol in MODES
+            for protocol in args.modes
             for metric in ("hr@10", "ndcg@10")
         }
         their_epochs = [s for row in theirs.values() for s in row["epoch_seconds"]]
@@ -148,7 +205,8 @@ def main(args: Args) -> list[dict[str, Any]]:
             rows.append({"model": model, "what": what, "recgym": ours, "recbole": ref, "ratio": ours / ref})
 
     print(
-        f"\nml-100k leave-one-out, {args.epochs} epochs, dim {args.dim}, seed {args.seed}, "
+        f"\n{args.data} leave-one-out, {args.epochs} epochs, "
+        f"{'paper preset' if args.preset == 'paper' else f'dim {args.dim}'}, seed {args.seed}, "
         f"{args.threads} thread(s)"
     )
     print(f"{'model':8s} {'what':16s} {'recgym':>10s} {'recbole':>10s} {'recgym/recbole':>15s}")

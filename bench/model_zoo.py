@@ -6,12 +6,15 @@
 Each (model, data) pair is fitted by `experiments.fit_user_model` with the library's defaults and the
 same seed; a most-popular row ranks items by training count on the same split. Rows: {"model", "data",
 "sampled": {"hr@10", "ndcg@10"}, "full": {...}, "auc", "logloss", "ece", "epochs", "best_epoch",
-"fit_seconds", "seconds_per_epoch", "peak_rss_mb"}. Prints a markdown table per dataset.
+"fit_seconds", "seconds_per_epoch", "peak_rss_mb"}. Prints a markdown table per dataset. Each fit runs in
+a fresh process, so its peak_rss_mb (`ru_maxrss`, loading the log included) is its own.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import resource
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +71,8 @@ def model_row(model: str, path: str, args: Args) -> dict[str, Any]:
         threads=args.threads,
         progress=False,
     )  # type: ignore[arg-type]
-    result = fit_main(fit_args)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(fit_main, fit_args).result()  # a fresh process: the peak RSS is this fit's
     epochs = result["epoch_seconds"]
     return (
         {"model": model, "data": result["data"]}
@@ -86,14 +90,15 @@ def model_row(model: str, path: str, args: Args) -> dict[str, Any]:
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| data | model | sampled HR@10 | sampled NDCG@10 | full HR@10 | full NDCG@10 | AUC | ECE | epochs"
-        " | s/epoch |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | s/epoch | peak_rss_mb |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         extra = (
-            f"{r['auc']:.3f} | {r['ece']:.3f} | {r['epochs']} | {r['seconds_per_epoch']:.1f}"
+            f"{r['auc']:.3f} | {r['ece']:.3f} | {r['epochs']} | {r['seconds_per_epoch']:.1f} | "
+            f"{r['peak_rss_mb']:.0f}"
             if "auc" in r
-            else "- | - | - | -"
+            else "- | - | - | - | -"
         )
         lines.append(
             f"| {r['data']} | {r['model']} | {r['sampled']['hr@10']:.3f} | {r['sampled']['ndcg@10']:.3f} | "

@@ -1,4 +1,4 @@
-"""RecBole's side of `fit_vs_recbole.py`: train RecBole 1.2.1's NeuMF or SASRec on ml-100k, write JSON.
+"""RecBole's side of `fit_vs_recbole.py`: train RecBole 1.2.1's NeuMF or SASRec on a dataset, write JSON.
 
 Run it with the RecBole venv's python, never from recgym (RecBole needs numpy<2 and an old ray; see
 shared/notes/RECBOLE.md):
@@ -14,16 +14,20 @@ Training runs exactly `--epochs` epochs (no early stopping); the test and valid 
 final model (no checkpoint is written); `best_valid_epoch` (1-based) says which epoch validation
 NDCG@10 preferred.
 
-Data: `<data-path>/ml-100k/ml-100k.inter` when it exists (RecBole ignores `data_path` for the name
-`ml-100k`, so the script sets it after building the config), else the copy inside the recbole wheel,
-which is byte for byte what `shared/data/get_ml100k.sh` extracts; the JSON names the file used and its
-SHA-256.
+Data: `<data-path>/<dataset>/<dataset>.inter` (`--dataset`, default ml-100k; its fields user_id,
+item_id, rating and timestamp are loaded). For ml-100k, when that file is missing, the copy inside the
+recbole wheel, which is byte for byte what `shared/data/get_ml100k.sh` extracts (RecBole ignores
+`data_path` for the name `ml-100k`, so the script sets it after building the config). The JSON names
+the file used and its SHA-256.
 
 Models: embedding size D everywhere. NeuMF: mf_embedding_size = mlp_embedding_size = D, MLP [2D, D]
 (RecBole's default [128, 64] at D = 64), dropout 0.1, `--neg-samples` uniform negatives per positive
 (4 by default, as He et al. 2017 and recgym). SASRec: hidden_size D, inner_size 4D, RecBole's defaults
 for layers (2), heads (2) and dropout (0.5), max sequence length 50, CE loss over all items (no sampled
 negatives). RecBole's SASRec trains on every prefix of each sequence with the loss on the last position.
+`--preset paper` (NeuMF only) takes He et al. 2017's settings instead, as recgym.models.presets does:
+mf_embedding_size 8, mlp_embedding_size 32, MLP [32, 16, 8] over the 64-wide concatenation, no
+dropout, Adam at 0.001, batches of 256 rows (RecBole counts a positive with its negatives: 51 x 5).
 
 Timing: seconds of each call to the trainer's `_train_epoch` (training only; validation is timed apart).
 Peak RSS is the process's `ru_maxrss`, data loading included.
@@ -59,12 +63,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=5, help="training epochs, all of them run")
     parser.add_argument("--embedding-size", type=int, default=64, help="D, see the module docstring")
     parser.add_argument("--eval-mode", choices=("uni100", "full"), default="uni100")
-    parser.add_argument("--data-path", default="/work/shared/data", help="folder holding ml-100k/")
+    parser.add_argument("--data-path", default="/work/shared/data", help="folder holding <dataset>/")
+    parser.add_argument("--dataset", default="ml-100k", help="atomic files <data-path>/<dataset>/<dataset>.*")
+    parser.add_argument("--preset", choices=("default", "paper"), default="default", help="NeuMF sizes")
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--neg-samples", type=int, default=4, help="NeuMF negatives per positive")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.preset == "paper" and args.model != "NeuMF":
+        parser.error("--preset paper is implemented for NeuMF only")
+    return args
 
 
 def recbole_config(args: argparse.Namespace, checkpoint_dir: str) -> dict[str, Any]:
@@ -91,7 +100,19 @@ def recbole_config(args: argparse.Namespace, checkpoint_dir: str) -> dict[str, A
         "threshold": None,
         "val_interval": None,
     }
-    if args.model == "NeuMF":
+    if args.dataset != "ml-100k":  # RecBole's defaults for other names load user and item only
+        config["load_col"] = {"inter": ["user_id", "item_id", "rating", "timestamp"]}
+    if args.model == "NeuMF" and args.preset == "paper":
+        config |= {
+            "mf_embedding_size": 8,
+            "mlp_embedding_size": 32,
+            "mlp_hidden_size": [32, 16, 8],
+            "dropout_prob": 0.0,
+            "learning_rate": 1e-3,
+            "train_batch_size": 256,
+            "train_neg_sample_args": {"distribution": "uniform", "sample_num": args.neg_samples},
+        }
+    elif args.model == "NeuMF":
         config |= {
             "mf_embedding_size": d,
             "mlp_embedding_size": d,
@@ -116,7 +137,9 @@ def _metrics(result: dict[str, float]) -> dict[str, float]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train and evaluate; returns the JSON row."""
     torch.set_num_threads(args.threads)
-    local_inter = Path(args.data_path).resolve() / "ml-100k" / "ml-100k.inter"
+    local_inter = Path(args.data_path).resolve() / args.dataset / f"{args.dataset}.inter"
+    if args.dataset != "ml-100k" and not local_inter.is_file():
+        raise FileNotFoundError(f"dataset {args.dataset!r}: no atomic file {local_inter}")
     with tempfile.TemporaryDirectory() as work:
         cwd = os.getcwd()
         os.chdir(work)  # RecBole writes log_tensorboard/ and saved/ into the working directory
@@ -124,12 +147,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             config = Config(
                 model=args.model,
-                dataset="ml-100k",
+                dataset=args.dataset,
                 config_dict=recbole_config(args, str(Path(work) / "saved")),
             )
             if local_inter.is_file():
                 config["data_path"] = str(local_inter.parent)
-            inter_file = Path(config["data_path"]) / "ml-100k.inter"
+            inter_file = Path(config["data_path"]) / f"{args.dataset}.inter"
             init_seed(config["seed"], config["reproducibility"])
             dataset = create_dataset(config)
             counts = {
@@ -169,11 +192,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "side": "recbole",
         "model": args.model,
+        "dataset": args.dataset,
+        "preset": args.preset,
         "eval_mode": args.eval_mode,
         "epochs": args.epochs,
         "embedding_size": args.embedding_size,
         "seed": args.seed,
         "neg_samples": args.neg_samples if args.model == "NeuMF" else None,
+        "train_batch_size": int(config["train_batch_size"]),
         "data_file": str(inter_file),
         "data_sha256": hashlib.sha256(inter_file.read_bytes()).hexdigest(),
         **{key: int(value) for key, value in counts.items()},  # before SASRec's prefix augmentation

@@ -13,6 +13,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from recgym.data.interactions import InteractionLog
 from recgym.data.splits import leave_last_out
 from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.models import contract
 from recgym.models.autorec import AutoRecConfig
 from recgym.models.caser import CaserConfig
 from recgym.models.fitted import UserModelConfig
@@ -22,6 +23,7 @@ from recgym.models.mf import MFConfig
 from recgym.models.neumf import NeuMFConfig
 from recgym.models.popularity import MostPopular
 from recgym.models.sasrec import SASRecConfig
+from recgym.models.sequential import last_items
 from recgym.models.training import TrainConfig, fit
 from recgym.models.zoo import MODEL_NAMES, build_model
 from recgym.simulators.world import WorldConfig
@@ -191,3 +193,54 @@ def test_advance_with_a_mask_moves_only_the_masked_rows(name: str, cyclic: Inter
     for key in state:
         assert torch.equal(masked[key][1], state[key][1])
         assert torch.allclose(masked[key][mask], unmasked[key][mask])
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_users_are_encoded_in_blocks_within_the_memory_budget(
+    name: str, cyclic: InteractionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tiny_model(name, cyclic)
+    users = torch.arange(cyclic.n_users).flip(0)  # every user, in no particular order
+    items = torch.arange(cyclic.n_users) % cyclic.n_items
+    with torch.no_grad():
+        table, pairs = model.score_all(users), model.score(users, items)
+    monkeypatch.setattr(contract, "SCORING_BUDGET", 7 * model.encode_bytes_per_user())
+    encoded: list[int] = []
+    encode = model.encode
+    monkeypatch.setattr(
+        model, "encode", lambda sequences, who: encoded.append(len(who)) or encode(sequences, who)
+    )
+    with torch.no_grad():
+        assert torch.allclose(model.score_all(users), table, atol=1e-6)
+        assert torch.allclose(model.score(users, items), pairs, atol=1e-6)
+    assert max(encoded) == 7 and sum(encoded) == 2 * cyclic.n_users
+
+
+def test_sasrec_begins_in_blocks_with_the_state_of_one_block(
+    cyclic: InteractionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tiny_model("sasrec", cyclic)
+    users = torch.tensor([3, 0, 7, 3, 119, 50, 1])
+    encoded: list[int] = []
+    forward = model._forward
+    with torch.no_grad():
+        whole = model.begin(users)
+        monkeypatch.setattr(contract, "SCORING_BUDGET", 2 * model.encode_bytes_per_user())
+        monkeypatch.setattr(
+            model, "_forward", lambda sequences: encoded.append(len(sequences)) or forward(sequences)
+        )
+        blocked = model.begin(users)
+        after = model.advance(blocked, torch.arange(7))
+        expected = model.advance(whole, torch.arange(7))
+    assert encoded == [2, 2, 2, 1]
+    assert whole.keys() == blocked.keys()
+    for key in whole:
+        assert torch.allclose(blocked[key], whole[key], atol=1e-6), key
+        assert torch.allclose(after[key], expected[key], atol=1e-6), key
+
+
+def test_context_windows_hold_each_users_last_items_left_aligned() -> None:
+    indptr = np.array([0, 0, 2, 7])  # user 0: nothing; user 1: items 5, 6; user 2: items 0..4
+    window, length = last_items(indptr, np.array([5, 6, 0, 1, 2, 3, 4]), 3)
+    assert window.tolist() == [[0, 0, 0], [6, 7, 0], [3, 4, 5]]  # item + 1, 0 = empty slot
+    assert length.tolist() == [0, 2, 3]

@@ -1,12 +1,14 @@
-"""NeuMF: shapes, a falling loss, score agreeing with score_all, and beating popularity."""
+"""NeuMF: shapes, a falling loss, score agreeing with score_all in bounded memory, and beating popularity."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from recgym.data.splits import leave_last_out
 from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.models import contract
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.neumf import NeuMF, NeuMFConfig
 from recgym.models.training import TrainConfig, fit
@@ -64,3 +66,25 @@ def test_neumf_beats_most_popular_on_held_out_hr() -> None:
     popular = evaluate_ranking(PopularityScorer(counts), split.train, split.test)
     assert neumf["sampled"]["hr@10"] > popular["sampled"]["hr@10"] + 0.05
     assert neumf["full"]["ndcg@10"] > popular["full"]["ndcg@10"]
+
+
+def test_score_all_runs_the_towers_on_blocks_of_pairs_within_the_memory_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    torch.manual_seed(0)
+    model = NeuMF(NeuMFConfig(gmf_dim=4, mlp_layers=(8, 4)), n_users=7, n_items=11)
+    users = torch.tensor([6, 0, 3, 3, 5])
+    with torch.no_grad():
+        one_block = model.score_all(users)
+    monkeypatch.setattr(contract, "SCORING_BUDGET", 6 * model._bytes_per_pair())  # 6 pairs a block
+    pairs_per_call: list[int] = []
+    model.mlp.register_forward_hook(
+        lambda module, inputs, output: pairs_per_call.append(output.shape[:-1].numel())
+    )
+    with torch.no_grad():
+        blocked = model.score_all(users)
+        expected = model.score(users.repeat_interleave(11), torch.arange(11).repeat(5)).view(5, 11)
+    assert pairs_per_call[:-1] and max(pairs_per_call[:-1]) <= 6  # the last call is `score`'s 55 pairs
+    assert sum(pairs_per_call[:-1]) == 5 * 11
+    assert torch.allclose(blocked, one_block, atol=1e-6)
+    assert torch.allclose(blocked, expected, atol=1e-6)

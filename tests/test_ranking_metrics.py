@@ -11,22 +11,27 @@ import torch
 from torch import nn
 
 from recgym.data.interactions import InteractionLog
+from recgym.models import contract
 from recgym.models.metrics import evaluate_ranking, full_ranks, hit_rate, ndcg, sampled_ranks
 
 
 class TableModel(nn.Module):
-    """Scores read from a fixed table [n_users, n_items]; records every (user, item) it scores."""
+    """Scores read from a fixed table [n_users, n_items]; records every (user, item) it scores and the
+    size of every full-catalog block."""
 
     def __init__(self, table: torch.Tensor):
         super().__init__()
         self.register_buffer("table", table)
+        self.n_items = table.shape[1]
         self.scored: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.blocks: list[int] = []
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         self.scored.append((users.clone(), items.clone()))
         return self.table[users, items]
 
     def score_all(self, users: torch.Tensor) -> torch.Tensor:
+        self.blocks.append(len(users))
         return self.table[users]
 
 
@@ -141,3 +146,29 @@ def test_a_user_who_knows_every_item_raises() -> None:
     train, held_out = _logs(n_users=1)
     with pytest.raises(ValueError, match="interacted with every item"):
         evaluate_ranking(TableModel(_table(held_out, 1.0)), train, held_out, n_negatives=3)
+
+
+def test_a_full_catalog_block_fills_the_memory_budget_and_never_exceeds_it() -> None:
+    for n_items in (1, 9, 1_682, 23_715, 100_000):
+        users = contract.users_per_block(n_items)
+        assert users * n_items * contract.BYTES_PER_SCORE <= contract.SCORING_BUDGET
+        assert (users + 1) * n_items * contract.BYTES_PER_SCORE > contract.SCORING_BUDGET
+    assert contract.users_per_block(10**9) == 1  # one user's row is the least a block can hold
+
+
+def test_ranking_in_budget_sized_blocks_equals_ranking_in_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    train, held_out = _logs(n_users=7, per_user=4)  # 28 items, 3 known per user
+    table = torch.rand(7, 28, generator=torch.Generator().manual_seed(1)).round(decimals=1)  # with ties
+    whole = TableModel(table)
+    one_block = evaluate_ranking(whole, train, held_out, n_negatives=10)
+    assert whole.blocks == [7]
+    monkeypatch.setattr(contract, "SCORING_BUDGET", 2 * 28 * contract.BYTES_PER_SCORE)  # 2 users a block
+    blocked = TableModel(table)
+    assert evaluate_ranking(blocked, train, held_out, n_negatives=10) == one_block
+    assert blocked.blocks == [2, 2, 2, 1]
+    users, items = torch.tensor([6, 0, 3]), torch.tensor([27, 0, 13])
+    known = [[1, 2], [], [], [13, 27], [], [], [26, 27, 0]]
+    assert (
+        full_ranks(blocked, users, items, known).tolist()
+        == full_ranks(whole, users, items, known, chunk_size=3).tolist()
+    )

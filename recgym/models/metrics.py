@@ -81,15 +81,15 @@ def sampled_ranks(
     :param chunk_size: users scored at once, bounding memory.
     :return: LongTensor [N] of ranks in 0..n_neg, on the CPU.
     """
-    ranks = []
+    ranks = torch.zeros(len(users), dtype=torch.long)  # filled in place: no pieces left between blocks
     with _scoring(model) as device:
         for start in range(0, len(users), chunk_size):
             stop = start + chunk_size
             candidates = torch.cat([items[start:stop, None], negatives[start:stop]], dim=1).to(device)
             chunk_users = users[start:stop, None].to(device).expand_as(candidates)  # [b, 1 + n_neg]
             scores = model.score(chunk_users.reshape(-1), candidates.reshape(-1)).view(candidates.shape)
-            ranks.append((scores[:, 1:] >= scores[:, :1]).sum(dim=1).cpu())  # [b]
-    return torch.cat(ranks) if ranks else torch.zeros(0, dtype=torch.long)
+            ranks[start:stop] = (scores[:, 1:] >= scores[:, :1]).sum(dim=1).cpu()  # [b]
+    return ranks
 
 
 def full_ranks(
@@ -113,8 +113,8 @@ def full_ranks(
         `users_per_block(n_items)`).
     :return: LongTensor [N] of ranks in 0..n_items - 1, on the CPU.
     """
-    indptr, known = (torch.tensor(a, dtype=torch.long) for a in _as_csr(exclude))
-    ranks = []
+    indptr, known = (torch.as_tensor(a, dtype=torch.long) for a in _as_csr(exclude))
+    ranks = torch.zeros(len(users), dtype=torch.long)  # filled in place: no pieces left between blocks
     with _scoring(model) as device:
         if chunk_size is None:  # a duck-typed scorer may not say its catalog size: one row tells
             n_items = getattr(model, "n_items", None) or model.score_all(users[:1].to(device)).shape[1]
@@ -128,8 +128,8 @@ def full_ranks(
             row, col = _rows_of(indptr, known, chunk_users)
             beats[row.to(device), col.to(device)] = False
             beats[rows, chunk_items] = False
-            ranks.append(beats.sum(dim=1).cpu())  # [b]
-    return torch.cat(ranks) if ranks else torch.zeros(0, dtype=torch.long)
+            ranks[start : start + len(chunk_users)] = beats.sum(dim=1).cpu()  # [b]
+    return ranks
 
 
 def _as_csr(exclude: KnownItems) -> tuple[np.ndarray, np.ndarray]:

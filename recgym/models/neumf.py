@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from recgym.models.contract import rows_per_block
 from recgym.models.pointwise import PointwiseModel
 
 
@@ -61,11 +62,37 @@ class NeuMF(PointwiseModel):
         return self._fuse(gmf, self.mlp_user(users), self.mlp_item(items))
 
     def score_all(self, users: torch.Tensor) -> torch.Tensor:
-        """Logits [B, n_items] of users [B] for every item."""
-        gmf = self.gmf_user(users)[:, None, :] * self.gmf_item.weight[None]  # [B, n_items, gmf_dim]
-        user_mlp = self.mlp_user(users)[:, None, :].expand(-1, self.n_items, -1)  # [B, n_items, half]
-        item_mlp = self.mlp_item.weight[None].expand(users.shape[0], -1, -1)  # [B, n_items, half]
+        """Logits [B, n_items] of users [B] for every item.
+
+        Every (user, item) pair runs through the MLP, whose activations take `_bytes_per_pair()` each,
+        so pairs are scored in blocks of users x items within `SCORING_BUDGET`: the memory of this
+        call is its [B, n_items] result plus one block, on any catalog.
+        """
+        pairs = rows_per_block(self._bytes_per_pair())
+        items_per_block = min(self.n_items, pairs)
+        users_per = max(1, pairs // items_per_block)
+        weight = self.head.weight
+        scores = torch.empty(len(users), self.n_items, dtype=weight.dtype, device=weight.device)
+        for start in range(0, len(users), users_per):
+            block = users[start : start + users_per]  # [b]
+            for first in range(0, self.n_items, items_per_block):
+                last = min(first + items_per_block, self.n_items)
+                scores[start : start + len(block), first:last] = self._score_block(block, first, last)
+        return scores
+
+    def _score_block(self, users: torch.Tensor, first: int, last: int) -> torch.Tensor:
+        """Logits [b, last - first] of users [b] for items first..last - 1."""
+        n = last - first
+        gmf = self.gmf_user(users)[:, None, :] * self.gmf_item.weight[None, first:last]  # [b, n, gmf_dim]
+        user_mlp = self.mlp_user(users)[:, None, :].expand(-1, n, -1)  # [b, n, half]
+        item_mlp = self.mlp_item.weight[None, first:last].expand(len(users), -1, -1)  # [b, n, half]
         return self._fuse(gmf, user_mlp, item_mlp)
+
+    def _bytes_per_pair(self) -> int:
+        """float32 activations one (user, item) pair holds at once in `_fuse`: both towers' inputs, each
+        MLP layer's output, and the fused vector."""
+        widths = self.config.gmf_dim + 2 * sum(self.config.mlp_layers) + self.config.gmf_dim + 1
+        return 4 * widths
 
     def dot_embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         """User [n_users, gmf_dim] and item [n_items, gmf_dim] vectors whose dot product is the GMF

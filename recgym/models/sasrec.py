@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recgym.models.contract import ModelState
+from recgym.models.contract import ModelState, rows_per_block
 from recgym.models.sequential import SequenceConfig, SequenceModel
 
 
@@ -105,14 +105,26 @@ class SASRec(SequenceModel):
     def encode(self, sequences: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         return self._forward(sequences)[0]
 
+    def encode_bytes_per_user(self) -> int:
+        """The shared estimate plus each head's [max_len, max_len] attention scores and weights."""
+        attention = 4 * 3 * self.config.heads * self.config.max_len**2
+        return super().encode_bytes_per_user() + attention
+
     def begin(self, users: torch.Tensor) -> ModelState:
-        """Encode each context once and keep every layer's keys and values."""
+        """Encode each context once and keep every layer's keys and values; users are encoded in blocks,
+        so beyond the state itself memory stays within `SCORING_BUDGET`."""
+        blocks = [
+            self._begin_block(block) for block in users.split(rows_per_block(self.encode_bytes_per_user()))
+        ]
+        return {key: torch.cat([block[key] for block in blocks]) for key in blocks[0]}
+
+    def _begin_block(self, users: torch.Tensor) -> ModelState:
         sequences, lengths = self.histories[users], self.lengths[users]
         hidden, cache = self._forward(sequences)
         rows = torch.arange(len(users), device=sequences.device)
         state = {"consumed": lengths, "hidden": hidden[rows, (lengths - 1).clamp_min(0)]}
         for layer, (k, v) in enumerate(cache):
-            state[f"k{layer}"], state[f"v{layer}"] = k, v  # [B, heads, max_len, d / heads]
+            state[f"k{layer}"], state[f"v{layer}"] = k, v  # [b, heads, max_len, d / heads]
         return state
 
     def advance(self, state: ModelState, items: torch.Tensor, mask: torch.Tensor | None = None) -> ModelState:

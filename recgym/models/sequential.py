@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from recgym.data.interactions import InteractionLog, time_order
-from recgym.models.contract import ModelState, model_device
+from recgym.models.contract import ModelState, model_device, rows_per_block
 from recgym.models.train_config import TrainConfig
 from recgym.rows import where_rows
 
@@ -62,12 +62,18 @@ def user_sequences(log: InteractionLog) -> tuple[np.ndarray, np.ndarray]:
 
 
 def last_items(indptr: np.ndarray, items: np.ndarray, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-aligned windows [n_users, length] of each user's last `length` items (+1), and their lengths."""
-    counts = np.minimum(np.diff(indptr), length)  # [U]
-    slots = np.arange(length)[None, :]  # [1, L]
-    index = (indptr[1:] - counts)[:, None] + slots  # [U, L]
-    window = np.where(slots < counts[:, None], items[np.minimum(index, max(len(items) - 1, 0))] + 1, PAD)
-    return torch.from_numpy(window.astype(np.int64)), torch.from_numpy(counts.astype(np.int64))
+    """Left-aligned windows [n_users, length] of each user's last `length` items (+1), and their lengths.
+
+    Each kept item is written into its slot, so the only [n_users, length] array is the result.
+    """
+    sizes = np.diff(indptr)  # [U]
+    counts = np.minimum(sizes, length)  # [U]
+    owner = np.repeat(np.arange(len(sizes)), sizes)  # [P]
+    slot = np.arange(len(items)) - (indptr[1:] - counts)[owner]  # [P]: negative before the window
+    kept = slot >= 0
+    window = torch.zeros(len(sizes), length, dtype=torch.long)
+    window[torch.from_numpy(owner[kept]), torch.from_numpy(slot[kept])] = torch.from_numpy(items[kept] + 1)
+    return window, torch.from_numpy(counts.astype(np.int64))
 
 
 def next_item_chunks(
@@ -137,10 +143,18 @@ class SequenceModel(nn.Module):
         hidden = self.encode(sequences, users)  # [B, T, d]
         return hidden[torch.arange(len(users), device=hidden.device), (lengths - 1).clamp_min(0)]
 
+    def encode_bytes_per_user(self) -> int:
+        """Bytes of activations one user's context takes to encode: about 32 float32 vectors of size
+        `dim` per position. Sizes the blocks of users encoded at once."""
+        return 4 * 32 * self.config.dim * self.config.max_len
+
     def user_hidden(self, users: torch.Tensor) -> torch.Tensor:
-        """[B, d] representation of users [B] from their context, each distinct user encoded once."""
+        """[B, d] representation of users [B] from their context, each distinct user encoded once, in
+        blocks whose activations stay within `SCORING_BUDGET` however many users are asked for."""
         distinct, inverse = torch.unique(users, return_inverse=True)
-        return self.last_hidden(self.histories[distinct], self.lengths[distinct], distinct)[inverse]
+        blocks = distinct.split(rows_per_block(self.encode_bytes_per_user()))
+        hidden = [self.last_hidden(self.histories[block], self.lengths[block], block) for block in blocks]
+        return torch.cat(hidden)[inverse]
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return self.logits(self.user_hidden(users), items)
