@@ -322,6 +322,7 @@ def cli_flags(args: RunArgs) -> list[str]:
     """The command-line flags that rebuild args (the settings tiny_run changes)."""
     world, dqn = args.synthetic.world, args.dqn
     return [
+        f"--agent={args.agent}",
         f"--total-timesteps={args.total_timesteps}",
         f"--eval-users={args.eval_users}",
         f"--horizon={args.horizon}",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -14,29 +14,70 @@ import numpy as np
 from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
 from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.checkpoint import CheckpointError, check_cache_dir
-from recgym.data import InteractionLog, LogError, load_movielens
-from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.data import InteractionLog, LogError
+from recgym.data.interactions import Feedback
+from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLogs, file_label, read_logs
+from recgym.data.synthetic import LoggingConfig
 from recgym.models.fitted import FittedUserModel
 from recgym.policy import Policy
+from recgym.reporting import describe_dynamics
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import SimulatorError, default_cache_dir, fitted_simulator
 
-DataSource = Literal["synthetic", "movielens"]
+DataSource = Literal["synthetic", "movielens", "table"]
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """The columns of a `--data table` file (CSV or parquet, by suffix)."""
+
+    user: str = "user_id"
+    """Column of user ids (integers or any text)."""
+    item: str = "item_id"
+    """Column of item ids (integers or any text)."""
+    rating: str | None = None
+    """Column of ratings or clicks (0/1); none: every row is a click."""
+    time: str | None = None
+    """Column of times (integers such as Unix seconds, or ISO-8601 dates); none: the log is untimed, so
+    its held-out items are drawn at random (see --user-model.split) and its dynamics are hand-set."""
+    feedback: Feedback = "rating"
+    """What the rating column holds: "rating" (a scale) or "click" (0/1, impressions kept as 0)."""
+    sep: str = ","
+    """Field separator of a CSV file."""
+
+
+def log_source(
+    data: DataSource,
+    path: str | None,
+    synthetic: LoggingConfig | None = None,
+    likes: bool = False,
+    table: TableColumns | None = None,
+) -> LogSource:
+    """What `--data` names: the built-in synthetic logs, MovieLens files (u.data, ratings.dat,
+    ratings.csv, .inter) or any table at path; ValueError when a file is needed and path is missing."""
+    if data == "synthetic":
+        return SyntheticLogs(synthetic or LoggingConfig())
+    if path is None:
+        wanted = "MovieLens file or folder" if data == "movielens" else "CSV or parquet file"
+        raise ValueError(f"--data {data} needs --path to a {wanted}")
+    if data == "movielens":
+        return MovieLensLogs(path, likes)
+    return TableLogs(path, **asdict(table or TableColumns()), likes=likes)
 
 
 def load_logs(
-    data: DataSource, path: str | None, synthetic: LoggingConfig | None = None, likes: bool = False
+    data: DataSource,
+    path: str | None,
+    synthetic: LoggingConfig | None = None,
+    likes: bool = False,
+    table: TableColumns | None = None,
 ) -> InteractionLog:
-    """The built-in synthetic logs, or MovieLens files (u.data, ratings.dat, ratings.csv, .inter) at path;
-    with `likes`, ratings become likes and explicit non-likes (`InteractionLog.as_likes`)."""
-    if data == "synthetic":
-        log = generate_logs(synthetic)[0]
-    elif path is None:
-        raise ValueError("--data movielens needs --path to a MovieLens file or folder")
-    else:
-        log = load_movielens(path)
-    return log.as_likes() if likes else log
+    """The log `--data` names (`log_source`); with `likes`, ratings become likes and explicit non-likes
+    (`InteractionLog.as_likes`)."""
+    source = log_source(data, path, synthetic, likes, table)
+    log = read_logs(source)
+    return log.as_likes() if likes and isinstance(source, SyntheticLogs) else log
 
 
 def run_logs(args: LogsArgs) -> InteractionLog:
@@ -45,18 +86,17 @@ def run_logs(args: LogsArgs) -> InteractionLog:
     if args.simulator:
         simulator = plugin_simulator(args.simulator, args.simulator_kwargs)
         return plugin_logs(simulator, args.synthetic, plugin_label(args.simulator))
-    return load_logs(args.data, args.path, args.synthetic, args.likes)
+    return load_logs(args.data, args.path, args.synthetic, args.likes, getattr(args, "table", None))
 
 
 def world_name(data: DataSource, path: str | None, simulator: str | None = None) -> str:
-    """Short name of the logs, e.g. 'synthetic', 'ml-100k' (the folder holding the MovieLens file) or a
-    plug-in simulator's class name."""
+    """Short name of the logs, e.g. 'synthetic', 'ml-100k' (the folder holding a MovieLens file), a
+    table's file name without its suffix, or a plug-in simulator's class name."""
     if simulator:
         return plugin_label(simulator)
     if data == "synthetic" or path is None:
         return "synthetic"
-    resolved = Path(path).resolve()
-    return (resolved if resolved.is_dir() else resolved.parent).name
+    return file_label(path)
 
 
 def env_name(data: DataSource, path: str | None, model: str = "neumf", simulator: str | None = None) -> str:
@@ -111,6 +151,7 @@ class LogsArgs(Protocol):
     data: DataSource
     path: str | None
     likes: bool
+    table: TableColumns
     synthetic: LoggingConfig
     simulator: str | None
     simulator_kwargs: str
@@ -136,9 +177,12 @@ def log_fitted_simulator(
     assert isinstance(simulator, DynamicsSimulator)
     if not learn:
         return simulator, None
+    log.require_times(
+        "its sessions, and so its dynamics, cannot be learned: name the time column (--table.time) or "
+        "run with --no-learn-dynamics (the hand-set --dynamics)"
+    )
     learned = learn_dynamics(simulator, log, censor_length=censor_length)
-    held_out = json.dumps(learned.report["leave"]["held_out"])
-    print(f"dynamics learned from {learned.report['sessions']} sessions; leave model held out: {held_out}")
+    print(describe_dynamics(learned.report))
     return simulator.with_dynamics(learned.params), learned.report
 
 

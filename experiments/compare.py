@@ -125,7 +125,7 @@ def run_cell(cell: Cell) -> str:
         for name, summary in results.items():
             write_cell(folder, name, cell.seed, {"kind": "baseline", "summary": summary, "curve": []})
         return f"baselines, seed {cell.seed}: {time.perf_counter() - start:.0f} s"
-    name = cell.agent.removeprefix("sb3-")
+    name = cell.agent
     curve_config = dataclasses.replace(eval_config(run, args.curve_users), seed=run.seed + 10_000)
     curve = LearningCurve(simulator, curve_config, args.curve_every, popularity)
     embeddings = agent_embeddings(fitted) if run.init_from_user_model else None
@@ -158,7 +158,7 @@ def pending_cells(args: CompareArgs, folder: Path) -> list[Cell]:
         if not all(cell_path(folder, name, seed).exists() for name in baseline_names(args)):
             cells.append(Cell(args, str(folder), seed, None))
         for agent in args.agents:
-            if not cell_path(folder, agent.removeprefix("sb3-"), seed).exists():
+            if not cell_path(folder, agent, seed).exists():
                 cells.append(Cell(args, str(folder), seed, agent))
     return cells
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from experiments.common import (
     DataSource,
+    TableColumns,
     cache_folder,
     env_name,
     logger_horizon,
@@ -47,9 +48,12 @@ class Args(PluginArgs):
     """Compare a log-fitted simulator's sessions with held-out real ones."""
 
     data: DataSource = "synthetic"
-    """The built-in synthetic world (truth known), or MovieLens files at --path."""
+    """Logs to fit the user model on: the built-in synthetic world, MovieLens files at --path, or any
+    CSV or parquet table at --path with the columns named by --table.*."""
     path: str | None = None
-    """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
+    """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter), or the table."""
+    table: TableColumns = field(default_factory=TableColumns)
+    """Column names of a --data table file (user, item, rating or click, time)."""
     likes: bool = True
     """Ratings become likes and explicit non-likes, so a 'click' is a like (MovieLens has no clicks)."""
     horizon: int | None = None

@@ -2,6 +2,10 @@
 
     python -m experiments.fit_user_model --model sasrec --data movielens --path ../shared/data/ml-100k
     python -m experiments.fit_user_model --model neumf                 # the synthetic default logs
+    python -m experiments.fit_user_model --model neumf --preset paper  # He et al. 2017's settings
+    python -m experiments.fit_user_model --data table --path my_log.csv --table.user uid \
+        --table.item iid --table.rating stars --table.time ts      # any CSV or parquet table
+    python -m experiments.fit_user_model --user-model.split none       # fit on every interaction
     tensorboard --logdir runs                                          # curves under fit/
 
 Ranking quality is HR@10 and NDCG@10 of each user's latest interaction under two protocols (against
@@ -16,16 +20,17 @@ import dataclasses
 import resource
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
-from experiments.common import DataSource, env_name, make_run_dir, run_cli, run_logs, world_name
+from experiments.common import DataSource, TableColumns, env_name, make_run_dir, run_cli, run_logs, world_name
 from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
+from recgym.models.presets import paper_preset
 from recgym.models.zoo import ModelName
 from recgym.reporting import describe_user_model
 
@@ -37,9 +42,12 @@ class Args(PluginArgs):
     model: ModelName = "sasrec"
     """Which model of the zoo (architecture flags: --user-model.<model>.*)."""
     data: DataSource = "synthetic"
-    """The built-in synthetic logs, or MovieLens files at --path."""
+    """Logs to fit the user model on: the built-in synthetic world, MovieLens files at --path, or any
+    CSV or parquet table at --path with the columns named by --table.*."""
     path: str | None = None
-    """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter)."""
+    """MovieLens file or folder (u.data, ratings.dat, ratings.csv or a RecBole .inter), or the table."""
+    table: TableColumns = field(default_factory=TableColumns)
+    """Column names of a --data table file (user, item, rating or click, time)."""
     likes: bool = False
     """Fit the user model on likes (a rating in the top quarter of the scale), lower ratings counting as
     items shown and not clicked, instead of treating every rating as an interaction."""
@@ -47,8 +55,12 @@ class Args(PluginArgs):
     """Folder that receives the run folder `{model}-{data}__fit__{seed}__{time}`."""
     epochs: int | None = None
     """Most epochs (overrides --user-model.train.epochs)."""
+    preset: Literal["default", "paper"] = "default"
+    """"paper": the published settings of NeuMF (He et al. 2017) or SASRec (Kang & McAuley 2018) for
+    architecture and training (recgym.models.presets), before --epochs, --dim and --seed apply."""
     dim: int | None = None
-    """Embedding size of the chosen model (overrides its architecture's size; NeuMF: both towers)."""
+    """Embedding size of the chosen model (overrides its architecture's size). NeuMF: GMF factors d and
+    MLP layers (2d, 2d, d), said in a line when applied; set --user-model.neumf.* for other shapes."""
     seed: int = 0
     """Seed of initialisation, sampling and shuffling (overrides --user-model.train.seed)."""
     threads: int | None = None
@@ -62,8 +74,11 @@ class Args(PluginArgs):
 
 
 def resolved_config(args: Args) -> UserModelConfig:
-    """The user-model config with --model, --epochs, --dim and --seed applied."""
+    """The user-model config with --model, --preset, --epochs, --dim and --seed applied."""
     config = args.user_model
+    if args.preset == "paper":
+        architecture, train_config = paper_preset(args.model)
+        config = dataclasses.replace(config, train=train_config, **{args.model: architecture})
     train = dataclasses.replace(
         config.train, seed=args.seed, **({"epochs": args.epochs} if args.epochs is not None else {})
     )
@@ -75,6 +90,7 @@ def resolved_config(args: Args) -> UserModelConfig:
 
 def _with_dim(model: str, architecture: Any, dim: int) -> Any:
     if model == "neumf":  # GMF factors and MLP embeddings of size dim, MLP layers 2*dim -> 2*dim -> dim
+        print(f"--dim {dim}: NeuMF with {dim} GMF factors and MLP layers ({2 * dim}, {2 * dim}, {dim})")
         return dataclasses.replace(architecture, gmf_dim=dim, mlp_layers=(2 * dim, 2 * dim, dim))
     if model == "autorec":
         return dataclasses.replace(architecture, hidden=dim)

@@ -76,7 +76,7 @@ def one_seed(args: Args) -> dict[str, Any]:
         log, fitted, args.dynamics, args.learn_dynamics, args.reward, args.device, logger_horizon(args)
     )
     initial = dqn.initial_embeddings(fitted) if args.init_from_user_model else None
-    agent = args.agent.removeprefix("sb3-")
+    agent = args.agent
     policies = {agent: dqn.train_agent(args, simulator, initial, run_dir / "train_sim")}
     policies |= baseline_policies(log, fitted, args.device)
     if args.train_in_truth:

@@ -43,6 +43,16 @@ def describe_user_model(model: str, metrics: dict[str, Any]) -> str:
     return f"user model {model}: " + ("; ".join(parts) or "no held-out test figures")
 
 
+def describe_dynamics(report: dict[str, Any]) -> str:
+    """One line of what learning the dynamics found: sessions used and the leave model's held-out fit
+    beside the hand rule's."""
+    held_out = report["leave"]["held_out"]
+    scores = ", ".join(
+        f"{name} log-loss {row['log_loss']:.3f} / AUC {row['auc']:.3f}" for name, row in held_out.items()
+    )
+    return f"dynamics learned from {report['sessions']} sessions; leave model on held-out sessions: {scores}"
+
+
 def write_results(folder: str | Path, results: dict[str, Any]) -> None:
     """results.json (schema in docs/results_schema.md) and results.md, both written atomically."""
     folder = Path(folder)

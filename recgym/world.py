@@ -27,6 +27,7 @@ from recgym.data.interactions import InteractionLog
 from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy
+from recgym.reporting import describe_dynamics, describe_user_model
 from recgym.run_inputs import run_inputs
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.plugin import PluginSimulator
@@ -95,6 +96,15 @@ class World:
         """Short name for run folders: 'neumf-synthetic', 'sasrec-ml-100k', or the plug-in's label."""
         data = self.config.data
         return data.label if isinstance(data, PluginSimulator) else f"{self.fitted.config.model}-{data.label}"
+
+    def describe(self) -> str:
+        """A few lines for the console: the logs, the user model's test figures, the learned dynamics."""
+        log = self.log
+        lines = [f"{self.name}: {log.n_users} users, {log.n_items} items, {len(log)} rows"]
+        lines.append(describe_user_model(self.fitted.config.model, self.fitted.metrics))
+        if self.dynamics_report is not None:
+            lines.append(describe_dynamics(self.dynamics_report))
+        return "\n".join(lines)
 
     def popularity(self) -> np.ndarray:
         """[n_items] positive interactions per item in the log: what popular ranks by, novelty reads."""

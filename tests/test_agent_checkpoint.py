@@ -117,6 +117,7 @@ def test_every_agent_of_the_zoo_follows_the_contract() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.slow
 def test_a_killed_run_resumed_from_its_checkpoint_ends_as_an_uninterrupted_one(name: str, tmp_path) -> None:
     uninterrupted = make(name).learn(TOTAL)
 

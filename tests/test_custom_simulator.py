@@ -34,6 +34,7 @@ def doc_module(tmp_path, monkeypatch) -> list[str]:
     return blocks
 
 
+@pytest.mark.slow
 def test_the_doc_example_runs_as_written_and_its_agent_beats_random(doc_module) -> None:
     namespace: dict = {}
     exec(compile(doc_module[1], str(DOC), "exec"), namespace)  # check, env checkers, DQN, evaluation
@@ -48,7 +49,7 @@ def test_every_kind_of_agent_trains_in_a_plugin_simulator(doc_module, tmp_path, 
     args.simulator, args.agent, args.n_envs = PLUGIN, agent, 16
     args.choice = ChoiceConfig(slate_size=slate_size)
     results = dqn.main(args)
-    assert results["policies"][agent.removeprefix("sb3-")]["n_users"] == args.eval_users
+    assert results["policies"][agent]["n_users"] == args.eval_users
 
 
 def test_dqn_cli_trains_and_evaluates_in_a_plugin_simulator(doc_module, tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
@@ -38,6 +39,7 @@ def compare_with_random(world: GroundTruthWorld, q_net) -> dict[str, dict]:
     )["policies"]
 
 
+@pytest.mark.slow
 def test_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
     world = GroundTruthWorld(TINY)
     results = compare_with_random(world, train(world, 12_000, seed=0).q_net)
@@ -45,6 +47,7 @@ def test_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
     assert results["dqn"]["ctr"] > results["random"]["ctr"]
 
 
+@pytest.mark.slow
 def test_dqn_training_is_deterministic() -> None:
     world = GroundTruthWorld(TINY)
     first, second = train(world, 1_200, seed=3), train(world, 1_200, seed=3)
@@ -81,6 +84,7 @@ def device_dqn(world: GroundTruthWorld, steps: int, seed: int) -> DeviceDQN:
     return DeviceDQN(env, config, seed=seed).learn(steps)
 
 
+@pytest.mark.slow
 def test_device_dqn_learns_to_beat_random_on_a_tiny_world() -> None:
     world = GroundTruthWorld(TINY)
     results = compare_with_random(world, device_dqn(world, 20_000, seed=0).q_net)
@@ -108,6 +112,7 @@ def test_device_dqn_callback_can_stop_training() -> None:
     assert calls == [64 * step for step in range(1, 11)] and agent.num_timesteps == 640
 
 
+@pytest.mark.slow
 def test_device_dqn_learns_the_known_best_policy_of_a_tiny_world() -> None:
     world = FixedSimulator(CLICKS, leave_after=[100] * N_USERS)
     env = RecVectorEnv(world, num_envs=32, horizon=HORIZON, history_len=5)

@@ -32,6 +32,7 @@ def tiny_compare(tmp_path, **overrides) -> CompareArgs:
     return CompareArgs(**(defaults | overrides))
 
 
+@pytest.mark.slow
 def test_compare_writes_every_output_with_intervals_and_tests(tmp_path) -> None:
     args = tiny_compare(tmp_path)
     summary = main(args)
@@ -62,6 +63,7 @@ def test_compare_writes_every_output_with_intervals_and_tests(tmp_path) -> None:
             assert any(path.name.startswith("events.out.tfevents") for path in run.iterdir())
 
 
+@pytest.mark.slow
 def test_a_rerun_resumes_without_running_finished_cells(tmp_path, monkeypatch) -> None:
     args = tiny_compare(tmp_path, agents=("gpu-dqn",), seeds=(0,))
     first = main(args)

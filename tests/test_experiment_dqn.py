@@ -34,9 +34,9 @@ def tiny_args(tmp_path) -> Args:
 def test_main_writes_results_config_table_and_tensorboard(tmp_path) -> None:
     results = main(tiny_args(tmp_path))
     (run_dir,) = (tmp_path / "runs").iterdir()
-    assert run_dir.name.startswith("neumf-synthetic__dqn__0__")
+    assert run_dir.name.startswith("neumf-synthetic__sb3-dqn__0__")
     on_disk = json.loads((run_dir / "results.json").read_text())
-    assert set(on_disk["policies"]) == {"dqn", "greedy", "popular", "random"}
+    assert set(on_disk["policies"]) == {"sb3-dqn", "greedy", "popular", "random"}
     for metrics in on_disk["policies"].values():
         low, high = metrics["return_ci95"]
         assert low <= metrics["return_mean"] <= high
@@ -45,12 +45,13 @@ def test_main_writes_results_config_table_and_tensorboard(tmp_path) -> None:
         assert {"session_length", "diversity"} <= set(metrics)
     assert on_disk["config"]["total_timesteps"] == 600
     assert json.loads((run_dir / "config.json").read_text())["seed"] == 0
-    assert "| dqn |" in (run_dir / "results.md").read_text()
-    for folder in ("train", "fit", "eval_dqn", "eval_greedy", "eval_popular", "eval_random"):
+    assert "| sb3-dqn |" in (run_dir / "results.md").read_text()
+    for folder in ("train", "fit", "eval_sb3-dqn", "eval_greedy", "eval_popular", "eval_random"):
         assert any(path.name.startswith("events.out.tfevents") for path in (run_dir / folder).iterdir())
     assert results["policies"] == on_disk["policies"]
 
 
+@pytest.mark.slow
 def test_second_run_loads_the_cached_user_model(tmp_path, monkeypatch) -> None:
     main(tiny_args(tmp_path))
     import recgym.models.fitted as fitted_module
@@ -72,6 +73,7 @@ def test_main_with_the_on_device_dqn(tmp_path) -> None:
     assert any(path.name.startswith("events.out.tfevents") for path in (run_dir / "train").iterdir())
 
 
+@pytest.mark.slow
 def test_every_reward_runs_end_to_end_with_learned_dynamics(tmp_path) -> None:
     for reward in ("engagement", "session_length", "retention"):
         args = tiny_args(tmp_path / reward)
@@ -94,11 +96,12 @@ def test_no_learn_dynamics_keeps_the_hand_rule(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("agent", ["sb3-ppo", "sb3-a2c", "sb3-qrdqn"])
+@pytest.mark.slow
 def test_the_other_sb3_agents_run_the_same_pipeline(tmp_path, agent) -> None:
     args = tiny_args(tmp_path)
     args.agent = agent
     results = main(args)
-    name = agent.removeprefix("sb3-")
+    name = agent
     assert set(results["policies"]) == {name, "greedy", "popular", "random"}
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.startswith(f"neumf-synthetic__{name}__0__")
@@ -113,7 +116,7 @@ def test_slates_run_the_same_pipeline(tmp_path, agent) -> None:
         ChoiceConfig(slate_size=3),
     )
     results = main(args)
-    name = agent.removeprefix("sb3-")
+    name = agent
     assert set(results["policies"]) == {name, "greedy", "popular", "random"}
     assert results["config"]["choice"]["slate_size"] == 3
     for metrics in results["policies"].values():

@@ -3,14 +3,19 @@ sequence-model simulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from test_experiment_dqn import tiny_args
 from test_model_zoo import TINY
 
 from experiments import dqn
+from experiments.common import TableColumns
 from experiments.fit_user_model import Args, main, resolved_config
+from recgym.data import LogError
 from recgym.data.synthetic import LoggingConfig
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
@@ -59,10 +64,52 @@ def test_unknown_path_is_a_clear_error(tmp_path) -> None:
         main(Args(data="movielens", path=str(tmp_path / "missing"), out=str(tmp_path), progress=False))
 
 
+@pytest.mark.slow
 def test_dqn_trains_in_a_sequence_model_simulator(tmp_path) -> None:
     args = tiny_args(tmp_path)
     args.user_model = UserModelConfig(model="sasrec", sasrec=TINY["sasrec"], train=TrainConfig(epochs=2))
     results = dqn.main(args)
     (run_dir,) = (tmp_path / "runs").iterdir()
-    assert run_dir.name.startswith("sasrec-synthetic__dqn__0__")
-    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random"}
+    assert run_dir.name.startswith("sasrec-synthetic__sb3-dqn__0__")
+    assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random"}
+
+
+def _write_table(path, n_users: int = 30, n_items: int = 40, rows: int = 900) -> None:
+    """A tiny log with text ids and its own column names, as a user's export would have."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "uid": [f"u{u}" for u in rng.integers(0, n_users, rows)],
+            "iid": [f"item-{i}" for i in rng.integers(0, n_items, rows)],
+            "stars": rng.integers(1, 6, rows),
+            "when": rng.integers(0, 10**6, rows),
+        }
+    )
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def test_any_table_fits_from_the_command_line_and_names_its_run_after_the_file(tmp_path) -> None:
+    for name in ("first.csv", "second.parquet"):  # two files of one folder: two run names
+        _write_table(tmp_path / name)
+    columns = TableColumns(user="uid", item="iid", rating="stars", time="when")
+    for name in ("first.csv", "second.parquet"):
+        args = Args(model="mf", data="table", path=str(tmp_path / name), table=columns, epochs=1)
+        results = main(dataclasses.replace(args, out=str(tmp_path / "runs"), progress=False))
+        assert results["n_users"] == 30 and results["n_rows"] == 900
+    names = sorted(folder.name.split("__")[0] for folder in (tmp_path / "runs").iterdir())
+    assert names == ["mf-first", "mf-second"]
+
+
+def test_a_table_without_its_columns_is_a_clear_error(tmp_path) -> None:
+    _write_table(tmp_path / "log.csv")
+    with pytest.raises(LogError, match="user_id"):
+        main(Args(data="table", path=str(tmp_path / "log.csv"), out=str(tmp_path), progress=False))
+
+
+def test_the_paper_preset_sets_the_published_neumf() -> None:
+    config = resolved_config(Args(model="neumf", preset="paper", epochs=3))
+    assert config.neumf.gmf_dim == 8 and config.neumf.mlp_layers == (64, 32, 16, 8)
+    assert config.train.negatives == 4 and config.train.batch_size == 256 and config.train.epochs == 3

@@ -35,6 +35,7 @@ def crash_on_call(monkeypatch, owner: type, name: str, call: int) -> None:
 @pytest.mark.parametrize(
     ("agent", "owner", "method"), [("gpu-dqn", DeviceDQN, "_update"), ("sb3-dqn", DQN, "train")]
 )
+@pytest.mark.slow
 def test_resume_after_a_crash_gives_the_uninterrupted_results(tmp_path, monkeypatch, agent, owner, method):
     args = tiny_args(tmp_path)
     args.agent, args.progress = agent, False
@@ -63,7 +64,7 @@ def test_resume_after_a_crash_gives_the_uninterrupted_results(tmp_path, monkeypa
 
 def test_resume_names_what_is_missing_or_different(tmp_path) -> None:
     args = tiny_args(tmp_path)
-    with pytest.raises(ValueError, match="no run neumf-synthetic__dqn__0__\\* under"):
+    with pytest.raises(ValueError, match="no run neumf-synthetic__sb3-dqn__0__\\* under"):
         main(replace(args, resume=True))
     main(args)  # a run without checkpoints
     with pytest.raises(ValueError, match=r"started with other options \(total_timesteps\)"):
@@ -108,6 +109,7 @@ def kill_during_training(args) -> None:
             main(args)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_log_that_changed_since_the_run_started(tmp_path) -> None:
     args = checkpointed_args(tmp_path)
     args.data, args.path, args.likes = "movielens", str(ratings_csv(tmp_path / "ml")), True
@@ -122,6 +124,7 @@ def test_resume_refuses_a_log_that_changed_since_the_run_started(tmp_path) -> No
     assert resumed["policies"] == main(replace(args, out=str(tmp_path / "fresh")))["policies"]
 
 
+@pytest.mark.slow
 def test_resume_finds_the_run_under_another_spelling_of_out_and_after_a_move(tmp_path, monkeypatch) -> None:
     args = checkpointed_args(tmp_path)
     args.out = str((tmp_path / "runs").resolve())

@@ -48,10 +48,11 @@ def test_intervals_of_few_seeds_stay_inside_the_metric_range() -> None:
     ).endswith("†")
 
 
+@pytest.mark.slow
 def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
     args = tradeoff.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
     results = tradeoff.main(args)
-    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random"}
+    assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random"}
     for metrics in results["policies"].values():
         assert len(metrics["return_mean"]["values"]) == 2
     assert len(results["verdict"]) == 3 and results["verdict"][0].startswith("highest click rate")
@@ -60,10 +61,11 @@ def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
     assert json.loads((run_dir / "results.json").read_text())["seeds"] == [0, 1]
 
 
+@pytest.mark.slow
 def test_sim_to_real_evaluates_each_policy_in_the_simulator_and_the_truth(tmp_path) -> None:
     args = sim_to_real.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
     results = sim_to_real.main(args)
-    assert set(results["policies"]) == {"dqn", "greedy", "popular", "random", "dqn-trained-in-truth"}
+    assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random", "sb3-dqn-trained-in-truth"}
     for row in results["policies"].values():
         assert row["gap"]["mean"] == pytest.approx(row["simulator"]["mean"] - row["truth"]["mean"])
     assert -1.0 <= results["kendall_tau"]["mean"] <= 1.0

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from bench_scripts import load_bench
 
 
+@pytest.mark.slow
 def test_the_query_policy_learns_personal_queries_and_beats_random(tmp_path: Path) -> None:
     bench = load_bench("large_catalog")
     out = tmp_path / "large.json"

@@ -109,6 +109,7 @@ def test_loss_falls_and_best_epoch_is_kept(name: str, cyclic: InteractionLog, tm
 
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
+@pytest.mark.slow
 def test_sequence_models_learn_what_comes_next(name: str, cyclic: InteractionLog) -> None:
     split = leave_last_out(cyclic)
     model = tiny_model(name, split.train)
@@ -122,6 +123,7 @@ def test_sequence_models_learn_what_comes_next(name: str, cyclic: InteractionLog
 
 
 @pytest.mark.parametrize("name", ID_MODELS)
+@pytest.mark.slow
 def test_id_models_beat_most_popular_on_held_out_data(name: str, taste_log: InteractionLog) -> None:
     split = leave_last_out(taste_log)
     torch.manual_seed(0)

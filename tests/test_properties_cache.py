@@ -241,6 +241,7 @@ def assert_same_model(a: FittedUserModel, b: FittedUserModel) -> None:
 
 @settings(max_examples=50)
 @given(damage=DAMAGES)
+@pytest.mark.slow
 def test_any_damaged_entry_is_refitted_with_one_warning_and_repaired(cached, damage: Damage) -> None:
     cache, files, original = cached
     entry = cache / cache_key(LOG, CONFIG)

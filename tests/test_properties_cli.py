@@ -80,6 +80,7 @@ def named(option: str, message: str) -> bool:
 
 @settings(max_examples=100)
 @given(option=st.sampled_from(sorted(DQN_OPTIONS)), data=st.data())
+@pytest.mark.slow
 def test_a_bad_experiment_option_stops_the_run_naming_it(tmp_path_factory, option, data) -> None:
     value = data.draw(DQN_OPTIONS[option], label="value")
     folder = tmp_path_factory.mktemp("cli")
@@ -90,6 +91,7 @@ def test_a_bad_experiment_option_stops_the_run_naming_it(tmp_path_factory, optio
 
 @settings(max_examples=60)
 @given(option=st.sampled_from(sorted(COMPARE_OPTIONS)), data=st.data())
+@pytest.mark.slow
 def test_a_bad_comparison_option_stops_the_run_naming_it(tmp_path_factory, option, data) -> None:
     value = data.draw(COMPARE_OPTIONS[option], label="value")
     folder = tmp_path_factory.mktemp("cli")

@@ -33,6 +33,7 @@ SEEDS = st.integers(0, 2**32)
 
 @settings(max_examples=240)
 @given(face=st.sampled_from(FACES), seed=SEEDS, data=st.data())
+@pytest.mark.slow
 def test_a_bad_action_raises_and_changes_nothing(face, seed, data) -> None:
     env, twin = face.make(WORLD), face.make(WORLD)
     env.reset(seed), twin.reset(seed)
@@ -82,6 +83,7 @@ def test_the_batched_env_refuses_a_bad_seed(bad, tensors) -> None:
 
 @settings(max_examples=150)
 @given(face=st.sampled_from(FACES), dtype=st.sampled_from(NUMPY_INTS), data=st.data())
+@pytest.mark.slow
 def test_numpy_integers_act_as_the_equal_python_ints(face, dtype, data) -> None:
     """num_envs, horizon, history_len, the seed, the users and the actions as NumPy integers of any
     width: the same observations, rewards and ends as a twin env given the equal Python ints."""
@@ -109,6 +111,7 @@ def test_numpy_integers_act_as_the_equal_python_ints(face, dtype, data) -> None:
 
 @settings(max_examples=150)
 @given(face=st.sampled_from(FACES), seed=SEEDS, data=st.data())
+@pytest.mark.slow
 def test_bad_reset_options_raise_and_change_nothing(face, seed, data) -> None:
     env, twin = face.make(WORLD), face.make(WORLD)
     env.reset(seed), twin.reset(seed)

@@ -72,6 +72,7 @@ CASES = [(fault, column) for fault, (columns, _) in FAULTS.items() for column in
 
 @settings(max_examples=300)
 @given(frame=valid_frames(), case=st.sampled_from(CASES), data=st.data())
+@pytest.mark.slow
 def test_one_fault_raises_a_log_error_naming_the_column(frame, case, data) -> None:
     fault, column = case
     row = data.draw(st.integers(0, len(frame) - 1), label="row")
@@ -83,6 +84,7 @@ def test_one_fault_raises_a_log_error_naming_the_column(frame, case, data) -> No
 
 @settings(max_examples=150)
 @given(frame=valid_frames())
+@pytest.mark.slow
 def test_valid_frames_round_trip(frame) -> None:
     log = InteractionLog.from_frame(frame, name="table")
     assert records(log) == sorted(frame.itertuples(index=False, name=None))
@@ -101,6 +103,7 @@ BAD_RANGES = st.one_of(
 @given(
     frame=valid_frames(), rating_range=BAD_RANGES, feedback=st.text(max_size=6), bad_feedback=st.booleans()
 )
+@pytest.mark.slow
 def test_a_bad_rating_range_or_feedback_raises_a_value_error_naming_it(
     frame, rating_range, feedback, bad_feedback
 ) -> None:
@@ -130,6 +133,7 @@ def any_frames(draw: st.DrawFn) -> pd.DataFrame:
 
 @settings(max_examples=400)
 @given(frame=any_frames(), feedback=st.sampled_from(["rating", "click"]))
+@pytest.mark.slow
 def test_any_table_is_a_faithful_log_or_a_log_error(frame, feedback) -> None:
     try:
         log = InteractionLog.from_frame(frame, feedback=feedback, name="table")

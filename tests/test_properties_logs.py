@@ -125,6 +125,7 @@ def raw_id(token: str, column: list[str], ids: str) -> int | str:
 
 @settings(max_examples=150)
 @given(fmt=st.sampled_from(FORMATS), data=st.data())
+@pytest.mark.slow
 def test_valid_files_round_trip(tmp_path_factory, fmt, data) -> None:
     lines = data.draw(rows(fmt.ids), label="rows")
     path = tmp_path_factory.mktemp("valid") / fmt.name
@@ -200,6 +201,7 @@ JUNK = {
 
 @settings(max_examples=300)
 @given(case=st.sampled_from(CASES), data=st.data())
+@pytest.mark.slow
 def test_corrupted_files_raise_a_log_error_naming_the_file(tmp_path_factory, case, data) -> None:
     fmt, kind = case
     lines = data.draw(rows("token" if fmt.ids == "token" else "integer"), label="rows")

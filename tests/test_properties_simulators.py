@@ -67,6 +67,7 @@ def poisoned(action) -> bool:
 
 @settings(max_examples=200)
 @given(face=st.sampled_from(FACES), seed=st.integers(0, 2**32), data=st.data())
+@pytest.mark.slow
 def test_a_non_finite_reward_raises_and_the_step_is_undone(face, seed, data) -> None:
     simulator = PoisonSimulator()
     env, twin = face.make(simulator), face.make(simulator)

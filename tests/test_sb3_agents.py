@@ -60,6 +60,7 @@ def served(name: str, agent):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.slow
 def test_each_agent_learns_the_known_best_policy_of_a_tiny_world(name: str) -> None:
     steps = 12_000 if name == "sb3-ppo" else 8_000  # at 8,000 PPO's seed 0 is one item short on one thread
     world, agent = train(name, steps, seed=0)
@@ -70,6 +71,7 @@ def test_each_agent_learns_the_known_best_policy_of_a_tiny_world(name: str) -> N
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.slow
 def test_each_agent_trains_reproducibly(name: str) -> None:
     first, second = train(name, 600, seed=3)[1], train(name, 600, seed=3)[1]
     for a, b in zip(first.policy.parameters(), second.policy.parameters(), strict=True):

@@ -47,6 +47,7 @@ def test_every_model_drives_a_simulator_that_passes_the_env_checkers(name: str, 
     assert torch.allclose(again.model.score_all(users), fitted.model.score_all(users))
 
 
+@pytest.mark.slow
 def test_a_click_moves_interest_as_the_model_predicts(fitted_sasrec) -> None:
     """Trained on 'item s is followed by s+1', a user who consumes item 60 wants 61 next."""
     simulator = SequenceSimulator(fitted_sasrec)

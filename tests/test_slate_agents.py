@@ -47,6 +47,7 @@ def train(name: str, steps: int, seed: int):
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("name", sorted(AGENTS))
+@pytest.mark.slow
 def test_each_slate_agent_learns_the_known_best_slates(name: str, seed: int) -> None:
     world, agent = train(name, 8_000, seed)
     policies = {name: agent.policy(), "random": RandomPolicy(N_ITEMS)}
@@ -63,6 +64,7 @@ def test_each_slate_agent_trains_reproducibly(name: str) -> None:
         assert torch.equal(a, b)
 
 
+@pytest.mark.slow
 def test_slateq_learns_the_position_bias_of_the_choice_model() -> None:
     agent = train("slateq", 8_000, seed=0)[1]
     weights = agent.q_net.position_log_weights.detach()
@@ -90,6 +92,7 @@ def test_reinforce_without_item_bias_keeps_it_at_zero() -> None:
     assert torch.count_nonzero(agent.network.item_bias) == 0
 
 
+@pytest.mark.slow
 def test_a_user_learning_rate_personalises_many_users_with_few_sessions_each() -> None:
     """300 users with their own random likes, about 7 sessions each: only the user embeddings can
     tell them apart, and at the shared rate they barely move."""

@@ -122,6 +122,7 @@ def test_batched_env_replays_single_envs_with_the_same_seeds(tiny_world) -> None
     assert ends > n  # several sessions per row, so autoreset was exercised
 
 
+@pytest.mark.slow
 def test_compiled_step_matches_the_eager_step(tiny_world) -> None:
     runs = []
     for compile in (False, True):

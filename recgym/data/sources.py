@@ -43,7 +43,7 @@ class MovieLensLogs:
 
     @property
     def label(self) -> str:
-        return _file_label(self.path)
+        return file_label(self.path)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class TableLogs:
 
     @property
     def label(self) -> str:
-        return _file_label(self.path)
+        return file_label(self.path)
 
 
 LogSource = SyntheticLogs | MovieLensLogs | TableLogs
@@ -92,9 +92,9 @@ def read_logs(source: LogSource) -> InteractionLog:
     return log.as_likes() if source.likes else log
 
 
-def _file_label(path: str) -> str:
-    """A folder's name; a file's stem, or its folder's name for MovieLens files named by format, so
-    two files of one folder get two names."""
+def file_label(path: str) -> str:
+    """What a run on the data at path is named after: a folder's name; a file's stem, or its folder's
+    name for MovieLens files named by format, so two files of one folder get two names."""
     resolved = Path(path).resolve()
     if resolved.is_dir() or resolved.name in MOVIELENS_NAMES:
         return (resolved if resolved.is_dir() else resolved.parent).name
