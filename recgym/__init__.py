@@ -1,0 +1,71 @@
+"""recgym: a simulator for long-term-reward recommendation, from interaction logs to RL agents.
+
+The common entry points, imported on first use so that `import recgym` stays cheap:
+
+    import recgym
+    world = recgym.build_world(recgym.WorldConfig())          # logs -> fitted user model -> simulator
+    env = recgym.RecEnv(world.simulator)                      # a Gymnasium env of one user
+    results = recgym.evaluate(world.simulator, world.baselines(), recgym.EvalConfig(n_users=500))
+
+Everything else lives in its module (`recgym.data`, `recgym.models`, `recgym.simulators`, ...).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    # logs
+    "InteractionLog": "recgym.data.interactions",
+    "LogError": "recgym.data.interactions",
+    "load_movielens": "recgym.data.loaders",
+    "load_table": "recgym.data.loaders",
+    "read_logs": "recgym.data.sources",
+    "SyntheticLogs": "recgym.data.sources",
+    "MovieLensLogs": "recgym.data.sources",
+    "TableLogs": "recgym.data.sources",
+    # user models
+    "UserModelConfig": "recgym.models.fitted",
+    "FittedUserModel": "recgym.models.fitted",
+    "fit_user_model": "recgym.models.fitted",
+    # worlds and simulators
+    "WorldConfig": "recgym.world",
+    "World": "recgym.world",
+    "build_world": "recgym.world",
+    "LearnDynamics": "recgym.world",
+    "HandSetDynamics": "recgym.world",
+    "make_simulator": "recgym.simulators.registry",
+    "register_simulator": "recgym.simulators.registry",
+    "check_simulator": "recgym.simulators.check",
+    "UserSimulator": "recgym.simulators.protocol",
+    # envs
+    "RecEnv": "envs.rec_env",
+    "SlateEnv": "envs.slate_env",
+    "RecVectorEnv": "envs.vector_env",
+    "SB3VecEnv": "envs.sb3_vec_env",
+    # policies and evaluation
+    "Policy": "recgym.policy",
+    "RankingPolicy": "recgym.policy",
+    "GreedyPolicy": "recgym.baselines",
+    "PopularPolicy": "recgym.baselines",
+    "RandomPolicy": "recgym.baselines",
+    "EvalConfig": "recgym.evaluation",
+    "evaluate": "recgym.evaluation",
+    "markdown_table": "recgym.reporting",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import an entry point's module when the name is first read (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'recgym' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
