@@ -16,7 +16,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from agents.contract import Agent
+from recgym.agents.contract import Agent
 from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from recgym.checkpoint_series import save_in_series
 from recgym.tensor_tree import split_tree

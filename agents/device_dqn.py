@@ -21,12 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.contract import Callback, Embeddings, EnvSpec
-from agents.dqn import QPolicy, make_q_network
-from agents.networks import embedding_dim
-from agents.replay import TensorReplay
-from agents.trainer import env_sizes, load_training_state, train, training_state
-from envs.vector_env import RecVectorEnv, TensorStep
+from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.dqn import QPolicy, make_q_network
+from recgym.agents.networks import embedding_dim
+from recgym.agents.replay import TensorReplay
+from recgym.agents.trainer import env_sizes, load_training_state, train, training_state
+from recgym.envs.vector_env import RecVectorEnv, TensorStep
 from recgym.simulators.protocol import UserSimulator
 
 

@@ -24,11 +24,11 @@ from stable_baselines3.dqn.policies import DQNPolicy
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.checkpoint import PeriodicCheckpoints
-from agents.contract import Callback, Embeddings, EnvSpec
-from agents.networks import embedding_dim, on_device
-from agents.sb3_state import load_sb3_state, sb3_state
-from envs.rec_env import RecEnv
+from recgym.agents.checkpoint import PeriodicCheckpoints
+from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.networks import embedding_dim, on_device
+from recgym.agents.sb3_state import load_sb3_state, sb3_state
+from recgym.envs.rec_env import RecEnv
 from recgym.policy import RankingPolicy
 from recgym.simulators.protocol import UserSimulator
 

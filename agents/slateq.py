@@ -22,12 +22,12 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from agents.contract import Embeddings, EnvSpec
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig, as_float
-from agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
-from agents.replay import TensorReplay
-from envs.slate_env import SlateVectorEnv
-from envs.vector_env import TensorStep
+from recgym.agents.contract import Embeddings, EnvSpec
+from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig, as_float
+from recgym.agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
+from recgym.agents.replay import TensorReplay
+from recgym.envs.slate_env import SlateVectorEnv
+from recgym.envs.vector_env import TensorStep
 from recgym.policy import RankingPolicy, top_allowed
 from recgym.simulators.choice import ChoiceConfig, first_occurrence
 from recgym.simulators.protocol import UserSimulator

@@ -32,12 +32,12 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from agents.contract import Callback, Embeddings, EnvSpec
-from agents.device_dqn import as_float
-from agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
-from agents.replay import to_device
-from agents.trainer import env_sizes, load_training_state, train, training_state
-from envs.slate_env import SlateVectorEnv
+from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.device_dqn import as_float
+from recgym.agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
+from recgym.agents.replay import to_device
+from recgym.agents.trainer import env_sizes, load_training_state, train, training_state
+from recgym.envs.slate_env import SlateVectorEnv
 from recgym.policy import RankingPolicy, top_allowed
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from tqdm.auto import tqdm
 
-from agents.checkpoint import PeriodicCheckpoints
-from agents.contract import Callback
+from recgym.agents.checkpoint import PeriodicCheckpoints
+from recgym.agents.contract import Callback
 
 
 class Run(Protocol):

@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agents.checkpoint import config_from, mismatch, read_agent
-from agents.contract import Agent, Embeddings, EnvSpec
-from agents.device_dqn import DeviceDQNConfig
-from agents.dqn import DQNConfig
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
-from agents.slateq import SlateQConfig
-from agents.topk_reinforce import TopKReinforceConfig
+from recgym.agents.checkpoint import config_from, mismatch, read_agent
+from recgym.agents.contract import Agent, Embeddings, EnvSpec
+from recgym.agents.device_dqn import DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig
+from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.slateq import SlateQConfig
+from recgym.agents.topk_reinforce import TopKReinforceConfig
 from recgym.checkpoint import CheckpointError
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator

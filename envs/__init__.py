@@ -10,13 +10,21 @@ Each id builds the single-user `RecEnv` with `gymnasium.make` and the batched `R
   SASRec) give the sequence simulator, whose users' interest moves with what they consume.
 - `recgym/SyntheticWorld-Slate-v0`, `recgym/NeuMF-Synthetic-Slate-v0`: the same with slates of 5
   (`SlateEnv`, `SlateVectorEnv`; `choice=ChoiceConfig(...)` sets the size and the choice model).
+- `recgym/SyntheticWorld-Dense-v0`, `recgym/<Model>-Synthetic-Dense-v0`: the same envs with the dense
+  float32 observation (`envs.dense`) that outside RL libraries' MLPs learn from; any id also takes
+  `observation="dense"`. From a script that does not import recgym, Gymnasium's module-qualified id
+  imports it: `gym.make("recgym.envs:recgym/SyntheticWorld-Dense-v0")`.
+
+Keyword arguments of `gym.make` reach the env (`horizon`, `history_len`, `observation`, ...) and,
+through `simulator_kwargs`, the simulator (e.g. `simulator_kwargs={"n_items": 1000}`).
 """
 
 from gymnasium.envs.registration import register
 
-from envs.rec_env import RecEnv, observation_space
-from envs.slate_env import SlateEnv, SlateVectorEnv
-from envs.vector_env import RecVectorEnv
+from recgym.envs.dense import DenseObservation
+from recgym.envs.rec_env import RecEnv, observation_space
+from recgym.envs.slate_env import SlateEnv, SlateVectorEnv
+from recgym.envs.vector_env import RecVectorEnv
 
 DISPLAY_NAMES = {
     "neumf": "NeuMF",
@@ -33,9 +41,15 @@ for env_id, simulator in (
 ):
     register(
         id=env_id,
-        entry_point="envs.rec_env:RecEnv",
-        vector_entry_point="envs.vector_env:RecVectorEnv",
+        entry_point="recgym.envs.rec_env:RecEnv",
+        vector_entry_point="recgym.envs.vector_env:RecVectorEnv",
         kwargs={"simulator": simulator},
+    )
+    register(
+        id=env_id.replace("-v0", "-Dense-v0"),
+        entry_point="recgym.envs.rec_env:RecEnv",
+        vector_entry_point="recgym.envs.vector_env:RecVectorEnv",
+        kwargs={"simulator": simulator, "observation": "dense"},
     )
 
 for env_id, simulator in (
@@ -44,9 +58,9 @@ for env_id, simulator in (
 ):
     register(
         id=env_id,
-        entry_point="envs.slate_env:SlateEnv",
-        vector_entry_point="envs.slate_env:SlateVectorEnv",
+        entry_point="recgym.envs.slate_env:SlateEnv",
+        vector_entry_point="recgym.envs.slate_env:SlateVectorEnv",
         kwargs={"simulator": simulator},
     )
 
-__all__ = ["RecEnv", "RecVectorEnv", "SlateEnv", "SlateVectorEnv", "observation_space"]
+__all__ = ["DenseObservation", "RecEnv", "RecVectorEnv", "SlateEnv", "SlateVectorEnv", "observation_space"]

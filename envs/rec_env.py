@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult
 from recgym.simulators.protocol import UserSimulator
@@ -212,6 +213,8 @@ class RecEnv(gym.Env):
     :param history_len: recent steps in the observation.
     :param simulator_kwargs: keyword arguments when `simulator` is a name.
     :param render_mode: None, or "ansi": `render()` returns the session as a line of text.
+    :param observation: "dict" (ids, for recgym's agents) or "dense" (one float32 vector any MLP can
+        learn from, for outside RL libraries: `envs.dense`).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -223,7 +226,9 @@ class RecEnv(gym.Env):
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
         render_mode: str | None = None,
+        observation: ObservationKind = "dict",
     ):
+        observation = check_observation(observation)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -234,7 +239,10 @@ class RecEnv(gym.Env):
         check_memory(simulator, 1, history_len, self._action_size())
         self.sessions = Sessions(simulator, batch_size=1, history_len=history_len, horizon=horizon)
         self.action_space = spaces.Discrete(simulator.n_items)
-        self.observation_space = simulator_observation_space(simulator, history_len)
+        self._dense = DenseObservation(simulator, history_len, horizon) if observation == "dense" else None
+        self.observation_space: spaces.Space = (
+            simulator_observation_space(simulator, history_len) if self._dense is None else self._dense.space
+        )
         self._rng: RowStreams | None = None
         self._ended = False
 
@@ -242,7 +250,12 @@ class RecEnv(gym.Env):
         """Item ids per action (the slate env's k), for the memory estimate."""
         return 1
 
-    def _observation(self) -> dict[str, np.ndarray]:
+    def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
+        if self._dense is not None:
+            return self._dense(self.sessions.observation(), self.sessions.length)[0].cpu().numpy()
+        return self._dict_observation()
+
+    def _dict_observation(self) -> dict[str, np.ndarray]:
         return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
 
     @property
@@ -303,7 +316,7 @@ class RecEnv(gym.Env):
             )
         if self._rng is None:
             return "no session: call reset()"
-        observation = self._observation()
+        observation = self._dict_observation()
         pairs = zip(observation["recent_items"], observation["recent_responses"], strict=True)
         recent = " ".join(f"{item - 1}:{reward:g}" for item, reward in pairs if item > 0) or "none"
         status = "ended" if self._ended else "running"

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
-from envs.rec_env import check_options, check_seed, check_users, is_integer, observation_to_numpy
-from envs.vector_env import RecVectorEnv, check_actions
+from recgym.envs.rec_env import check_options, check_seed, check_users, is_integer, observation_to_numpy
+from recgym.envs.vector_env import RecVectorEnv, check_actions
 
 
 class SB3VecEnv(VecEnv):

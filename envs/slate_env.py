@@ -17,8 +17,9 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import RecEnv, as_int
-from envs.vector_env import RecVectorEnv, check_actions
+from recgym.envs.dense import ObservationKind
+from recgym.envs.rec_env import RecEnv, as_int
+from recgym.envs.vector_env import RecVectorEnv, check_actions
 from recgym.random import RowStreams
 from recgym.sessions import StepResult
 from recgym.simulators.choice import ChoiceConfig, SlateSimulator
@@ -58,8 +59,9 @@ class SlateEnv(RecEnv):
     """Recommend a slate of k items per step to one simulated user until they leave.
 
     :param choice: slate size, position bias and outside option of the user's choice.
-    Other parameters as `RecEnv`. `info["chosen"]` is the chosen position (k: none). The rendered
-    history holds the item the user chose, or the first position's where nothing was chosen.
+    Other parameters (`observation="dense"` included) as `RecEnv`. `info["chosen"]` is the chosen
+    position (k: none). The rendered history holds the item the user chose, or the first position's
+    where nothing was chosen.
     """
 
     def __init__(
@@ -70,9 +72,10 @@ class SlateEnv(RecEnv):
         simulator_kwargs: dict[str, Any] | None = None,
         choice: ChoiceConfig | None = None,
         render_mode: str | None = None,
+        observation: ObservationKind = "dict",
     ):
         self.choice = check_choice(choice)
-        super().__init__(simulator, horizon, history_len, simulator_kwargs, render_mode)
+        super().__init__(simulator, horizon, history_len, simulator_kwargs, render_mode, observation)
         _check_slates(self.simulator, self.choice)
         self.action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
 
@@ -103,9 +106,10 @@ class SlateVectorEnv(RecVectorEnv):
         simulator_kwargs: dict[str, Any] | None = None,
         compile: bool = False,
         choice: ChoiceConfig | None = None,
+        observation: ObservationKind = "dict",
     ):
         self.choice = check_choice(choice)
-        super().__init__(simulator, num_envs, horizon, history_len, simulator_kwargs, compile)
+        super().__init__(simulator, num_envs, horizon, history_len, simulator_kwargs, compile, observation)
         _check_slates(self.simulator, self.choice)
         self.single_action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

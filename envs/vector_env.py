@@ -25,7 +25,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from envs.rec_env import (
+from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
+from recgym.envs.rec_env import (
     as_int,
     check_memory,
     check_options,
@@ -88,6 +89,8 @@ class RecVectorEnv(gym.vector.VectorEnv):
     :param simulator_kwargs: keyword arguments when `simulator` is a name.
     :param compile: fuse the step with `torch.compile`. It pays on a GPU (6-7x more user-steps/s
         on an H100, docs/BENCHMARKS.md) and costs on a CPU; the first step compiles (15-30 s).
+    :param observation: what the Gymnasium face (`reset`, `step`) returns: "dict" (ids) or "dense"
+        (one float32 vector per row, `envs.dense`). The tensor face always gives the `Dict`'s tensors.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
@@ -100,7 +103,9 @@ class RecVectorEnv(gym.vector.VectorEnv):
         history_len: int = 10,
         simulator_kwargs: dict[str, Any] | None = None,
         compile: bool = False,
+        observation: ObservationKind = "dict",
     ):
+        observation = check_observation(observation)
         if not isinstance(compile, bool | np.bool_):
             raise TypeError(f"compile must be True or False, got {compile!r}")
         self.simulator = simulator = resolve_simulator(simulator, simulator_kwargs)
@@ -111,7 +116,10 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self.sessions = Sessions(simulator, batch_size=num_envs, history_len=history_len, horizon=horizon)
         self.single_action_space = spaces.Discrete(simulator.n_items)
         self.action_space = spaces.MultiDiscrete(np.full(num_envs, simulator.n_items))
-        self.single_observation_space = simulator_observation_space(simulator, history_len)
+        self._dense = DenseObservation(simulator, history_len, horizon) if observation == "dense" else None
+        self.single_observation_space: spaces.Space = (
+            simulator_observation_space(simulator, history_len) if self._dense is None else self._dense.space
+        )
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.render_mode = None
         self._rng: RowStreams | None = None
@@ -236,21 +244,34 @@ class RecVectorEnv(gym.vector.VectorEnv):
         if users is not None:
             users = check_users(users, self.simulator.n_users, self.num_envs, "options['user']", self.device)
         super().reset(seed=seed)
-        observation = observation_to_numpy(self._start(seed, users))
-        users_now = observation["user"][:, 0]  # each row's user, as the single env's info has it
-        return observation, {"user": users_now, "_user": np.ones(self.num_envs, dtype=bool)}
+        tensors = self._start(seed, users)
+        users_now = tensors["user"][:, 0].cpu().numpy()  # each row's user, as the single env's info has it
+        info = {"user": users_now, "_user": np.ones(self.num_envs, dtype=bool)}
+        return self._numpy_observation(tensors, self.sessions.length), info
+
+    def _numpy_observation(
+        self, tensors: dict[str, torch.Tensor], steps: torch.Tensor
+    ) -> dict[str, np.ndarray] | np.ndarray:
+        """What the Gymnasium face returns for the observation tensors of rows that took steps [B]."""
+        if self._dense is None:
+            return observation_to_numpy(tensors)
+        return self._dense(tensors, steps).cpu().numpy()
 
     def step(self, actions):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)
+        steps_before = self.sessions.length.clone()
         step = self.step_tensors(torch.as_tensor(actions, device=self.device).long(), check=True)
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()
         infos: dict[str, Any] = {}
         done = terminated | truncated
         if done.any():
-            final = observation_to_numpy(step.final_observation)
+            final = self._numpy_observation(step.final_observation, steps_before + 1)
             final_obs = np.full(self.num_envs, None, dtype=object)
             for row in np.flatnonzero(done):
-                final_obs[row] = {key: value[row] for key, value in final.items()}
+                final_obs[row] = (
+                    final[row] if self._dense is not None else {k: v[row] for k, v in final.items()}
+                )
             infos = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done}
-        return observation_to_numpy(step.observation), step.reward.cpu().numpy(), terminated, truncated, infos
+        observation = self._numpy_observation(step.observation, self.sessions.length)
+        return observation, step.reward.cpu().numpy(), terminated, truncated, infos

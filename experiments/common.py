@@ -11,13 +11,13 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from experiments.plugin import plugin_label, plugin_logs, plugin_simulator
 from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.checkpoint import CheckpointError, check_cache_dir
 from recgym.data import InteractionLog, LogError
 from recgym.data.interactions import Feedback
 from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLogs, file_label, read_logs
 from recgym.data.synthetic import LoggingConfig
+from recgym.experiments.plugin import plugin_label, plugin_logs, plugin_simulator
 from recgym.models.fitted import FittedUserModel
 from recgym.policy import Policy
 from recgym.reporting import describe_dynamics

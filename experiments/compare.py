@@ -23,18 +23,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.checks import check_at_least_one, check_seeds
-from experiments.common import baseline_policies, cache_folder, env_name, log_popularity, run_cli, run_logs
-from experiments.compare_plots import plot_comparison
-from experiments.compare_report import summarize_comparison, write_comparison
-from experiments.dqn import AgentName, Args, build_simulator, eval_config, train_agent
-from experiments.dqn import initial_embeddings as agent_embeddings
-from experiments.seeds import run_in_processes
 from recgym.baselines import GreedyPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
 from recgym.evaluation import evaluate
+from recgym.experiments.checks import check_at_least_one, check_seeds
+from recgym.experiments.common import (
+    baseline_policies,
+    cache_folder,
+    env_name,
+    log_popularity,
+    run_cli,
+    run_logs,
+)
+from recgym.experiments.compare_plots import plot_comparison
+from recgym.experiments.compare_report import summarize_comparison, write_comparison
+from recgym.experiments.dqn import AgentName, Args, build_simulator, eval_config, train_agent
+from recgym.experiments.dqn import initial_embeddings as agent_embeddings
+from recgym.experiments.seeds import run_in_processes
 from recgym.models.fitted import FittedUserModel, fit_user_model
 from recgym.models.zoo import MODEL_NAMES, ModelName
 

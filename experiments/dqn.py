@@ -18,16 +18,22 @@ from typing import Literal
 
 import torch
 
-from agents.checkpoint import save_agent
-from agents.contract import EnvSpec
-from agents.device_dqn import DeviceDQNConfig
-from agents.dqn import DQNConfig
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
-from agents.slateq import SlateQConfig
-from agents.topk_reinforce import TopKReinforceConfig
-from agents.zoo import load_agent, make_agent
-from experiments.checks import check_at_least_one, check_device, check_seeds
-from experiments.common import (
+from recgym.agents.checkpoint import save_agent
+from recgym.agents.contract import EnvSpec
+from recgym.agents.device_dqn import DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig
+from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.slateq import SlateQConfig
+from recgym.agents.topk_reinforce import TopKReinforceConfig
+from recgym.agents.zoo import load_agent, make_agent
+from recgym.checkpoint import atomic_write_json
+from recgym.checkpoint_series import latest_complete_checkpoint
+from recgym.curves import LearningCurve
+from recgym.data import InteractionLog
+from recgym.data.synthetic import LoggingConfig
+from recgym.evaluation import EvalConfig, evaluate
+from recgym.experiments.checks import check_at_least_one, check_device, check_seeds
+from recgym.experiments.common import (
     DataSource,
     TableColumns,
     baseline_policies,
@@ -40,14 +46,8 @@ from experiments.common import (
     run_cli,
     run_logs,
 )
-from experiments.plugin import PluginArgs, parse_kwargs, plugin_simulator
-from experiments.resume import run_to_resume
-from recgym.checkpoint import atomic_write_json
-from recgym.checkpoint_series import latest_complete_checkpoint
-from recgym.curves import LearningCurve
-from recgym.data import InteractionLog
-from recgym.data.synthetic import LoggingConfig
-from recgym.evaluation import EvalConfig, evaluate
+from recgym.experiments.plugin import PluginArgs, parse_kwargs, plugin_simulator
+from recgym.experiments.resume import run_to_resume
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy

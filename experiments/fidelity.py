@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from experiments.common import (
+from recgym.checkpoint import atomic_write_json, atomic_write_text
+from recgym.data import InteractionLog, LogError, load_movielens_genres
+from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.experiments.common import (
     DataSource,
     TableColumns,
     cache_folder,
@@ -31,11 +34,13 @@ from experiments.common import (
     run_logs,
     world_name,
 )
-from experiments.fidelity_plots import plot_genres, plot_popularity, plot_reliability, plot_session_lengths
-from experiments.plugin import PluginArgs
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.data import InteractionLog, LogError, load_movielens_genres
-from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.experiments.fidelity_plots import (
+    plot_genres,
+    plot_popularity,
+    plot_reliability,
+    plot_session_lengths,
+)
+from recgym.experiments.plugin import PluginArgs
 from recgym.fidelity import click_calibration, compare_samples, real_sample, simulate_logging, truth_errors
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator

@@ -24,10 +24,18 @@ from typing import Any, Literal
 
 import torch
 
-from experiments.common import DataSource, TableColumns, env_name, make_run_dir, run_cli, run_logs, world_name
-from experiments.plugin import PluginArgs
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
+from recgym.experiments.common import (
+    DataSource,
+    TableColumns,
+    env_name,
+    make_run_dir,
+    run_cli,
+    run_logs,
+    world_name,
+)
+from recgym.experiments.plugin import PluginArgs
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.presets import paper_preset

@@ -6,8 +6,8 @@ option of it applies (`--help`), with `--agent` defaulting to sb3-ppo.
 
 from __future__ import annotations
 
-from experiments.common import run_cli
-from experiments.dqn import Args, main
+from recgym.experiments.common import run_cli
+from recgym.experiments.dqn import Args, main
 
 if __name__ == "__main__":
     run_cli(main, Args, default=Args(agent="sb3-ppo"))

@@ -19,8 +19,11 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
-from experiments import dqn
-from experiments.common import (
+from recgym.checkpoint import atomic_write_json, atomic_write_text
+from recgym.data.synthetic import generate_logs
+from recgym.evaluation import EvalConfig, evaluate
+from recgym.experiments import dqn
+from recgym.experiments.common import (
     baseline_policies,
     cache_folder,
     env_name,
@@ -30,12 +33,9 @@ from experiments.common import (
     run_cli,
     run_logs,
 )
-from experiments.plugin import plugin_simulator
-from experiments.seeds import run_seeds
-from experiments.sim_to_real_plot import plot_sim_vs_real
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.data.synthetic import generate_logs
-from recgym.evaluation import EvalConfig, evaluate
+from recgym.experiments.plugin import plugin_simulator
+from recgym.experiments.seeds import run_seeds
+from recgym.experiments.sim_to_real_plot import plot_sim_vs_real
 from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import fit_user_model
 from recgym.simulators.world import GroundTruthWorld

@@ -7,8 +7,8 @@ option of it applies (`--help`), with `--agent` defaulting to slateq and `--choi
 
 from __future__ import annotations
 
-from experiments.common import run_cli
-from experiments.dqn import Args, main
+from recgym.experiments.common import run_cli
+from recgym.experiments.dqn import Args, main
 from recgym.simulators.choice import ChoiceConfig
 
 if __name__ == "__main__":

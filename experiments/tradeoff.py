@@ -16,11 +16,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from experiments import dqn
-from experiments.common import env_name, make_run_dir, run_cli
-from experiments.seeds import run_seeds
-from experiments.tradeoff_plot import plot_tradeoff
 from recgym.checkpoint import atomic_write_json, atomic_write_text
+from recgym.experiments import dqn
+from recgym.experiments.common import env_name, make_run_dir, run_cli
+from recgym.experiments.seeds import run_seeds
+from recgym.experiments.tradeoff_plot import plot_tradeoff
 from recgym.intervals import format_interval, mean_interval, metric_interval
 
 METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity")

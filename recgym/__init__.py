@@ -40,10 +40,10 @@ _EXPORTS: dict[str, str] = {
     "check_simulator": "recgym.simulators.check",
     "UserSimulator": "recgym.simulators.protocol",
     # envs
-    "RecEnv": "envs.rec_env",
-    "SlateEnv": "envs.slate_env",
-    "RecVectorEnv": "envs.vector_env",
-    "SB3VecEnv": "envs.sb3_vec_env",
+    "RecEnv": "recgym.envs.rec_env",
+    "SlateEnv": "recgym.envs.slate_env",
+    "RecVectorEnv": "recgym.envs.vector_env",
+    "SB3VecEnv": "recgym.envs.sb3_vec_env",
     # policies and evaluation
     "Policy": "recgym.policy",
     "RankingPolicy": "recgym.policy",

@@ -18,9 +18,9 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from envs import RecEnv, RecVectorEnv, SlateEnv, SlateVectorEnv
-from envs.rec_env import observation_to_numpy
-from envs.sb3_vec_env import SB3VecEnv
+from recgym.envs import RecEnv, RecVectorEnv, SlateEnv, SlateVectorEnv
+from recgym.envs.rec_env import observation_to_numpy
+from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.simulators.choice import ChoiceConfig
 
 B, K, HORIZON, HISTORY = 3, 2, 6, 3

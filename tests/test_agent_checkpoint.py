@@ -13,18 +13,18 @@ import pytest
 import torch
 from conftest import TINY_WORLD
 
-from agents.checkpoint import save_agent
-from agents.contract import Agent, EnvSpec
-from agents.device_dqn import DeviceDQNConfig
-from agents.dqn import DQNConfig
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
-from agents.slateq import SlateQConfig
-from agents.topk_reinforce import TopKReinforceConfig
-from agents.zoo import AGENTS, load_agent, make_agent
-from envs.vector_env import RecVectorEnv
 from recgym import checkpoint
+from recgym.agents.checkpoint import save_agent
+from recgym.agents.contract import Agent, EnvSpec
+from recgym.agents.device_dqn import DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig
+from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.slateq import SlateQConfig
+from recgym.agents.topk_reinforce import TopKReinforceConfig
+from recgym.agents.zoo import AGENTS, load_agent, make_agent
 from recgym.checkpoint import CheckpointError
 from recgym.checkpoint_series import latest_checkpoint
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import GroundTruthWorld, WorldConfig

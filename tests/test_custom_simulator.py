@@ -12,10 +12,10 @@ import torch
 from test_experiment_compare import tiny_compare
 from test_experiment_dqn import tiny_args
 
-from envs import RecEnv
-from experiments import compare, dqn
-from experiments.common import run_cli
-from experiments.plugin import parse_kwargs
+from recgym.envs import RecEnv
+from recgym.experiments import compare, dqn
+from recgym.experiments.common import run_cli
+from recgym.experiments.plugin import parse_kwargs
 from recgym.simulators.check import SimulatorCheckError, check_simulator
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import Response
@@ -194,7 +194,7 @@ def test_plugin_kwargs_reach_the_simulator(doc_module) -> None:
 
 
 def test_fidelity_fit_and_sim_to_real_take_a_plugin_as_their_world(doc_module, tmp_path) -> None:
-    from experiments import fidelity, fit_user_model, sim_to_real
+    from recgym.experiments import fidelity, fit_user_model, sim_to_real
 
     tiny = tiny_args(tmp_path)
     plugin = {

@@ -8,11 +8,11 @@ from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 from test_sb3_agents import CLICKS, HORIZON, LIKED, N_USERS
 
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from agents.dqn import DQNConfig, QPolicy, make_dqn
-from envs.rec_env import RecEnv
-from envs.vector_env import RecVectorEnv
+from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import RandomPolicy
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 

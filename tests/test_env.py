@@ -12,8 +12,8 @@ from conftest import CLICKS, LEAVE_AFTER, TINY_WORLD
 from fakes import NotASimulator
 from gymnasium.utils import env_checker
 
-import envs  # noqa: F401  (registers the recgym/ env ids)
-from envs import RecEnv, RecVectorEnv
+import recgym.envs  # noqa: F401  (registers the recgym/ env ids)
+from recgym.envs import RecEnv, RecVectorEnv
 
 # the checkers' advice on unbounded reward boxes and render modes is not a failure
 pytestmark = [

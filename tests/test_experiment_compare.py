@@ -8,10 +8,10 @@ import json
 import pytest
 from test_experiment_dqn import tiny_args
 
-import experiments.compare as compare
-from agents.topk_reinforce import TopKReinforceConfig
-from experiments.compare import CompareArgs, main
-from experiments.compare_report import holm
+import recgym.experiments.compare as compare
+from recgym.agents.topk_reinforce import TopKReinforceConfig
+from recgym.experiments.compare import CompareArgs, main
+from recgym.experiments.compare_report import holm
 from recgym.simulators.choice import ChoiceConfig
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from experiments.dqn import Args, main
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented beside it)
+from recgym.experiments.dqn import Args, main
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.choice import ChoiceConfig

@@ -12,11 +12,11 @@ import pytest
 from test_experiment_dqn import tiny_args
 from test_model_zoo import TINY
 
-from experiments import dqn
-from experiments.common import TableColumns
-from experiments.fit_user_model import Args, main, resolved_config
 from recgym.data import LogError
 from recgym.data.synthetic import LoggingConfig
+from recgym.experiments import dqn
+from recgym.experiments.common import TableColumns
+from recgym.experiments.fit_user_model import Args, main, resolved_config
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig

@@ -11,10 +11,10 @@ import pytest
 from stable_baselines3 import DQN
 from test_experiment_dqn import tiny_args
 
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from agents.dqn import DQNConfig
-from experiments.dqn import main
+from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig
 from recgym.checkpoint import CheckpointError
+from recgym.experiments.dqn import main
 
 UPDATES = {"learning_starts": 96, "batch_size": 32, "buffer_size": 1_000, "target_update_interval": 10}
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from experiments import sim_to_real, tradeoff
 from recgym.data.synthetic import LoggingConfig
+from recgym.experiments import sim_to_real, tradeoff
 from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig

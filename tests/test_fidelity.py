@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.fidelity import Args, main
 from recgym.data.log_sessions import split_sessions
 from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.experiments.fidelity import Args, main
 from recgym.fidelity import SessionSample, compare_samples, gini, same_genre_rate, truth_errors
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig

@@ -15,9 +15,9 @@ import tyro
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.compare import CompareArgs
-from experiments.dqn import AgentName, Args, main
 from recgym.data import LogError
+from recgym.experiments.compare import CompareArgs
+from recgym.experiments.dqn import AgentName, Args, main
 from recgym.models.zoo import ModelName
 
 BELOW_ONE = st.integers(max_value=0).map(str)

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from envs import RecEnv, RecVectorEnv
+from recgym.envs import RecEnv, RecVectorEnv
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 WORLD = GroundTruthWorld(WorldConfig(n_users=6, n_items=5, n_topics=2, dim=3, seed=0))

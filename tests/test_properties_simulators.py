@@ -13,8 +13,8 @@ from env_faces import FACES, same, valid_actions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import envs.vector_env
-from envs import RecEnv, RecVectorEnv, SlateEnv, SlateVectorEnv
+import recgym.envs.vector_env
+from recgym.envs import RecEnv, RecVectorEnv, SlateEnv, SlateVectorEnv
 from recgym.random import RowStreams
 from recgym.simulators.choice import ChoiceConfig, SlateResponse
 from recgym.simulators.protocol import Response, UserSimulator
@@ -84,7 +84,7 @@ def test_a_non_finite_reward_raises_and_the_step_is_undone(face, seed, data) -> 
 def test_unchecked_steps_raise_at_the_next_read_of_the_flag(env_class, monkeypatch) -> None:
     """On a GPU `step_tensors` does not check rewards: a flag on the device is read every CHECK_EVERY
     steps and at reset. Forced here on the CPU with check=False."""
-    monkeypatch.setattr(envs.vector_env, "CHECK_EVERY", 3)
+    monkeypatch.setattr(recgym.envs.vector_env, "CHECK_EVERY", 3)
     kwargs = {"choice": ChoiceConfig(slate_size=2)} if env_class is SlateVectorEnv else {}
     env = env_class(PoisonSimulator(), num_envs=2, **kwargs)
     env.reset_tensors(seed=0)

@@ -7,10 +7,10 @@ import torch
 from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 
-from agents.dqn import DQNConfig, QPolicy, make_dqn
-from agents.sb3_agent import SB3Policy
-from agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, make_sb3_agent
-from envs.rec_env import RecEnv
+from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
+from recgym.agents.sb3_agent import SB3Policy
+from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, make_sb3_agent
+from recgym.envs.rec_env import RecEnv
 from recgym.evaluation import EvalConfig, evaluate
 
 N_USERS, N_ITEMS, LIKED, HORIZON = 4, 10, 5, 5

@@ -10,9 +10,9 @@ from gymnasium.utils import env_checker
 from stable_baselines3.common import env_checker as sb3_checker
 from test_model_zoo import TINY, cyclic_log
 
-import envs  # noqa: F401  (registers the recgym/ ids)
-from envs.rec_env import RecEnv
-from envs.vector_env import RecVectorEnv
+import recgym.envs  # noqa: F401  (registers the recgym/ ids)
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
 from recgym.models.zoo import MODEL_NAMES
@@ -91,4 +91,4 @@ def test_a_gymnasium_id_exists_for_every_model() -> None:
     for display in ("NeuMF", "MF", "AutoRec", "GRU4Rec", "Caser", "SASRec"):
         spec = gym.spec(f"recgym/{display}-Synthetic-v0")
         assert spec.kwargs["simulator"] == f"{display.lower()}-synthetic"
-        assert spec.vector_entry_point == "envs.vector_env:RecVectorEnv"
+        assert spec.vector_entry_point == "recgym.envs.vector_env:RecVectorEnv"

@@ -10,9 +10,9 @@ import torch
 from fakes import OrderPolicy
 from gymnasium.utils.env_checker import check_env
 
-from envs.rec_env import RecEnv
-from envs.slate_env import SlateEnv, SlateVectorEnv
 from recgym.baselines import PopularPolicy, RandomPolicy
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.slate_env import SlateEnv, SlateVectorEnv
 from recgym.evaluation import EvalConfig, evaluate, self_information
 from recgym.policy import top_allowed
 from recgym.random import RowStreams
@@ -198,7 +198,7 @@ def test_a_policy_that_serves_the_wrong_slate_size_is_refused(tiny_world) -> Non
 def test_the_registered_slate_ids_build_both_envs() -> None:
     import gymnasium as gym
 
-    import envs  # noqa: F401  (registers the ids)
+    import recgym.envs  # noqa: F401  (registers the ids)
 
     env = gym.make("recgym/SyntheticWorld-Slate-v0", choice=ChoiceConfig(slate_size=3))
     env.reset(seed=0)

@@ -6,10 +6,10 @@ import pytest
 import torch
 from fakes import LikedItemsWorld
 
-from agents.slateq import SlateQ, SlateQConfig
-from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig, sample_slates
-from envs.slate_env import SlateVectorEnv
+from recgym.agents.slateq import SlateQ, SlateQConfig
+from recgym.agents.topk_reinforce import TopKReinforce, TopKReinforceConfig, sample_slates
 from recgym.baselines import RandomPolicy
+from recgym.envs.slate_env import SlateVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.choice import ChoiceConfig
 

@@ -13,11 +13,11 @@ from conftest import TINY_WORLD
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecMonitor
 
-import envs  # noqa: F401  (registers the ids)
-import envs.rec_env
-from envs.rec_env import RecEnv
-from envs.sb3_vec_env import SB3VecEnv
-from envs.vector_env import RecVectorEnv
+import recgym.envs  # noqa: F401  (registers the ids)
+import recgym.envs.rec_env
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.sb3_vec_env import SB3VecEnv
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.world import GroundTruthWorld
 
@@ -234,7 +234,7 @@ def test_bad_sizes_and_options_of_the_batched_env_are_refused_by_name(tiny_world
 def test_more_users_than_memory_holds_are_refused_before_allocating(tiny_world, monkeypatch) -> None:
     with pytest.raises(ValueError, match=r"per user.* in all.*num_envs=[\d,]+ is the most that could fit"):
         RecVectorEnv(tiny_world, num_envs=10**12)
-    monkeypatch.setattr(envs.rec_env, "available_bytes", lambda device: 1_000_000)
+    monkeypatch.setattr(recgym.envs.rec_env, "available_bytes", lambda device: 1_000_000)
     with pytest.raises(ValueError, match="per user") as error:
         RecVectorEnv(tiny_world, num_envs=10**9, history_len=3)
     largest = int(
