@@ -34,11 +34,11 @@ import pandas as pd
 import tyro
 from stable_baselines3 import DQN
 
-from agents.dqn import DQNConfig
-from experiments.dqn import Args as RunArgs
-from experiments.dqn import main as run
+from recgym.agents.dqn import DQNConfig
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig
+from recgym.experiments.dqn import Args as RunArgs
+from recgym.experiments.dqn import main as run
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig

@@ -37,8 +37,8 @@ from typing import Any, Literal
 import tyro
 from power_law_log import power_law_frame, write_atomic_inter
 
-from experiments import fit_user_model
 from recgym.checkpoint import atomic_write_json
+from recgym.experiments import fit_user_model
 from recgym.models.fitted import UserModelConfig
 from recgym.models.presets import paper_preset
 

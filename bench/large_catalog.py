@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 import torch
 import tyro
 
-from agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
-from envs.slate_env import SlateVectorEnv
+from recgym.agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
 from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy
 from recgym.checkpoint import atomic_write_json
+from recgym.envs.slate_env import SlateVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import GroundTruthWorld, WorldConfig

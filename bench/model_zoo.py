@@ -23,11 +23,11 @@ import pandas as pd
 import torch
 import tyro
 
-from experiments.common import load_logs, world_name
-from experiments.fit_user_model import Args as FitArgs
-from experiments.fit_user_model import main as fit_main
 from recgym.checkpoint import atomic_write_json
 from recgym.data.splits import leave_last_out
+from recgym.experiments.common import load_logs, world_name
+from recgym.experiments.fit_user_model import Args as FitArgs
+from recgym.experiments.fit_user_model import main as fit_main
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.popularity import MostPopular
 from recgym.models.zoo import MODEL_NAMES

@@ -24,11 +24,11 @@ import tyro
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from envs.rec_env import RecEnv
-from envs.sb3_vec_env import SB3VecEnv
-from envs.vector_env import RecVectorEnv
+from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from recgym.checkpoint import atomic_write_json
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.sb3_vec_env import SB3VecEnv
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.simulators.registry import make_simulator
 
 

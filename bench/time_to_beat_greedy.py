@@ -20,14 +20,14 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecMonitor
 
-from agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from agents.dqn import DQNConfig, QPolicy, make_dqn
-from envs.rec_env import RecEnv
-from envs.sb3_vec_env import SB3VecEnv
-from envs.vector_env import RecVectorEnv
+from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
+from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import GreedyPolicy
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
+from recgym.envs.rec_env import RecEnv
+from recgym.envs.sb3_vec_env import SB3VecEnv
+from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import fit_user_model
 from recgym.simulators.log_fitted import LogFittedSimulator

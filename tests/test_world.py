@@ -81,3 +81,15 @@ def test_an_unwritable_cache_is_a_warning_and_the_world_is_still_built(tmp_path,
     with pytest.warns(UserWarning, match="not cached"):
         world = build_world(WorldConfig(data=TINY, user_model=FAST), cache_dir=tmp_path)
     assert world.simulator.n_items == 200 and not list((tmp_path / "logs").glob("*"))
+
+
+def test_every_registered_simulator_takes_its_configs_scalar_fields_as_keywords(tmp_path) -> None:
+    from recgym.simulators.registry import check_simulator_arguments, make_simulator
+
+    assert make_simulator("world", n_items=1000, n_users=7).n_items == 1000
+    for name in ("neumf-synthetic", "sasrec-synthetic"):  # the logs' fields and their world's, flat
+        check_simulator_arguments(name, {"n_items": 1000, "n_users": 50, "sessions_per_user": 3, "seed": 1})
+    simulator = make_simulator(
+        "mf-synthetic", n_users=30, n_items=50, n_topics=3, dim=4, sessions_per_user=4, cache_dir=tmp_path
+    )
+    assert (simulator.n_users, simulator.n_items) == (30, 50)

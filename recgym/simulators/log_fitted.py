@@ -100,3 +100,13 @@ class LogFittedSimulator(DynamicsSimulator):
     def fitted(self) -> FittedUserModel:
         """The fitted user model driving the simulator."""
         return self.affinity.fitted
+
+    @property
+    def user_vectors(self) -> torch.Tensor | None:
+        """[n_users, d] the fitted model's user vectors where it has dot-product embeddings (NeuMF's GMF
+        tower, MF): what a recommender knows of its users, for the dense observation; else None."""
+        dot_embeddings = getattr(self.fitted.model, "dot_embeddings", None)
+        if dot_embeddings is None or is_sequential(self.fitted.model):
+            return None
+        with torch.no_grad():
+            return dot_embeddings()[0].to(self.device)

@@ -155,15 +155,13 @@ def _world(config: Any = None, device: str = "cpu", reward: str = "click", **fie
     return GroundTruthWorld(_with_fields(config or WorldConfig(), fields, "world"), device, reward)
 
 
-def _taking_fields_of(factory: SimulatorFactory, config_class: type) -> SimulatorFactory:
-    """factory, its signature naming config_class's fields in place of `**fields`, so that
+def _taking_fields_of(factory: SimulatorFactory, *config_classes: type) -> SimulatorFactory:
+    """factory, its signature naming the config classes' fields in place of `**fields`, so that
     `check_simulator_arguments` (and `help`) know every keyword it takes."""
     signature = inspect.signature(factory)
     own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    fields = [
-        inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None)
-        for field in dataclasses.fields(config_class)
-    ]
+    names = dict.fromkeys(field.name for cls in config_classes for field in dataclasses.fields(cls))
+    fields = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in names]
     factory.__signature__ = signature.replace(parameters=own + fields)  # type: ignore[attr-defined]
     return factory
 
@@ -186,6 +184,21 @@ def _with_fields(config: Any, fields: dict[str, Any], simulator: str) -> Any:
     return dataclasses.replace(config, **(fields | nested))
 
 
+def _world_fields_lifted(logs: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """fields with those of the logs' world (`n_items`, `n_users`, ...) moved into `world`, so they can
+    be given flat; the logs' own fields (`seed`, `horizon`) keep their names."""
+    own = {field.name for field in dataclasses.fields(logs)}
+    world_names = {field.name for field in dataclasses.fields(logs.world)} - own
+    lifted = {name: fields[name] for name in fields if name in world_names}
+    if not lifted:
+        return fields
+    world = fields.get("world", {})
+    if not isinstance(world, dict):
+        world = dataclasses.asdict(world)
+    rest = {name: value for name, value in fields.items() if name not in lifted}
+    return rest | {"world": world | lifted}
+
+
 def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
     def factory(
         config: Any = None,
@@ -200,14 +213,15 @@ def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
         from recgym.world import WorldConfig as World
         from recgym.world import build_world
 
-        logs = _with_fields(config or SyntheticLogs().logging, fields, f"{model}-synthetic")
+        logs = config or SyntheticLogs().logging
+        logs = _with_fields(logs, _world_fields_lifted(logs, fields), f"{model}-synthetic")
         world = World(data=SyntheticLogs(logs), user_model=UserModelConfig(model=model), reward=reward)
         return build_world(world, cache_dir or default_cache_dir(), device, progress).simulator
 
     factory.__doc__ = (
         f"{model} fitted on the synthetic logs with the dynamics learned from their sessions, made once and"
-        " then loaded from the cache. `config` is the logs' `LoggingConfig`, or give its fields (and its"
-        " world's: `world={'n_items': 1000}`) as plain keyword arguments."
+        " then loaded from the cache. `config` is the logs' `LoggingConfig`, or give its fields and its"
+        " world's (`n_items=1000`, or `world={'n_items': 1000}`) as plain keyword arguments."
     )
     return factory
 
@@ -219,7 +233,8 @@ def _register_defaults() -> None:
     register_simulator("world", _taking_fields_of(_world, WorldConfig))
     for model in MODEL_NAMES:
         register_simulator(
-            f"{model}-synthetic", _taking_fields_of(_fitted_on_synthetic_logs(model), LoggingConfig)
+            f"{model}-synthetic",
+            _taking_fields_of(_fitted_on_synthetic_logs(model), LoggingConfig, WorldConfig),
         )
 
 
