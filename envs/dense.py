@@ -13,6 +13,11 @@ built from the simulator's item representations (`item_vectors`, unit rows):
 | recent items | H x d | each recent item's vector, oldest first, zeros for empty slots |
 | recent responses | H | the reward each recent item earned |
 | position | 1 | steps taken / horizon, in [0, 1] |
+| shown | n_items | 1 for each item already recommended in the session, else 0 (1 - the action mask) |
+
+The last part lines up with the action space, so a Q-network's output for an item can learn from the
+input of the same item that showing it again costs; without it, CleanRL's DQN repeated its best item
+and fell below random (docs/clients.md).
 
 The ground-truth world keeps its users' true interest vectors to itself; a log-fitted simulator
 shows its model's user vectors where the model has dot-product embeddings (NeuMF's GMF tower, MF).
@@ -60,13 +65,17 @@ class DenseObservation:
         low_reward, high_reward = getattr(simulator, "reward_range", (-np.inf, np.inf))
         parts = [] if self.user_vectors is None else [(-1.0, 1.0, self.user_vectors.shape[1])]
         parts += [(-1.0, 1.0, d), (-1.0, 1.0, h * d), (low_reward, high_reward, h), (0.0, 1.0, 1)]
+        parts += [(0.0, 1.0, simulator.n_items)]
         low = np.concatenate([np.full(size, lo, dtype=np.float32) for lo, _, size in parts])
         high = np.concatenate([np.full(size, hi, dtype=np.float32) for _, hi, size in parts])
         self.space = spaces.Box(low, high, dtype=np.float32)
 
-    def __call__(self, observation: dict[str, torch.Tensor], steps: torch.Tensor) -> torch.Tensor:
+    def __call__(
+        self, observation: dict[str, torch.Tensor], steps: torch.Tensor, allowed: torch.Tensor
+    ) -> torch.Tensor:
         """[B, D] float32 of the observation's tensors (user [B, 1], recent_items [B, H] as item + 1,
-        recent_responses [B, H]) and the steps taken [B]."""
+        recent_responses [B, H]), the steps taken [B] and the action mask [B, n_items] (True: not yet
+        shown)."""
         recent = self.item_vectors[observation["recent_items"]]  # [B, H, d], zeros for empty slots
         responses = observation["recent_responses"].float()  # [B, H]
         weights = responses.clamp_min(0.0)
@@ -75,4 +84,4 @@ class DenseObservation:
         if self.user_vectors is not None:
             parts.insert(0, self.user_vectors[observation["user"][:, 0]])
         position = (steps.float() / self.horizon).clamp(0.0, 1.0)[:, None]
-        return torch.cat([*parts, position], dim=1)
+        return torch.cat([*parts, position, (~allowed).float()], dim=1)

@@ -252,7 +252,10 @@ class RecEnv(gym.Env):
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
         if self._dense is not None:
-            return self._dense(self.sessions.observation(), self.sessions.length)[0].cpu().numpy()
+            sessions = self.sessions
+            return (
+                self._dense(sessions.observation(), sessions.length, sessions.action_mask())[0].cpu().numpy()
+            )
         return self._dict_observation()
 
     def _dict_observation(self) -> dict[str, np.ndarray]:

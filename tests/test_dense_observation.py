@@ -50,17 +50,20 @@ def test_the_vector_says_what_the_dict_says() -> None:
     d = simulator.item_vectors.shape[1]
     observation, _ = dense.reset(seed=3)
     ids.reset(seed=3)
-    assert observation.shape == (d + HISTORY * d + HISTORY + 1,)
-    assert not observation.any()  # nothing recommended yet: no profile, empty slots, step 0
+    n_items = simulator.n_items
+    assert observation.shape == (d + HISTORY * d + HISTORY + 1 + n_items,)
+    assert not observation.any()  # nothing recommended yet: no profile, empty slots, step 0, none shown
     for item in (5, 9):
         observation, reward, *_ = dense.step(item)
         ids.step(item)
     vectors = simulator.item_vectors.numpy()
     recent = observation[d : d + HISTORY * d].reshape(HISTORY, d)
-    responses = observation[d + HISTORY * d : -1]
+    responses = observation[d + HISTORY * d : d + HISTORY * d + HISTORY]
     np.testing.assert_allclose(recent[-2:], vectors[[5, 9]], atol=1e-6)  # oldest first, like the Dict
     np.testing.assert_array_equal(responses, ids._dict_observation()["recent_responses"])
-    assert observation[-1] == pytest.approx(2 / HORIZON)
+    assert observation[-n_items - 1] == pytest.approx(2 / HORIZON)
+    np.testing.assert_array_equal(observation[-n_items:], 1 - ids.action_masks())  # 1 where shown
+    assert set(np.flatnonzero(observation[-n_items:])) == {5, 9}
     clicked = responses[-2:] > 0
     if clicked.any():  # the profile is the reward-weighted mean of what was recommended
         expected = (responses[-2:, None] * vectors[[5, 9]]).sum(0) / responses[-2:].sum()
