@@ -25,6 +25,7 @@ metrics move by about 0.005 between draws of the negatives; timings on a shared 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -38,9 +39,10 @@ import tyro
 from power_law_log import power_law_frame, write_atomic_inter
 
 from recgym.checkpoint import atomic_write_json
-from recgym.experiments import fit_user_model
+from recgym.data.sources import MovieLensLogs
+from recgym.models.fit_run import FitRun, run_fit
 from recgym.models.fitted import UserModelConfig
-from recgym.models.presets import paper_preset
+from recgym.models.presets import paper_preset, with_dim
 
 ROOT = Path(__file__).resolve().parents[1]
 RECBOLE_NAMES = {"neumf": "NeuMF", "sasrec": "SASRec"}
@@ -148,31 +150,24 @@ def _best_epoch(row: dict[str, Any]) -> int:
     return 1 + max(range(len(history)), key=lambda i: history[i]["ndcg@10"])
 
 
-def fit_recgym(args: fit_user_model.Args) -> dict[str, Any]:
-    """experiments.fit_user_model.main in a fresh process, so that its peak RSS is its own."""
+def fit_recgym(run: FitRun) -> dict[str, Any]:
+    """`run_fit` (what experiments.fit_user_model runs) in a fresh process, so that its peak RSS is
+    its own."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(fit_user_model.main, args).result()
+        return pool.submit(run_fit, run).result()
 
 
-def recgym_args(args: Args, model: str, folder: Path) -> fit_user_model.Args:
-    """experiments.fit_user_model's arguments for one model: `dim` applied, or the paper's preset."""
+def recgym_run(args: Args, model: str, folder: Path) -> FitRun:
+    """The fit of one model: `dim` applied, or the paper's preset; the epochs and seed of both sides."""
     if args.preset == "paper":
         architecture, train = paper_preset(model)
-        user_model = UserModelConfig(model=model, train=train, **{model: architecture})  # type: ignore[arg-type]
     else:
-        user_model = UserModelConfig()
-    return fit_user_model.Args(
-        model=model,  # type: ignore[arg-type]
-        data="movielens",
-        path=str(folder / args.data),  # the folder's one .inter file (ml-100k: its u.data)
-        out=args.runs_dir,
-        epochs=args.epochs,
-        dim=args.dim if args.preset == "default" else None,
-        seed=args.seed,
-        threads=args.threads,
-        progress=False,
-        user_model=user_model,
-    )
+        architecture = with_dim(model, getattr(UserModelConfig(), model), args.dim)
+        train = UserModelConfig().train
+    train = dataclasses.replace(train, epochs=args.epochs, seed=args.seed)
+    config = UserModelConfig(model=model, train=train, **{model: architecture})  # type: ignore[arg-type]
+    source = MovieLensLogs(str(folder / args.data))  # the folder's one .inter file (ml-100k: its u.data)
+    return FitRun(source, config, out=args.runs_dir, threads=args.threads)
 
 
 def main(args: Args) -> list[dict[str, Any]]:
@@ -182,7 +177,7 @@ def main(args: Args) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for model in args.models:
-        fit = fit_recgym(recgym_args(args, model, folder))
+        fit = fit_recgym(recgym_run(args, model, folder))
         recgym[model] = fit
         theirs = {protocol: recbole[(RECBOLE_NAMES[model], MODES[protocol])] for protocol in args.modes}
         best = ", ".join(f"{protocol} {_best_epoch(row)}" for protocol, row in theirs.items())

@@ -3,11 +3,12 @@
     python bench/model_zoo.py --paths ../shared/data/ml-100k ../shared/data/ml-latest-small \
         --out bench/results/model_zoo.json
 
-Each (model, data) pair is fitted by `experiments.fit_user_model` with the library's defaults and the
-same seed; a most-popular row ranks items by training count on the same split. Rows: {"model", "data",
-"sampled": {"hr@10", "ndcg@10"}, "full": {...}, "auc", "logloss", "ece", "epochs", "best_epoch",
-"fit_seconds", "seconds_per_epoch", "peak_rss_mb"}. Prints a markdown table per dataset. Each fit runs in
-a fresh process, so its peak_rss_mb (`ru_maxrss`, loading the log included) is its own.
+Each (model, data) pair is fitted by `recgym.models.fit_run.run_fit` (what `experiments.fit_user_model`
+runs) with the library's defaults and the same seed; a most-popular row ranks items by training count
+on the same split. Rows: {"model", "data", "sampled": {"hr@10", "ndcg@10"}, "full": {...}, "auc",
+"logloss", "ece", "epochs", "best_epoch", "fit_seconds", "seconds_per_epoch", "peak_rss_mb"}. Prints a
+markdown table per dataset. Each fit runs in a fresh process, so its peak_rss_mb (`ru_maxrss`, loading
+the log included) is its own.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import torch
 import tyro
 
 from recgym.checkpoint import atomic_write_json
+from recgym.data.sources import MovieLensLogs, read_logs
 from recgym.data.splits import leave_last_out
-from recgym.experiments.common import load_logs, world_name
-from recgym.experiments.fit_user_model import Args as FitArgs
-from recgym.experiments.fit_user_model import main as fit_main
+from recgym.models.fit_run import FitRun, run_fit
+from recgym.models.fitted import UserModelConfig
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.popularity import MostPopular
+from recgym.models.train_config import TrainConfig
 from recgym.models.zoo import MODEL_NAMES
 
 
@@ -52,27 +54,20 @@ class Args:
 
 def popularity_row(path: str, seed: int) -> dict[str, Any]:
     """Most-popular on the same leave-last-out split, context = training plus validation rows."""
-    log = load_logs("movielens", path)
+    log = read_logs(MovieLensLogs(path))
     split = leave_last_out(log)
     known = split.train.with_frame(pd.concat([split.train.frame, split.valid.frame]))
     metrics = evaluate_ranking(MostPopular(known), known, split.test, seed=seed)
-    return {"model": "most-popular", "data": world_name("movielens", path)} | {
+    return {"model": "most-popular", "data": MovieLensLogs(path).label} | {
         key: metrics[key] for key in ("sampled", "full")
     }
 
 
 def model_row(model: str, path: str, args: Args) -> dict[str, Any]:
-    fit_args = FitArgs(
-        model=model,
-        data="movielens",
-        path=path,
-        out=args.runs,
-        seed=args.seed,
-        threads=args.threads,
-        progress=False,
-    )  # type: ignore[arg-type]
+    config = UserModelConfig(model=model, train=TrainConfig(seed=args.seed))  # type: ignore[arg-type]
+    run = FitRun(MovieLensLogs(path), config, out=args.runs, threads=args.threads)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = pool.submit(fit_main, fit_args).result()  # a fresh process: the peak RSS is this fit's
+        result = pool.submit(run_fit, run).result()  # a fresh process: the peak RSS is this fit's
     epochs = result["epoch_seconds"]
     return (
         {"model": model, "data": result["data"]}

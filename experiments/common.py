@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -131,20 +130,6 @@ def cache_folder(cache_dir: str | None) -> Path:
         return default_cache_dir()
     check_cache_dir(cache_dir, "--cache-dir", write=False)
     return Path(cache_dir)
-
-
-def make_run_dir(out: str, env: str, experiment: str, seed: int) -> Path:
-    """`out/{env}__{experiment}__{seed}__{unix time}`, created; a suffix `-N` keeps runs started in
-    the same second apart."""
-    base = Path(out) / f"{env}__{experiment}__{seed}__{int(time.time())}"
-    folder, n = base, 0
-    while True:
-        try:
-            folder.mkdir(parents=True, exist_ok=False)
-            return folder
-        except FileExistsError:
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
 
 
 class LogsArgs(Protocol):

@@ -42,7 +42,6 @@ from recgym.experiments.common import (
     log_fitted_simulator,
     log_popularity,
     logger_horizon,
-    make_run_dir,
     run_cli,
     run_logs,
 )
@@ -52,6 +51,7 @@ from recgym.fit_trace import FitTrace
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy
 from recgym.reporting import describe_user_model, log_to_tensorboard, markdown_table, write_results
+from recgym.run_folders import make_run_dir
 from recgym.run_inputs import run_inputs
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator

@@ -29,7 +29,6 @@ from recgym.experiments.common import (
     cache_folder,
     env_name,
     logger_horizon,
-    make_run_dir,
     run_cli,
     run_logs,
     world_name,
@@ -43,6 +42,7 @@ from recgym.experiments.fidelity_plots import (
 from recgym.experiments.plugin import PluginArgs
 from recgym.fidelity import click_calibration, compare_samples, real_sample, simulate_logging, truth_errors
 from recgym.models.fitted import UserModelConfig, fit_user_model
+from recgym.run_folders import make_run_dir
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import fitted_simulator

@@ -17,8 +17,6 @@ rows. Schema in docs/results.md.
 from __future__ import annotations
 
 import dataclasses
-import resource
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,17 +28,17 @@ from recgym.experiments.common import (
     DataSource,
     TableColumns,
     env_name,
-    make_run_dir,
     run_cli,
     run_logs,
     world_name,
 )
 from recgym.experiments.plugin import PluginArgs
-from recgym.fit_trace import FitTrace
-from recgym.models.fitted import UserModelConfig, fit_user_model
-from recgym.models.presets import paper_preset
+from recgym.models.fit_run import fit_and_report
+from recgym.models.fitted import UserModelConfig
+from recgym.models.presets import paper_preset, with_dim
 from recgym.models.zoo import ModelName
 from recgym.reporting import describe_user_model
+from recgym.run_folders import make_run_dir
 
 
 @dataclass
@@ -92,17 +90,8 @@ def resolved_config(args: Args) -> UserModelConfig:
     )
     architecture = getattr(config, args.model)
     if args.dim is not None:
-        architecture = _with_dim(args.model, architecture, args.dim)
+        architecture = with_dim(args.model, architecture, args.dim)
     return dataclasses.replace(config, model=args.model, train=train, **{args.model: architecture})
-
-
-def _with_dim(model: str, architecture: Any, dim: int) -> Any:
-    if model == "neumf":  # GMF factors and MLP embeddings of size dim, MLP layers 2*dim -> 2*dim -> dim
-        print(f"--dim {dim}: NeuMF with {dim} GMF factors and MLP layers ({2 * dim}, {2 * dim}, {dim})")
-        return dataclasses.replace(architecture, gmf_dim=dim, mlp_layers=(2 * dim, 2 * dim, dim))
-    if model == "autorec":
-        return dataclasses.replace(architecture, hidden=dim)
-    return dataclasses.replace(architecture, dim=dim)
 
 
 def main(args: Args) -> dict[str, Any]:
@@ -118,32 +107,7 @@ def main(args: Args) -> dict[str, Any]:
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
-    start = time.perf_counter()
-    trace = FitTrace(run_dir / "fit", lines=not args.progress)
-    fitted = fit_user_model(
-        log, config, progress=args.progress, on_epoch=trace, checkpoint_dir=run_dir / "best_epoch"
-    )
-    trace.finish(fitted.fit_report["history"])
-    fit_seconds = time.perf_counter() - start
-    history = fitted.fit_report["history"]
-    results = {
-        "model": args.model,
-        "data": world,
-        "metrics": {
-            key: fitted.metrics.get(key) for key in ("split", "sampled", "full", "auc", "logloss", "ece")
-        },
-        "fit_seconds": fit_seconds,
-        "epochs": fitted.fit_report["epochs"],
-        "best_epoch": fitted.fit_report["best_epoch"],
-        "epoch_seconds": [row["train_seconds"] for row in history],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "n_users": log.n_users,
-        "n_items": log.n_items,
-        "n_rows": len(log),
-        "threads": torch.get_num_threads(),
-        "history": history,
-    }
-    atomic_write_json(run_dir / "results.json", results)
+    results = fit_and_report(log, config, run_dir, world, args.progress)
     _print_summary(results)
     print(f"wrote {run_dir}/results.json")
     return results

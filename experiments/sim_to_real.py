@@ -29,7 +29,6 @@ from recgym.experiments.common import (
     env_name,
     log_fitted_simulator,
     logger_horizon,
-    make_run_dir,
     run_cli,
     run_logs,
 )
@@ -38,6 +37,7 @@ from recgym.experiments.seeds import run_seeds
 from recgym.experiments.sim_to_real_plot import plot_sim_vs_real
 from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import fit_user_model
+from recgym.run_folders import make_run_dir
 from recgym.simulators.world import GroundTruthWorld
 
 

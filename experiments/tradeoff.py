@@ -18,10 +18,11 @@ from typing import Any
 
 from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.experiments import dqn
-from recgym.experiments.common import env_name, make_run_dir, run_cli
+from recgym.experiments.common import env_name, run_cli
 from recgym.experiments.seeds import run_seeds
 from recgym.experiments.tradeoff_plot import plot_tradeoff
 from recgym.intervals import format_interval, mean_interval, metric_interval
+from recgym.run_folders import make_run_dir
 
 METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity")
 

@@ -113,3 +113,17 @@ def test_the_paper_preset_sets_the_published_neumf() -> None:
     config = resolved_config(Args(model="neumf", preset="paper", epochs=3))
     assert config.neumf.gmf_dim == 8 and config.neumf.mlp_layers == (64, 32, 16, 8)
     assert config.train.negatives == 4 and config.train.batch_size == 256 and config.train.epochs == 3
+
+
+def test_the_library_fit_run_is_what_the_command_runs(tmp_path) -> None:
+    from recgym.data.sources import SyntheticLogs
+    from recgym.models.fit_run import FitRun, run_fit
+
+    config = UserModelConfig(model="mf", train=TrainConfig(epochs=2, seed=0))
+    library = run_fit(FitRun(SyntheticLogs(TINY_LOGS), config, out=str(tmp_path / "library"), threads=1))
+    command = main(
+        Args(model="mf", epochs=2, out=str(tmp_path / "command"), progress=False, synthetic=TINY_LOGS)
+    )
+    assert library["metrics"] == command["metrics"] and library["data"] == command["data"] == "synthetic"
+    (run_dir,) = (tmp_path / "library").iterdir()
+    assert run_dir.name.startswith("mf-synthetic__fit__0__") and (run_dir / "results.json").exists()
