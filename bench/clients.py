@@ -1,0 +1,85 @@
+"""Outside RL libraries on recgym, from their own unmodified code: do they beat random and popular?
+
+    python bench/clients.py --clients cleanrl --budgets 20000 50000  # CleanRL's loop: bench/cleanrl_dqn.py
+
+Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-truth world, 500 users,
+200 items, the dense observation), seeds 1, 2 and 3, for each step budget; its greedy policy is then
+scored on the same 300 sessions (seeds 10,000...) as the random (among items not yet shown) and the
+most-popular (by the synthetic logs' clicks) baselines. Writes JSON rows {"client", "budget", "seed",
+"return_mean", "return_ci95", "train_seconds"} and prints a table. One thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import tyro
+from cleanrl_dqn import CleanRLDQN, cleanrl_dqn, episode_returns, greedy, random_allowed, ranked_allowed
+
+from recgym.baselines import item_popularity
+from recgym.checkpoint import atomic_write_json
+from recgym.data.synthetic import LoggingConfig, generate_logs
+
+ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
+
+
+@dataclass
+class Args:
+    clients: tuple[str, ...] = ("cleanrl",)
+    """Which clients (cleanrl; Tianshou is not set up yet: docs/clients.md)."""
+    budgets: tuple[int, ...] = (20_000, 50_000)
+    """Training env-steps per run."""
+    seeds: tuple[int, ...] = (1, 2, 3)
+    episodes: int = 300
+    """Evaluated sessions per policy (the same sessions for all)."""
+    train_frequency: int = 10
+    """CleanRL's --train-frequency (env steps per gradient step; its default is 10)."""
+    out: str = "bench/results/clients.json"
+
+
+def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
+    half = 1.96 * returns.std(ddof=1) / np.sqrt(len(returns))
+    return {
+        "return_mean": float(returns.mean()),
+        "return_ci95": [returns.mean() - half, returns.mean() + half],
+    }
+
+
+def main(args: Args) -> list[dict]:
+    torch.set_num_threads(1)
+    log = generate_logs(LoggingConfig())[0]
+    order = np.argsort(-item_popularity(log.positives()["item"].to_numpy(), log.n_items), kind="stable")
+    rows = [
+        {"client": name, "budget": 0, "seed": 0, "train_seconds": 0.0}
+        | summary(episode_returns(ENV, act, args.episodes, 10_000))
+        for name, act in (("random", random_allowed(0)), ("popular", ranked_allowed(order)))
+    ]
+    for client in args.clients:
+        for budget in args.budgets:
+            for seed in args.seeds:
+                start = time.perf_counter()
+                if client != "cleanrl":
+                    raise ValueError(f"unknown client {client!r}: only cleanrl is set up so far")
+                learning_starts = min(10_000, budget // 4)
+                config = CleanRLDQN(budget, seed=seed, learning_starts=learning_starts)
+                config = dataclasses.replace(config, train_frequency=args.train_frequency)
+                act = greedy(cleanrl_dqn(ENV, config))
+                seconds = time.perf_counter() - start
+                row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
+                rows.append(row | summary(episode_returns(ENV, act, args.episodes, 10_000)))
+                print(rows[-1], flush=True)
+    print("| client | steps | seed | return (95% CI) | train s |\n| --- | --- | --- | --- | --- |")
+    for r in rows:
+        low, high = r["return_ci95"]
+        interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
+        print(f"| {r['client']} | {r['budget']} | {r['seed']} | {interval} | {r['train_seconds']:.0f} |")
+    atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
+    return rows
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
