@@ -1,4 +1,5 @@
-"""Every experiment is a command: `python -m experiments.<name> --help` prints its options and exits 0."""
+"""Every experiment is a command: `python -m experiments.<name>` in a checkout, `recgym <name>` installed;
+its `--help` prints its options and exits 0."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ def test_the_commands_the_readme_names_are_there() -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_each_command_prints_its_help(name: str, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(sys, "argv", [f"experiments.{name}", "--help"])
+    monkeypatch.setattr(sys, "argv", [f"recgym {name}", "--help"])
     with pytest.raises(SystemExit) as exit_info:
-        runpy.run_module(f"experiments.{name}", run_name="__main__", alter_sys=True)
+        runpy.run_module(f"recgym.experiments.{name}", run_name="__main__", alter_sys=True)
     assert exit_info.value.code == 0
     assert "usage" in capsys.readouterr().out.lower()
 
