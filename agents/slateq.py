@@ -26,10 +26,11 @@ from recgym.agents.contract import Embeddings, EnvSpec
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig, as_float
 from recgym.agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
 from recgym.agents.replay import TensorReplay
+from recgym.agents.trainer import batched_slate_env
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.envs.vector_env import TensorStep
 from recgym.policy import RankingPolicy, top_allowed
-from recgym.simulators.choice import ChoiceConfig, first_occurrence
+from recgym.simulators.choice import first_occurrence
 from recgym.simulators.protocol import UserSimulator
 
 
@@ -49,12 +50,8 @@ class SlateQConfig(DeviceDQNConfig):
         seed: int = 0,
         initial_embeddings: Embeddings | None = None,
     ) -> SlateQ:
-        """The agent on a batched slate env (`spec.n_envs` users, 256 by default; slates of one without
-        `spec.choice`)."""
-        choice = spec.choice or ChoiceConfig(slate_size=1)
-        env = SlateVectorEnv(
-            simulator, spec.n_envs or 256, horizon=spec.horizon, history_len=spec.history_len, choice=choice
-        )
+        """The agent on `batched_slate_env(simulator, spec)`."""
+        env = batched_slate_env(simulator, spec)
         return SlateQ(env, self, seed, initial_embeddings)
 
 

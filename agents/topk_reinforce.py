@@ -36,10 +36,9 @@ from recgym.agents.contract import Callback, Embeddings, EnvSpec
 from recgym.agents.device_dqn import as_float
 from recgym.agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
 from recgym.agents.replay import to_device
-from recgym.agents.trainer import env_sizes, load_training_state, train, training_state
+from recgym.agents.trainer import batched_slate_env, env_sizes, load_training_state, train, training_state
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.policy import RankingPolicy, top_allowed
-from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 
 
@@ -90,12 +89,8 @@ class TopKReinforceConfig:
         seed: int = 0,
         initial_embeddings: Embeddings | None = None,
     ) -> TopKReinforce:
-        """The agent on a batched slate env (`spec.n_envs` users, 256 by default; slates of one without
-        `spec.choice`)."""
-        choice = spec.choice or ChoiceConfig(slate_size=1)
-        env = SlateVectorEnv(
-            simulator, spec.n_envs or 256, horizon=spec.horizon, history_len=spec.history_len, choice=choice
-        )
+        """The agent on `batched_slate_env(simulator, spec)`."""
+        env = batched_slate_env(simulator, spec)
         return TopKReinforce(env, self, seed, initial_embeddings)
 
 

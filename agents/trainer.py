@@ -17,7 +17,10 @@ from typing import Any, Protocol
 from tqdm.auto import tqdm
 
 from recgym.agents.checkpoint import PeriodicCheckpoints
-from recgym.agents.contract import Callback
+from recgym.agents.contract import Callback, EnvSpec
+from recgym.envs.slate_env import SlateVectorEnv
+from recgym.simulators.choice import ChoiceConfig
+from recgym.simulators.protocol import UserSimulator
 
 
 class Run(Protocol):
@@ -35,6 +38,16 @@ class OnDeviceAgent(Protocol):
     def _new_run(self, total_timesteps: int) -> Any: ...
 
     def _iteration(self, observation: dict, writer: Any) -> dict: ...
+
+
+def batched_slate_env(simulator: UserSimulator, spec: EnvSpec) -> SlateVectorEnv:
+    """The batched slate env an on-device slate agent trains in: `spec.n_envs` users (256 by
+    default), slates of one without `spec.choice`."""
+    choice = spec.choice or ChoiceConfig(slate_size=1)
+    n_envs = spec.n_envs or 256
+    return SlateVectorEnv(
+        simulator, n_envs, horizon=spec.horizon, history_len=spec.history_len, choice=choice
+    )
 
 
 def run_to_resume(run: Run | None, total_timesteps: int, agent_name: str) -> Run:

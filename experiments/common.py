@@ -8,9 +8,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import numpy as np
-
-from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
 from recgym.checkpoint import CheckpointError, check_cache_dir
 from recgym.data import InteractionLog, LogError
 from recgym.data.interactions import Feedback
@@ -18,7 +15,6 @@ from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLo
 from recgym.data.synthetic import LoggingConfig
 from recgym.experiments.plugin import plugin_label, plugin_logs, plugin_simulator
 from recgym.models.fitted import FittedUserModel
-from recgym.policy import Policy
 from recgym.reporting import describe_dynamics
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
@@ -169,17 +165,3 @@ def log_fitted_simulator(
     learned = learn_dynamics(simulator, log, censor_length=censor_length)
     print(describe_dynamics(learned.report))
     return simulator.with_dynamics(learned.params), learned.report
-
-
-def log_popularity(log: InteractionLog) -> np.ndarray:
-    """[n_items] positive interactions per item in the log: what popular ranks by and novelty reads."""
-    return item_popularity(log.positives()["item"].to_numpy(), log.n_items)
-
-
-def baseline_policies(log: InteractionLog, fitted: FittedUserModel, device: str) -> dict[str, Policy]:
-    """The supervised and naive baselines: greedy top-1 of the fitted model, most popular, random."""
-    return {
-        "greedy": GreedyPolicy(fitted.scorer(device)),
-        "popular": PopularPolicy(log_popularity(log)),
-        "random": RandomPolicy(log.n_items),
-    }

@@ -23,20 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recgym.baselines import GreedyPolicy
+from recgym.baselines import GreedyPolicy, baseline_policies, log_popularity
 from recgym.checkpoint import atomic_write_json
 from recgym.curves import LearningCurve
 from recgym.data import InteractionLog
 from recgym.evaluation import evaluate
 from recgym.experiments.checks import check_at_least_one, check_seeds
-from recgym.experiments.common import (
-    baseline_policies,
-    cache_folder,
-    env_name,
-    log_popularity,
-    run_cli,
-    run_logs,
-)
+from recgym.experiments.common import cache_folder, env_name, run_cli, run_logs
 from recgym.experiments.compare_plots import plot_comparison
 from recgym.experiments.compare_report import summarize_comparison, write_comparison
 from recgym.experiments.dqn import AgentName, Args, build_simulator, eval_config, train_agent

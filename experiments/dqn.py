@@ -26,6 +26,7 @@ from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
 from recgym.agents.slateq import SlateQConfig
 from recgym.agents.topk_reinforce import TopKReinforceConfig
 from recgym.agents.zoo import load_agent, make_agent
+from recgym.baselines import baseline_policies, log_popularity
 from recgym.checkpoint import atomic_write_json
 from recgym.checkpoint_series import latest_complete_checkpoint
 from recgym.curves import LearningCurve
@@ -36,11 +37,9 @@ from recgym.experiments.checks import check_at_least_one, check_device, check_se
 from recgym.experiments.common import (
     DataSource,
     TableColumns,
-    baseline_policies,
     cache_folder,
     env_name,
     log_fitted_simulator,
-    log_popularity,
     logger_horizon,
     run_cli,
     run_logs,

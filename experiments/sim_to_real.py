@@ -19,12 +19,12 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
+from recgym.baselines import baseline_policies
 from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.data.synthetic import generate_logs
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.experiments import dqn
 from recgym.experiments.common import (
-    baseline_policies,
     cache_folder,
     env_name,
     log_fitted_simulator,

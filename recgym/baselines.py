@@ -6,11 +6,16 @@ All three recommend only items not yet shown in the session, as a production rec
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from recgym.policy import RankingPolicy
+from recgym.policy import Policy, RankingPolicy
+
+if TYPE_CHECKING:
+    from recgym.data.interactions import InteractionLog
+    from recgym.models.fitted import FittedUserModel
 
 
 class RandomPolicy(RankingPolicy):
@@ -60,3 +65,19 @@ class GreedyPolicy(RankingPolicy):
 def item_popularity(positive_items: np.ndarray, n_items: int) -> np.ndarray:
     """[n_items] count of positive interactions per item."""
     return np.bincount(positive_items, minlength=n_items)
+
+
+def log_popularity(log: InteractionLog) -> np.ndarray:
+    """[n_items] positive interactions per item in the log: what popular ranks by and novelty reads."""
+    return item_popularity(log.positives()["item"].to_numpy(), log.n_items)
+
+
+def baseline_policies(
+    log: InteractionLog, fitted: FittedUserModel, device: str | torch.device = "cpu"
+) -> dict[str, Policy]:
+    """The supervised and naive baselines: greedy top-1 of the fitted model, most popular, random."""
+    return {
+        "greedy": GreedyPolicy(fitted.scorer(device)),
+        "popular": PopularPolicy(log_popularity(log)),
+        "random": RandomPolicy(log.n_items),
+    }

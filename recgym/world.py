@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy, item_popularity
+from recgym.baselines import baseline_policies, log_popularity
 from recgym.data.interactions import InteractionLog
 from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
@@ -108,15 +108,11 @@ class World:
 
     def popularity(self) -> np.ndarray:
         """[n_items] positive interactions per item in the log: what popular ranks by, novelty reads."""
-        return item_popularity(self.log.positives()["item"].to_numpy(), self.log.n_items)
+        return log_popularity(self.log)
 
     def baselines(self, device: str | torch.device = "cpu") -> dict[str, Policy]:
         """The supervised and naive baselines: greedy top-1 of the fitted model, most popular, random."""
-        return {
-            "greedy": GreedyPolicy(self.fitted.scorer(device)),
-            "popular": PopularPolicy(self.popularity()),
-            "random": RandomPolicy(self.log.n_items),
-        }
+        return baseline_policies(self.log, self.fitted, device)
 
     def initial_embeddings(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The user model's dot-product (user, item) embeddings (NeuMF's GMF tower, MF's factors), for
