@@ -9,7 +9,9 @@ command line, the comparison and the checkpoints then know it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Union
+
+import tyro
 
 from recgym.agents.checkpoint import config_from, mismatch, read_agent
 from recgym.agents.contract import Agent, Embeddings, EnvSpec
@@ -35,6 +37,14 @@ AGENT_CONFIGS: tuple[type, ...] = (
 AGENTS: dict[str, type] = {config.name: config for config in AGENT_CONFIGS}
 """Agent name ("sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn", "slateq", "topk-reinforce")
 to its config class."""
+
+AgentName = Literal[tuple(AGENTS)]  # type: ignore[valid-type]
+"""Any agent's name, as a command-line choice (`--agents slateq sb3-ppo`)."""
+
+AgentChoice = Union[  # noqa: UP007 (built from the zoo, for tyro's subcommands agent:<name>)
+    tuple(Annotated[config, tyro.conf.subcommand(config.name)] for config in AGENT_CONFIGS)  # type: ignore[misc]
+]
+"""Any agent's config, as a typed choice: `agent:sb3-ppo --agent.n-steps 256` on the command line."""
 
 
 def make_agent(

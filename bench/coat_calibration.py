@@ -59,7 +59,7 @@ from recgym.models.probability_metrics import (
     reliability_table,
 )
 from recgym.models.training import TrainConfig
-from recgym.models.zoo import MODEL_NAMES, ModelName
+from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
 from recgym.simulators.registry import default_cache_dir
 
 Target = Literal["chosen", "likes"]
@@ -265,8 +265,8 @@ def measure(model: str, target: str, variant: str, probabilities: np.ndarray, ha
 def model_config(name: ModelName, epochs: int | None) -> UserModelConfig:
     """The library's default config of model `name`, with at most `epochs` epochs when given."""
     if epochs is None:
-        return UserModelConfig(model=name)
-    return UserModelConfig(model=name, train=TrainConfig(epochs=epochs))
+        return UserModelConfig(default_architecture(name))
+    return UserModelConfig(default_architecture(name), train=TrainConfig(epochs=epochs))
 
 
 def main(args: Args) -> list[dict]:

@@ -35,13 +35,15 @@ import tyro
 from stable_baselines3 import DQN
 
 from recgym.agents.dqn import DQNConfig
+from recgym.agents.training_run import RunConfig
+from recgym.agents.training_run import train_and_evaluate as run
 from recgym.checkpoint import atomic_write_json
+from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
-from recgym.experiments.dqn import Args as RunArgs
-from recgym.experiments.dqn import main as run
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig
+from recgym.world import HandSetDynamics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,10 +67,10 @@ class Outcome:
     ok: bool
 
 
-def tiny_run(folder: Path, cache: Path | None = None) -> RunArgs:
+def tiny_run(folder: Path, cache: Path | None = None) -> RunConfig:
     """A 600-step SB3 DQN run on a 30-user world, checkpointed every 200 steps, in folder (its user
     models cached in cache, else in a cache of its own)."""
-    return RunArgs(
+    return RunConfig(
         total_timesteps=600,
         eval_users=30,
         horizon=10,
@@ -77,11 +79,13 @@ def tiny_run(folder: Path, cache: Path | None = None) -> RunArgs:
         cache_dir=str(cache or folder / "cache"),
         progress=False,
         checkpoint_every=200,
-        synthetic=LoggingConfig(
-            world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+        data=SyntheticLogs(
+            LoggingConfig(
+                world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+            )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),
-        dqn=DQNConfig(learning_starts=96, batch_size=32, buffer_size=1_000, target_update_interval=10),
+        agent=DQNConfig(learning_starts=96, batch_size=32, buffer_size=1_000, target_update_interval=10),
     )
 
 
@@ -89,7 +93,7 @@ class Killed(BaseException):
     """Stands for a killed process: raised mid-training, caught by nothing in recgym."""
 
 
-def killed_at_update(args: RunArgs, update: int = 20) -> None:
+def killed_at_update(args: RunConfig, update: int = 20) -> None:
     """Run args, stopping it as a kill would at DQN's `update`-th gradient step."""
     real, calls = DQN.train, []
 
@@ -120,7 +124,7 @@ def attempt(action: Callable[[], Any]) -> tuple[Any, str, list[str]]:
     return result, error, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
 
 
-def run_dir(args: RunArgs) -> Path:
+def run_dir(args: RunConfig) -> Path:
     (folder,) = Path(args.out).iterdir()
     return folder
 
@@ -159,7 +163,7 @@ class Cases:
         folder = self.folder("data")
         ratings = write_ratings(folder / "ml")
         args = replace(
-            tiny_run(folder), data="movielens", path=str(ratings), likes=True, learn_dynamics=False
+            tiny_run(folder), data=MovieLensLogs(str(ratings), likes=True), dynamics=HandSetDynamics()
         )
         killed_at_update(args)
         write_ratings(folder / "ml", changed=True)  # the same users and items, a third of the ratings
@@ -239,7 +243,7 @@ class Cases:
         folder = self.folder(f"cache-{name}")
         args = replace(tiny_run(folder), checkpoint_every=0)
         run(args)
-        (entry,) = (folder / "cache").iterdir()
+        (entry,) = (folder / "cache").glob("neumf-*")  # the fitted model (logs and dynamics beside it)
         damage(entry)
         results, error, caught = attempt(lambda: run(replace(args, out=str(folder / "again"))))
         ok = self.same_as_reference(results) and any("refitting" in message for message in caught)
@@ -318,11 +322,12 @@ class Cases:
         )
 
 
-def cli_flags(args: RunArgs) -> list[str]:
+def cli_flags(args: RunConfig) -> list[str]:
     """The command-line flags that rebuild args (the settings tiny_run changes)."""
-    world, dqn = args.synthetic.world, args.dqn
+    logging, dqn = args.data.logging, args.agent
+    world = logging.world
     return [
-        f"--agent={args.agent}",
+        f"agent:{dqn.name}",
         f"--total-timesteps={args.total_timesteps}",
         f"--eval-users={args.eval_users}",
         f"--horizon={args.horizon}",
@@ -331,17 +336,17 @@ def cli_flags(args: RunArgs) -> list[str]:
         f"--cache-dir={args.cache_dir}",
         "--no-progress",
         f"--checkpoint-every={args.checkpoint_every}",
-        f"--synthetic.world.n-users={world.n_users}",
-        f"--synthetic.world.n-items={world.n_items}",
-        f"--synthetic.world.n-topics={world.n_topics}",
-        f"--synthetic.world.dim={world.dim}",
-        f"--synthetic.sessions-per-user={args.synthetic.sessions_per_user}",
-        f"--synthetic.horizon={args.synthetic.horizon}",
+        f"--data.logging.world.n-users={world.n_users}",
+        f"--data.logging.world.n-items={world.n_items}",
+        f"--data.logging.world.n-topics={world.n_topics}",
+        f"--data.logging.world.dim={world.dim}",
+        f"--data.logging.sessions-per-user={logging.sessions_per_user}",
+        f"--data.logging.horizon={logging.horizon}",
         f"--user-model.train.epochs={args.user_model.train.epochs}",
-        f"--dqn.learning-starts={dqn.learning_starts}",
-        f"--dqn.batch-size={dqn.batch_size}",
-        f"--dqn.buffer-size={dqn.buffer_size}",
-        f"--dqn.target-update-interval={dqn.target_update_interval}",
+        f"--agent.learning-starts={dqn.learning_starts}",
+        f"--agent.batch-size={dqn.batch_size}",
+        f"--agent.buffer-size={dqn.buffer_size}",
+        f"--agent.target-update-interval={dqn.target_update_interval}",
     ]
 
 

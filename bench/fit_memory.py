@@ -3,7 +3,7 @@
     python bench/fit_memory.py                  # fit SASRec on 31,013 users x 23,715 items, 287k rows
     python bench/fit_memory.py --what evaluate --n-users 100000 --n-items 100000 --n-interactions 1000000
 
-Why: a user reported 5.3 GB resident for `fit_user_model(log, UserModelConfig(model="sasrec"))` on a
+Why: a user reported 5.3 GB resident for `fit_user_model(log, UserModelConfig(SASRecConfig()))` on a
 public log of that first shape. The log here is synthetic and seeded (bench/power_law_log.py: power-law
 item popularity, about 9 interactions per user, no timestamps). `fit` runs `fit_user_model` (split,
 train, calibrate, rank the test items under both protocols); `evaluate` builds an untrained model,
@@ -40,7 +40,7 @@ from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.presets import paper_preset
 from recgym.models.train_config import TrainConfig
-from recgym.models.zoo import ModelName, build_model
+from recgym.models.zoo import ModelName, build_model, default_architecture
 
 
 @dataclass
@@ -133,9 +133,9 @@ def user_model_config(args: Args) -> UserModelConfig:
     if args.preset == "paper":
         architecture, train = paper_preset(args.model)
     else:
-        architecture, train = getattr(UserModelConfig(), args.model), TrainConfig()
+        architecture, train = default_architecture(args.model), TrainConfig()
     train = dataclasses.replace(train, epochs=args.epochs, seed=args.seed)
-    return UserModelConfig(model=args.model, train=train, **{args.model: architecture})
+    return UserModelConfig(architecture, train=train)
 
 
 def run_fit(log: InteractionLog, args: Args) -> dict[str, Any]:

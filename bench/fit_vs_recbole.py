@@ -43,6 +43,7 @@ from recgym.data.sources import MovieLensLogs
 from recgym.models.fit_run import FitRun, run_fit
 from recgym.models.fitted import UserModelConfig
 from recgym.models.presets import paper_preset, with_dim
+from recgym.models.zoo import default_architecture
 
 ROOT = Path(__file__).resolve().parents[1]
 RECBOLE_NAMES = {"neumf": "NeuMF", "sasrec": "SASRec"}
@@ -162,10 +163,10 @@ def recgym_run(args: Args, model: str, folder: Path) -> FitRun:
     if args.preset == "paper":
         architecture, train = paper_preset(model)
     else:
-        architecture = with_dim(model, getattr(UserModelConfig(), model), args.dim)
+        architecture = with_dim(model, default_architecture(model), args.dim)
         train = UserModelConfig().train
     train = dataclasses.replace(train, epochs=args.epochs, seed=args.seed)
-    config = UserModelConfig(model=model, train=train, **{model: architecture})  # type: ignore[arg-type]
+    config = UserModelConfig(architecture, train=train)
     source = MovieLensLogs(str(folder / args.data))  # the folder's one .inter file (ml-100k: its u.data)
     return FitRun(source, config, out=args.runs_dir, threads=args.threads)
 

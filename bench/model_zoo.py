@@ -32,7 +32,7 @@ from recgym.models.fitted import UserModelConfig
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.popularity import MostPopular
 from recgym.models.train_config import TrainConfig
-from recgym.models.zoo import MODEL_NAMES
+from recgym.models.zoo import MODEL_NAMES, default_architecture
 
 
 @dataclass
@@ -64,7 +64,7 @@ def popularity_row(path: str, seed: int) -> dict[str, Any]:
 
 
 def model_row(model: str, path: str, args: Args) -> dict[str, Any]:
-    config = UserModelConfig(model=model, train=TrainConfig(seed=args.seed))  # type: ignore[arg-type]
+    config = UserModelConfig(default_architecture(model), train=TrainConfig(seed=args.seed))
     run = FitRun(MovieLensLogs(path), config, out=args.runs, threads=args.threads)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         result = pool.submit(run_fit, run).result()  # a fresh process: the peak RSS is this fit's

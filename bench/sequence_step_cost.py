@@ -26,7 +26,7 @@ from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
 from recgym.models.fitted import UserModelConfig, train_user_model
 from recgym.models.training import TrainConfig
-from recgym.models.zoo import MODEL_NAMES
+from recgym.models.zoo import MODEL_NAMES, default_architecture
 from recgym.random import RowStreams
 from recgym.simulators.protocol import Response
 from recgym.simulators.registry import fitted_simulator
@@ -70,7 +70,9 @@ def window_agreement(simulator, state, users: torch.Tensor, consumed: list[torch
 def step_times(model: str, args: Args) -> tuple[list[float], dict[str, float] | None]:
     log, _ = generate_logs()
     fitted = train_user_model(
-        log, UserModelConfig(model=model, train=TrainConfig(epochs=args.epochs)), progress=False
+        log,
+        UserModelConfig(default_architecture(model), train=TrainConfig(epochs=args.epochs)),
+        progress=False,
     )
     simulator = fitted_simulator(fitted, device=args.device)
     rng = RowStreams.from_seed(0, args.batch, device=args.device)

@@ -1,13 +1,14 @@
-"""The experiments.dqn pipeline with sb3-contrib's QR-DQN as the agent: `python -m experiments.qrdqn`.
+"""The experiments.dqn run with sb3-contrib's QR-DQN as the agent: `python -m experiments.qrdqn`.
 
 Same logs, user model, simulator, baselines, evaluation and outputs as `experiments.dqn`; every
-option of it applies (`--help`), with `--agent` defaulting to sb3-qrdqn.
+option of it applies (`--help`), with the agent defaulting to `agent:sb3-qrdqn`.
 """
 
 from __future__ import annotations
 
+from recgym.agents.sb3_agents import QRDQNConfig
+from recgym.agents.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
-from recgym.experiments.dqn import Args, main
 
 if __name__ == "__main__":
-    run_cli(main, Args, default=Args(agent="sb3-qrdqn"))
+    run_cli(train_and_evaluate, RunConfig, default=RunConfig(agent=QRDQNConfig()))

@@ -6,6 +6,7 @@ The common entry points, imported on first use so that `import recgym` stays che
     world = recgym.build_world(recgym.WorldConfig())          # logs -> fitted user model -> simulator
     env = recgym.RecEnv(world.simulator)                      # a Gymnasium env of one user
     results = recgym.evaluate(world.simulator, world.baselines(), recgym.EvalConfig(n_users=500))
+    results = recgym.train_and_evaluate(recgym.RunConfig(agent=recgym.PPOConfig()))  # a whole run
 
 Everything else lives in its module (`recgym.data`, `recgym.models`, `recgym.simulators`, ...).
 """
@@ -27,6 +28,12 @@ _EXPORTS: dict[str, str] = {
     "TableLogs": "recgym.data.sources",
     # user models
     "UserModelConfig": "recgym.models.fitted",
+    "NeuMFConfig": "recgym.models.neumf",
+    "MFConfig": "recgym.models.mf",
+    "AutoRecConfig": "recgym.models.autorec",
+    "GRU4RecConfig": "recgym.models.gru4rec",
+    "CaserConfig": "recgym.models.caser",
+    "SASRecConfig": "recgym.models.sasrec",
     "FittedUserModel": "recgym.models.fitted",
     "fit_user_model": "recgym.models.fitted",
     # worlds and simulators
@@ -35,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "build_world": "recgym.world",
     "LearnDynamics": "recgym.world",
     "HandSetDynamics": "recgym.world",
+    "PluginSimulator": "recgym.simulators.plugin",
     "make_simulator": "recgym.simulators.registry",
     "register_simulator": "recgym.simulators.registry",
     "check_simulator": "recgym.simulators.check",
@@ -53,6 +61,20 @@ _EXPORTS: dict[str, str] = {
     "EvalConfig": "recgym.evaluation",
     "evaluate": "recgym.evaluation",
     "markdown_table": "recgym.reporting",
+    # agents and training runs
+    "AGENTS": "recgym.agents.zoo",
+    "make_agent": "recgym.agents.zoo",
+    "load_agent": "recgym.agents.zoo",
+    "save_agent": "recgym.agents.checkpoint",
+    "DQNConfig": "recgym.agents.dqn",
+    "PPOConfig": "recgym.agents.sb3_agents",
+    "A2CConfig": "recgym.agents.sb3_agents",
+    "QRDQNConfig": "recgym.agents.sb3_agents",
+    "DeviceDQNConfig": "recgym.agents.device_dqn",
+    "SlateQConfig": "recgym.agents.slateq",
+    "TopKReinforceConfig": "recgym.agents.topk_reinforce",
+    "RunConfig": "recgym.agents.training_run",
+    "train_and_evaluate": "recgym.agents.training_run",
 }
 
 __all__ = sorted(_EXPORTS)

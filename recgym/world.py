@@ -17,14 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
 import numpy as np
 import torch
+import tyro
 
 from recgym.baselines import baseline_policies, log_popularity
 from recgym.data.interactions import InteractionLog
-from recgym.data.sources import LogSource, MovieLensLogs, SyntheticLogs, TableLogs
+from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy
 from recgym.reporting import describe_dynamics, describe_user_model
@@ -45,7 +46,10 @@ __all__ = [
     "TableLogs",
     "World",
     "WorldConfig",
+    "WorldLogs",
     "build_world",
+    "read_world_logs",
+    "world_name",
 ]
 
 
@@ -60,8 +64,18 @@ class HandSetDynamics(DynamicsConfig):
     """Fatigue, repetition and the leave rule as given here; no sessions needed."""
 
 
-DataSource = LogSource | PluginSimulator
-Dynamics = LearnDynamics | HandSetDynamics
+DataSource = Union[  # noqa: UP007 (tyro's subcommands data:synthetic, data:movielens, ...)
+    Annotated[SyntheticLogs, tyro.conf.subcommand("synthetic")],
+    Annotated[MovieLensLogs, tyro.conf.subcommand("movielens")],
+    Annotated[TableLogs, tyro.conf.subcommand("table")],
+    Annotated[PluginSimulator, tyro.conf.subcommand("plugin")],
+]
+"""Where a World's logs come from; on the command line `data:movielens --data.path ml-100k`."""
+Dynamics = Union[  # noqa: UP007
+    Annotated[LearnDynamics, tyro.conf.subcommand("learn")],
+    Annotated[HandSetDynamics, tyro.conf.subcommand("hand-set")],
+]
+"""Learned or hand-set dynamics; on the command line `dynamics:hand-set --dynamics.leave-rate 0.1`."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +108,7 @@ class World:
     @property
     def name(self) -> str:
         """Short name for run folders: 'neumf-synthetic', 'sasrec-ml-100k', or the plug-in's label."""
-        data = self.config.data
-        return data.label if isinstance(data, PluginSimulator) else f"{self.fitted.config.model}-{data.label}"
+        return world_name(self.config)
 
     def describe(self) -> str:
         """A few lines for the console: the logs, the user model's test figures, the learned dynamics."""
@@ -123,10 +136,44 @@ class World:
     def inputs(self) -> dict[str, Any]:
         """Fingerprints of what the World was built from (`recgym.run_inputs`), to refuse a resumed run
         whose data changed."""
-        data = self.config.data
-        if isinstance(data, PluginSimulator):
-            return run_inputs(self.log, data.name, data.arguments())
-        return run_inputs(self.log)
+        return world_inputs(self.config, self.log)
+
+
+def world_name(config: WorldConfig) -> str:
+    """Short name of config's World, known before it is built: 'neumf-synthetic', 'sasrec-ml-100k', or
+    a plug-in simulator's label."""
+    data = config.data
+    return data.label if isinstance(data, PluginSimulator) else f"{config.user_model.model}-{data.label}"
+
+
+def world_inputs(config: WorldConfig, log: InteractionLog) -> dict[str, Any]:
+    """Fingerprints of the log (and plug-in simulator) a World of config is built from."""
+    data = config.data
+    if isinstance(data, PluginSimulator):
+        return run_inputs(log, data.name, data.arguments())
+    return run_inputs(log)
+
+
+@dataclass(frozen=True)
+class WorldLogs:
+    """The first part of a World: its log, and the plug-in simulator it was collected from (if any).
+    Reading it alone lets a run check its inputs before anything is fitted."""
+
+    log: InteractionLog
+    plugin: UserSimulator | None = None
+
+
+def read_world_logs(
+    config: WorldConfig,
+    cache_dir: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> WorldLogs:
+    """The log of config's data: read from files, made once (synthetic, then cached), or collected from
+    the plug-in simulator, which is built and checked here."""
+    data = config.data
+    plugin = data.build(device) if isinstance(data, PluginSimulator) else None
+    return WorldLogs(WorldCache(cache_dir).logs(data, plugin, progress), plugin)
 
 
 def build_world(
@@ -135,18 +182,20 @@ def build_world(
     device: str | torch.device = "cpu",
     progress: bool = False,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    logs: WorldLogs | None = None,
 ) -> World:
     """The World of config: logs read (or collected from the plug-in), the user model fitted (or loaded
     from `cache_dir`), the simulator made with its dynamics (learned, or loaded from the cache).
 
     :param progress: show the fit's progress bar and say what is being made.
     :param on_epoch: called after each epoch of a fit (`recgym.fit_trace.FitTrace`).
+    :param logs: the logs already read by `read_world_logs(config, ...)`, not read again.
     """
     config = config or WorldConfig()
     cache = WorldCache(cache_dir)
     data = config.data
-    plugin = data.build(device) if isinstance(data, PluginSimulator) else None
-    log = cache.logs(data, plugin, progress)
+    logs = logs or read_world_logs(config, cache_dir, device, progress)
+    log, plugin = logs.log, logs.plugin
     fitted = fit_user_model(log, config.user_model, cache.folder, progress=progress, on_epoch=on_epoch)
     if plugin is not None:
         return World(config, log, fitted, plugin)

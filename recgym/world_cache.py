@@ -10,6 +10,7 @@ that cannot be written costs a warning, never the run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -26,7 +27,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recgym.checkpoint import CheckpointError, atomic_write_json, load_checkpoint, save_checkpoint
+from recgym.checkpoint import (
+    CheckpointError,
+    atomic_write_json,
+    check_cache_dir,
+    load_checkpoint,
+    save_checkpoint,
+)
 from recgym.data.interactions import InteractionLog
 from recgym.data.sources import LogSource, SyntheticLogs, read_logs
 from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
@@ -35,10 +42,20 @@ from recgym.simulators.dynamics_store import load_dynamics, save_dynamics
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.plugin import PluginSimulator
 from recgym.simulators.protocol import UserSimulator
+from recgym.simulators.registry import default_cache_dir
 
 LOGS_FORMAT = "recgym-logs/1"
 DYNAMICS_FORMAT = "recgym-learned-dynamics/1"
 _COLUMNS = {"user": torch.int64, "item": torch.int64, "rating": torch.float64, "timestamp": torch.int64}
+
+
+def checked_cache_dir(cache_dir: str | None) -> Path:
+    """Where a run caches its World: cache_dir, else $RECGYM_CACHE or ~/.cache/recgym; ValueError
+    naming the option or variable when it is a file (checked before anything is written)."""
+    if cache_dir is None:
+        return default_cache_dir()
+    check_cache_dir(cache_dir, "--cache-dir", write=False)
+    return Path(cache_dir)
 
 
 class WorldCache:
@@ -114,6 +131,7 @@ class WorldCache:
         """Write an entry into a temporary sibling folder and rename it into place; a cache that cannot
         be written is a warning, and leaves no partial entry."""
         temporary: Path | None = None
+        new_parent = not entry.parent.exists()
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             temporary = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
@@ -123,11 +141,14 @@ class WorldCache:
             warnings.warn(f"{entry.parent.name} not cached: cannot write {entry} ({error})", stacklevel=3)
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
+            if new_parent:  # the kind's folder (logs/, dynamics/), made for this entry: gone if still empty
+                with contextlib.suppress(OSError):
+                    entry.parent.rmdir()
 
 
 def _save_log(folder: Path, log: InteractionLog) -> None:
     tensors = {
-        name: torch.as_tensor(log.frame[name].to_numpy(), dtype=dtype) for name, dtype in _COLUMNS.items()
+        name: torch.tensor(log.frame[name].to_numpy(), dtype=dtype) for name, dtype in _COLUMNS.items()
     }
     tensors |= {"user_ids": torch.as_tensor(log.user_ids), "item_ids": torch.as_tensor(log.item_ids)}
     meta = {

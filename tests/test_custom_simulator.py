@@ -3,6 +3,7 @@ agent, every CLI and the comparison; `check_simulator` names each broken promise
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -12,12 +13,14 @@ import torch
 from test_experiment_compare import tiny_compare
 from test_experiment_dqn import tiny_args
 
+from recgym.agents.training_run import RunConfig, train_and_evaluate
+from recgym.agents.zoo import AGENTS
 from recgym.envs import RecEnv
-from recgym.experiments import compare, dqn
+from recgym.experiments import compare
 from recgym.experiments.common import run_cli
-from recgym.experiments.plugin import parse_kwargs
 from recgym.simulators.check import SimulatorCheckError, check_simulator
 from recgym.simulators.choice import ChoiceConfig
+from recgym.simulators.plugin import PluginSimulator
 from recgym.simulators.protocol import Response
 from recgym.simulators.registry import make_simulator
 
@@ -46,16 +49,16 @@ def test_the_doc_example_runs_as_written_and_its_agent_beats_random(doc_module) 
 @pytest.mark.parametrize(("agent", "slate_size"), [("sb3-dqn", 1), ("slateq", 3), ("topk-reinforce", 3)])
 def test_every_kind_of_agent_trains_in_a_plugin_simulator(doc_module, tmp_path, agent, slate_size) -> None:
     args = tiny_args(tmp_path)
-    args.simulator, args.agent, args.n_envs = PLUGIN, agent, 16
+    args.data, args.agent, args.n_envs = PluginSimulator(PLUGIN), AGENTS[agent](), 16
     args.choice = ChoiceConfig(slate_size=slate_size)
-    results = dqn.main(args)
+    results = train_and_evaluate(args)
     assert results["policies"][agent]["n_users"] == args.eval_users
 
 
 def test_dqn_cli_trains_and_evaluates_in_a_plugin_simulator(doc_module, tmp_path) -> None:
     args = tiny_args(tmp_path)
-    args.simulator, args.simulator_kwargs, args.agent = PLUGIN, '{"n_items": 30}', "gpu-dqn"
-    results = dqn.main(args)
+    args.data, args.agent = PluginSimulator(PLUGIN, '{"n_items": 30}'), AGENTS["gpu-dqn"]()
+    results = train_and_evaluate(args)
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.startswith("boredomworld__gpu-dqn__0__")
     assert set(results["policies"]) == {"gpu-dqn", "greedy", "popular", "random"}
@@ -65,7 +68,7 @@ def test_dqn_cli_trains_and_evaluates_in_a_plugin_simulator(doc_module, tmp_path
 
 def test_compare_runs_agents_and_zoo_baselines_in_a_plugin_simulator(doc_module, tmp_path) -> None:
     args = tiny_compare(tmp_path, agents=("gpu-dqn",), greedy_models=("mf",), seeds=(0,))
-    args.run.simulator = PLUGIN
+    args.run.data = PluginSimulator(PLUGIN)
     summary = compare.main(args)
     (folder,) = (tmp_path / "compare").iterdir()
     assert folder.name.startswith("boredomworld__k1__")
@@ -83,7 +86,7 @@ def test_a_plugin_is_named_by_import_path_with_clear_errors() -> None:
     with pytest.raises(ValueError, match="module.path:ClassName"):
         make_simulator("no-such-name")
     with pytest.raises(ValueError, match="JSON object"):
-        parse_kwargs("n_items=3")
+        PluginSimulator("world", "n_items=3")
 
 
 def test_an_ended_session_stays_ended_until_reset(tiny_world) -> None:
@@ -189,35 +192,37 @@ def test_check_simulator_passes_correct_simulators(tiny_world, fixed_sim) -> Non
 
 
 def test_plugin_kwargs_reach_the_simulator(doc_module) -> None:
-    simulator = make_simulator(PLUGIN, **parse_kwargs(json.dumps({"n_items": 7, "n_users": 3})))
+    simulator = PluginSimulator(PLUGIN, json.dumps({"n_items": 7, "n_users": 3})).build()
     assert (simulator.n_users, simulator.n_items) == (3, 7)
 
 
 def test_fidelity_fit_and_sim_to_real_take_a_plugin_as_their_world(doc_module, tmp_path) -> None:
+    from recgym.agents.sim_to_real import SimToRealConfig
     from recgym.experiments import fidelity, fit_user_model, sim_to_real
+    from recgym.models.fitted import UserModelConfig
+    from recgym.models.mf import MFConfig
 
     tiny = tiny_args(tmp_path)
-    plugin = {
-        "simulator": PLUGIN,
-        "simulator_kwargs": '{"n_users": 30, "n_items": 20}',
-        "synthetic": tiny.synthetic,
-    }
-    common = {"out": str(tmp_path / "runs"), "progress": False}
-    fit = fit_user_model.main(fit_user_model.Args(model="mf", epochs=1, **plugin, **common))
-    assert (fit["data"], fit["n_items"]) == ("boredomworld", 20)
-    cache = {"cache_dir": tiny.cache_dir}
-    report = fidelity.main(fidelity.Args(user_model=tiny.user_model, **plugin, **common, **cache))
-    assert report["data"] == "boredomworld" and report["held_out_sessions"] > 0
-    args = sim_to_real.Args(
-        **(vars(tiny) | plugin | {"seeds": (0,), "agent": "gpu-dqn", "train_in_truth": False})
+    logging = tiny.data.logging
+    plugin = PluginSimulator(
+        PLUGIN, '{"n_users": 30, "n_items": 20}', logging.sessions_per_user, logging.horizon
     )
-    assert "greedy" in sim_to_real.main(args)["policies"]
+    common = {"data": plugin, "out": str(tmp_path / "runs"), "progress": False}
+    fit = fit_user_model.main(fit_user_model.Args(user_model=UserModelConfig(MFConfig()), epochs=1, **common))
+    assert (fit["data"], fit["n_items"]) == ("boredomworld", 20)
+    report = fidelity.main(fidelity.Args(user_model=tiny.user_model, cache_dir=tiny.cache_dir, **common))
+    assert report["data"] == "boredomworld" and report["held_out_sessions"] > 0
+    run = dataclasses.replace(tiny, data=plugin, agent=AGENTS["gpu-dqn"]())
+    assert (
+        "greedy" in sim_to_real.main(SimToRealConfig(seeds=(0,), train_in_truth=False, run=run))["policies"]
+    )
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
         (["--simulator", "my_simulators:Nope"], "has no attribute 'Nope'"),
+        (["data:plugin", "--data.name", "my_simulators:Nope"], "has no attribute 'Nope'"),
         (["--simulator", "nosuchmod:X"], "cannot import module 'nosuchmod'"),
         (["--simulator", "world", "--simulator-kwargs", "{bad"], "must be a JSON object"),
         (["--simulator", "my_simulators:BoredomWorld", "--simulator-kwargs", '{"n_itemz": 3}'], "n_itemz"),
@@ -232,7 +237,7 @@ def test_a_bad_simulator_on_the_command_line_is_one_line_not_a_traceback(
 ) -> None:
     monkeypatch.setattr("sys.argv", ["dqn", "--out", str(tmp_path / "runs"), *flags])
     with pytest.raises(SystemExit) as exit_:
-        run_cli(dqn.main, dqn.Args)
+        run_cli(train_and_evaluate, RunConfig)
     assert exit_.value.code == 2
     error = capsys.readouterr().err
     assert message in " ".join(error.split()) and "Traceback" not in error

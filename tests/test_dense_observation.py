@@ -26,7 +26,7 @@ HISTORY, HORIZON = 4, 6
 def fitted_neumf_simulator():
     """NeuMF fitted for two epochs on a tiny world's logs: a simulator with user vectors."""
     logs = LoggingConfig(world=WorldConfig(n_users=30, n_items=40, n_topics=3, dim=4), sessions_per_user=4)
-    config = UserModelConfig(model="neumf", train=TrainConfig(epochs=2))
+    config = UserModelConfig(train=TrainConfig(epochs=2))
     return fitted_simulator(fit_user_model(generate_logs(logs)[0], config))
 
 

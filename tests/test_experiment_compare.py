@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pytest
 from test_experiment_dqn import tiny_args
 
 import recgym.experiments.compare as compare
+from recgym.agents.comparison import AgentOptions, CompareConfig, comparison_dir
+from recgym.agents.slateq import SlateQConfig
 from recgym.agents.topk_reinforce import TopKReinforceConfig
-from recgym.experiments.compare import CompareArgs, main
-from recgym.experiments.compare_report import holm
+from recgym.comparison_report import holm
+from recgym.experiments.compare import main
 from recgym.simulators.choice import ChoiceConfig
 
 
-def tiny_compare(tmp_path, **overrides) -> CompareArgs:
-    run = tiny_args(tmp_path)
-    run.n_envs = 16
-    run.topk_reinforce = TopKReinforceConfig(rollout_steps=5, batch_size=64)
+def tiny_compare(tmp_path, **overrides) -> CompareConfig:
+    run = dataclasses.replace(tiny_args(tmp_path), agent=SlateQConfig(gradient_steps=2), n_envs=16)
+    options = AgentOptions(topk_reinforce=TopKReinforceConfig(rollout_steps=5, batch_size=64))
     defaults = {
         "agents": ("gpu-dqn", "topk-reinforce"),
         "greedy_models": ("neumf", "mf"),
@@ -27,9 +29,10 @@ def tiny_compare(tmp_path, **overrides) -> CompareArgs:
         "curve_every": 300,
         "curve_users": 20,
         "out": str(tmp_path / "compare"),
+        "agent_options": options,
         "run": run,
     }
-    return CompareArgs(**(defaults | overrides))
+    return CompareConfig(**(defaults | overrides))
 
 
 @pytest.mark.slow
@@ -85,11 +88,24 @@ def test_a_rerun_resumes_without_running_finished_cells(tmp_path, monkeypatch) -
 def test_other_settings_go_to_another_comparison_folder(tmp_path) -> None:
     slates = tiny_compare(tmp_path)
     slates.run.choice = ChoiceConfig(slate_size=3)
-    assert compare.comparison_dir(slates) != compare.comparison_dir(tiny_compare(tmp_path))
+    assert comparison_dir(slates) != comparison_dir(tiny_compare(tmp_path))
     reseeded = tiny_compare(tmp_path)
     reseeded.run.seed = 7
-    assert compare.comparison_dir(reseeded) == compare.comparison_dir(tiny_compare(tmp_path))
+    assert comparison_dir(reseeded) == comparison_dir(tiny_compare(tmp_path))
 
 
 def test_holm_adjusts_the_smallest_p_value_most() -> None:
     assert holm({"a": 0.01, "b": 0.04, "c": 0.03}) == pytest.approx({"a": 0.03, "b": 0.06, "c": 0.06})
+
+
+def test_a_comparison_refuses_a_run_agent_it_would_not_train(tmp_path) -> None:
+    run = dataclasses.replace(tiny_args(tmp_path), agent=TopKReinforceConfig())
+    with pytest.raises(ValueError, match="a comparison trains --agents"):
+        tiny_compare(tmp_path, run=run)
+
+
+def test_agent_options_change_the_comparison_folder(tmp_path) -> None:
+    other = AgentOptions(topk_reinforce=TopKReinforceConfig(rollout_steps=6, batch_size=64))
+    assert comparison_dir(tiny_compare(tmp_path, agent_options=other)) != comparison_dir(
+        tiny_compare(tmp_path)
+    )

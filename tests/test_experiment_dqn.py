@@ -6,17 +6,23 @@ import json
 
 import pytest
 
+from recgym.agents.dqn import DQNConfig
+from recgym.agents.training_run import RunConfig
+from recgym.agents.training_run import train_and_evaluate as main
+from recgym.agents.zoo import AGENTS
+from recgym.data.sources import SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
 from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented beside it)
-from recgym.experiments.dqn import Args, main
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import WorldConfig
+from recgym.world import HandSetDynamics
 
 
-def tiny_args(tmp_path) -> Args:
-    return Args(
+def tiny_args(tmp_path) -> RunConfig:
+    return RunConfig(
+        agent=DQNConfig(),
         total_timesteps=600,
         eval_users=30,
         horizon=10,
@@ -24,8 +30,10 @@ def tiny_args(tmp_path) -> Args:
         out=str(tmp_path / "runs"),
         cache_dir=str(tmp_path / "cache"),
         progress=False,
-        synthetic=LoggingConfig(
-            world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+        data=SyntheticLogs(
+            LoggingConfig(
+                world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+            )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),
     )
@@ -65,7 +73,7 @@ def test_second_run_loads_the_cached_user_model(tmp_path, monkeypatch) -> None:
 
 def test_main_with_the_on_device_dqn(tmp_path) -> None:
     args = tiny_args(tmp_path)
-    args.agent, args.n_envs = "gpu-dqn", 16
+    args.agent, args.n_envs = AGENTS["gpu-dqn"](), 16
     results = main(args)
     assert set(results["policies"]) == {"gpu-dqn", "greedy", "popular", "random"}
     (run_dir,) = (tmp_path / "runs").iterdir()
@@ -91,7 +99,7 @@ def test_every_reward_runs_end_to_end_with_learned_dynamics(tmp_path) -> None:
 
 def test_no_learn_dynamics_keeps_the_hand_rule(tmp_path) -> None:
     args = tiny_args(tmp_path)
-    args.learn_dynamics = False
+    args.dynamics = HandSetDynamics()
     assert main(args)["dynamics"] is None
 
 
@@ -99,7 +107,7 @@ def test_no_learn_dynamics_keeps_the_hand_rule(tmp_path) -> None:
 @pytest.mark.slow
 def test_the_other_sb3_agents_run_the_same_pipeline(tmp_path, agent) -> None:
     args = tiny_args(tmp_path)
-    args.agent = agent
+    args.agent = AGENTS[agent]()
     results = main(args)
     name = agent
     assert set(results["policies"]) == {name, "greedy", "popular", "random"}
@@ -111,7 +119,7 @@ def test_the_other_sb3_agents_run_the_same_pipeline(tmp_path, agent) -> None:
 def test_slates_run_the_same_pipeline(tmp_path, agent) -> None:
     args = tiny_args(tmp_path)
     args.agent, args.n_envs, args.choice = (
-        agent,
+        AGENTS[agent](),
         (16 if agent != "sb3-dqn" else None),
         ChoiceConfig(slate_size=3),
     )

@@ -27,7 +27,7 @@ def test_each_command_prints_its_help(name: str, monkeypatch, capsys) -> None:
 
 
 def test_the_command_line_default_is_the_quick_run() -> None:
-    from recgym.experiments.dqn import QUICK_DEFAULT
+    from recgym.agents.slateq import SlateQConfig
+    from recgym.agents.training_run import RunConfig
 
-    assert QUICK_DEFAULT.agent == "slateq" and QUICK_DEFAULT.slateq.gradient_steps == 2
-    assert QUICK_DEFAULT.total_timesteps == 300_000
+    assert RunConfig().agent == SlateQConfig(gradient_steps=2) and RunConfig().total_timesteps == 300_000

@@ -12,12 +12,17 @@ import pytest
 from test_experiment_dqn import tiny_args
 from test_model_zoo import TINY
 
+from recgym.agents.training_run import train_and_evaluate
 from recgym.data import LogError
+from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.data.synthetic import LoggingConfig
-from recgym.experiments import dqn
-from recgym.experiments.common import TableColumns
 from recgym.experiments.fit_user_model import Args, main, resolved_config
+from recgym.models.autorec import AutoRecConfig
 from recgym.models.fitted import UserModelConfig
+from recgym.models.gru4rec import GRU4RecConfig
+from recgym.models.mf import MFConfig
+from recgym.models.neumf import NeuMFConfig
+from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig
 
@@ -28,12 +33,11 @@ TINY_LOGS = LoggingConfig(
 
 def test_main_writes_the_documented_results_curves_and_best_epoch(tmp_path) -> None:
     args = Args(
-        model="gru4rec",
+        data=SyntheticLogs(TINY_LOGS),
+        user_model=UserModelConfig(GRU4RecConfig()),
         out=str(tmp_path),
         epochs=2,
         progress=False,
-        synthetic=TINY_LOGS,
-        user_model=UserModelConfig(gru4rec=TINY["gru4rec"]),
     )
     results = main(args)
     (run_dir,) = tmp_path.iterdir()
@@ -48,27 +52,31 @@ def test_main_writes_the_documented_results_curves_and_best_epoch(tmp_path) -> N
     assert results["metrics"] == on_disk["metrics"]
     assert list((run_dir / "fit").glob("events.out.tfevents.*"))
     assert (run_dir / "best_epoch").is_dir()
-    assert json.loads((run_dir / "config.json").read_text())["user_model"]["model"] == "gru4rec"
+    assert (
+        json.loads((run_dir / "config.json").read_text())["user_model"]["architecture"]["kind"] == "gru4rec"
+    )
 
 
 def test_dim_epochs_and_seed_override_the_chosen_model_only() -> None:
-    config = resolved_config(Args(model="neumf", dim=32, epochs=7, seed=3))
-    assert config.model == "neumf" and config.neumf.gmf_dim == 32 and config.neumf.mlp_layers == (64, 64, 32)
+    config = resolved_config(Args(user_model=UserModelConfig(NeuMFConfig()), dim=32, epochs=7, seed=3))
+    assert config.architecture == NeuMFConfig(gmf_dim=32, mlp_layers=(64, 64, 32))
     assert config.train.epochs == 7 and config.train.seed == 3
-    assert resolved_config(Args(model="sasrec", dim=48)).sasrec.dim == 48
-    assert resolved_config(Args(model="autorec", dim=20)).autorec.hidden == 20
+    assert resolved_config(Args(user_model=UserModelConfig(SASRecConfig()), dim=48)).architecture.dim == 48
+    assert (
+        resolved_config(Args(user_model=UserModelConfig(AutoRecConfig()), dim=20)).architecture.hidden == 20
+    )
 
 
 def test_unknown_path_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
-        main(Args(data="movielens", path=str(tmp_path / "missing"), out=str(tmp_path), progress=False))
+        main(Args(data=MovieLensLogs(str(tmp_path / "missing")), out=str(tmp_path), progress=False))
 
 
 @pytest.mark.slow
 def test_dqn_trains_in_a_sequence_model_simulator(tmp_path) -> None:
     args = tiny_args(tmp_path)
-    args.user_model = UserModelConfig(model="sasrec", sasrec=TINY["sasrec"], train=TrainConfig(epochs=2))
-    results = dqn.main(args)
+    args.user_model = UserModelConfig(TINY["sasrec"], train=TrainConfig(epochs=2))
+    results = train_and_evaluate(args)
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.startswith("sasrec-synthetic__sb3-dqn__0__")
     assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random"}
@@ -94,9 +102,9 @@ def _write_table(path, n_users: int = 30, n_items: int = 40, rows: int = 900) ->
 def test_any_table_fits_from_the_command_line_and_names_its_run_after_the_file(tmp_path) -> None:
     for name in ("first.csv", "second.parquet"):  # two files of one folder: two run names
         _write_table(tmp_path / name)
-    columns = TableColumns(user="uid", item="iid", rating="stars", time="when")
     for name in ("first.csv", "second.parquet"):
-        args = Args(model="mf", data="table", path=str(tmp_path / name), table=columns, epochs=1)
+        table = TableLogs(str(tmp_path / name), user="uid", item="iid", rating="stars", time="when")
+        args = Args(data=table, user_model=UserModelConfig(MFConfig()), epochs=1)
         results = main(dataclasses.replace(args, out=str(tmp_path / "runs"), progress=False))
         assert results["n_users"] == 30 and results["n_rows"] == 900
     names = sorted(folder.name.split("__")[0] for folder in (tmp_path / "runs").iterdir())
@@ -106,23 +114,28 @@ def test_any_table_fits_from_the_command_line_and_names_its_run_after_the_file(t
 def test_a_table_without_its_columns_is_a_clear_error(tmp_path) -> None:
     _write_table(tmp_path / "log.csv")
     with pytest.raises(LogError, match="user_id"):
-        main(Args(data="table", path=str(tmp_path / "log.csv"), out=str(tmp_path), progress=False))
+        main(Args(data=TableLogs(str(tmp_path / "log.csv")), out=str(tmp_path), progress=False))
 
 
 def test_the_paper_preset_sets_the_published_neumf() -> None:
-    config = resolved_config(Args(model="neumf", preset="paper", epochs=3))
-    assert config.neumf.gmf_dim == 8 and config.neumf.mlp_layers == (64, 32, 16, 8)
+    config = resolved_config(Args(user_model=UserModelConfig(NeuMFConfig()), preset="paper", epochs=3))
+    assert config.architecture == NeuMFConfig(gmf_dim=8, mlp_layers=(64, 32, 16, 8))
     assert config.train.negatives == 4 and config.train.batch_size == 256 and config.train.epochs == 3
 
 
 def test_the_library_fit_run_is_what_the_command_runs(tmp_path) -> None:
-    from recgym.data.sources import SyntheticLogs
     from recgym.models.fit_run import FitRun, run_fit
 
-    config = UserModelConfig(model="mf", train=TrainConfig(epochs=2, seed=0))
+    config = UserModelConfig(MFConfig(), train=TrainConfig(epochs=2, seed=0))
     library = run_fit(FitRun(SyntheticLogs(TINY_LOGS), config, out=str(tmp_path / "library"), threads=1))
     command = main(
-        Args(model="mf", epochs=2, out=str(tmp_path / "command"), progress=False, synthetic=TINY_LOGS)
+        Args(
+            data=SyntheticLogs(TINY_LOGS),
+            user_model=UserModelConfig(MFConfig()),
+            epochs=2,
+            out=str(tmp_path / "command"),
+            progress=False,
+        )
     )
     assert library["metrics"] == command["metrics"] and library["data"] == command["data"] == "synthetic"
     (run_dir,) = (tmp_path / "library").iterdir()

@@ -13,8 +13,10 @@ from test_experiment_dqn import tiny_args
 
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from recgym.agents.dqn import DQNConfig
+from recgym.agents.training_run import train_and_evaluate as main
 from recgym.checkpoint import CheckpointError
-from recgym.experiments.dqn import main
+from recgym.data.sources import MovieLensLogs
+from recgym.world import HandSetDynamics
 
 UPDATES = {"learning_starts": 96, "batch_size": 32, "buffer_size": 1_000, "target_update_interval": 10}
 
@@ -38,10 +40,11 @@ def crash_on_call(monkeypatch, owner: type, name: str, call: int) -> None:
 @pytest.mark.slow
 def test_resume_after_a_crash_gives_the_uninterrupted_results(tmp_path, monkeypatch, agent, owner, method):
     args = tiny_args(tmp_path)
-    args.agent, args.progress = agent, False
-    args.gpu_dqn = DeviceDQNConfig(**UPDATES, gradient_steps=1, embedding_dim=8, net_arch=(16,))
-    args.dqn = DQNConfig(**UPDATES, embedding_dim=8, net_arch=(16,))
-    if agent == "gpu-dqn":
+    args.progress = False
+    if agent == "sb3-dqn":
+        args.agent = DQNConfig(**UPDATES, embedding_dim=8, net_arch=(16,))
+    else:
+        args.agent = DeviceDQNConfig(**UPDATES, gradient_steps=1, embedding_dim=8, net_arch=(16,))
         args.n_envs = 16
     uninterrupted = main(replace(args, out=str(tmp_path / "uninterrupted")))
 
@@ -98,7 +101,7 @@ def ratings_csv(folder, seed: int = 0, changed: float = 0.0):
 def checkpointed_args(tmp_path):
     """tiny_args whose SB3 DQN updates early, saving a checkpoint every 200 steps."""
     args = replace(tiny_args(tmp_path), checkpoint_every=200)
-    args.dqn = DQNConfig(**UPDATES, embedding_dim=8, net_arch=(16,))
+    args.agent = DQNConfig(**UPDATES, embedding_dim=8, net_arch=(16,))
     return args
 
 
@@ -112,8 +115,8 @@ def kill_during_training(args) -> None:
 @pytest.mark.slow
 def test_resume_refuses_a_log_that_changed_since_the_run_started(tmp_path) -> None:
     args = checkpointed_args(tmp_path)
-    args.data, args.path, args.likes = "movielens", str(ratings_csv(tmp_path / "ml")), True
-    args.learn_dynamics = False
+    args.data = MovieLensLogs(str(ratings_csv(tmp_path / "ml")), likes=True)
+    args.dynamics = HandSetDynamics()
     kill_during_training(args)
     ratings_csv(tmp_path / "ml", changed=0.33)  # same users and items, a third of the ratings changed
     changed = r"inputs of .* changed .*data sha256: [0-9a-f]{12} then, [0-9a-f]{12} now"

@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from recgym.agents.dqn import DQNConfig
+from recgym.agents.sim_to_real import SimToRealConfig
+from recgym.agents.training_run import RunConfig
+from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
 from recgym.experiments import sim_to_real, tradeoff
 from recgym.intervals import format_interval, mean_interval, metric_interval
@@ -13,18 +17,24 @@ from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import WorldConfig
 
-TINY = {
-    "total_timesteps": 400,
-    "eval_users": 30,
-    "horizon": 10,
-    "history_len": 4,
-    "progress": False,
-    "seeds": (0, 1),
-    "synthetic": LoggingConfig(
+
+def tiny_run(tmp_path, **overrides) -> RunConfig:
+    logging = LoggingConfig(
         world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=20, horizon=10
-    ),
-    "user_model": UserModelConfig(train=TrainConfig(epochs=2)),
-}
+    )
+    settings = {
+        "agent": DQNConfig(),
+        "data": SyntheticLogs(logging),
+        "total_timesteps": 400,
+        "eval_users": 30,
+        "horizon": 10,
+        "history_len": 4,
+        "progress": False,
+        "out": str(tmp_path / "runs"),
+        "cache_dir": str(tmp_path / "cache"),
+        "user_model": UserModelConfig(train=TrainConfig(epochs=2)),
+    }
+    return RunConfig(**(settings | overrides))
 
 
 def test_mean_interval_is_a_t_interval_that_widens_with_spread() -> None:
@@ -50,7 +60,7 @@ def test_intervals_of_few_seeds_stay_inside_the_metric_range() -> None:
 
 @pytest.mark.slow
 def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
-    args = tradeoff.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
+    args = tradeoff.Args(seeds=(0, 1), run=tiny_run(tmp_path))
     results = tradeoff.main(args)
     assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random"}
     for metrics in results["policies"].values():
@@ -63,8 +73,7 @@ def test_tradeoff_summarises_every_policy_over_seeds(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_sim_to_real_evaluates_each_policy_in_the_simulator_and_the_truth(tmp_path) -> None:
-    args = sim_to_real.Args(out=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), **TINY)
-    results = sim_to_real.main(args)
+    results = sim_to_real.main(SimToRealConfig(seeds=(0, 1), run=tiny_run(tmp_path)))
     assert set(results["policies"]) == {"sb3-dqn", "greedy", "popular", "random", "sb3-dqn-trained-in-truth"}
     for row in results["policies"].values():
         assert row["gap"]["mean"] == pytest.approx(row["simulator"]["mean"] - row["truth"]["mean"])
@@ -75,6 +84,5 @@ def test_sim_to_real_evaluates_each_policy_in_the_simulator_and_the_truth(tmp_pa
 
 
 def test_sim_to_real_refuses_logs_whose_truth_is_unknown(tmp_path) -> None:
-    args = sim_to_real.Args(data="movielens", path="x", out=str(tmp_path), seeds=(0,))
     with pytest.raises(ValueError, match="truth is known"):
-        sim_to_real.one_seed(args)
+        SimToRealConfig(seeds=(0,), run=tiny_run(tmp_path, data=MovieLensLogs("x")))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from recgym.data.log_sessions import split_sessions
+from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.experiments.fidelity import Args, main
 from recgym.fidelity import SessionSample, compare_samples, gini, same_genre_rate, truth_errors
@@ -51,8 +52,10 @@ def tiny_args(tmp_path) -> Args:
         out=str(tmp_path / "runs"),
         cache_dir=str(tmp_path / "cache"),
         progress=False,
-        synthetic=LoggingConfig(
-            world=WorldConfig(n_users=40, n_items=200, n_topics=3, dim=4), sessions_per_user=8, horizon=10
+        data=SyntheticLogs(
+            LoggingConfig(
+                world=WorldConfig(n_users=40, n_items=200, n_topics=3, dim=4), sessions_per_user=8, horizon=10
+            )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),
     )
@@ -91,7 +94,7 @@ def test_movielens_files_without_genres_give_a_report_without_genre_figures(tmp_
     path = tmp_path / "u.data"
     pd.DataFrame(rows).to_csv(path, sep="\t", header=False, index=False)
     args = tiny_args(tmp_path)
-    args.data, args.path = "movielens", str(path)
+    args.data = MovieLensLogs(str(path))
     results = main(args)
     assert "genre_total_variation" not in results["sessions"]["learned"]
     assert "truth_errors" not in results

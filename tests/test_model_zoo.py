@@ -25,7 +25,7 @@ from recgym.models.popularity import MostPopular
 from recgym.models.sasrec import SASRecConfig
 from recgym.models.sequential import last_items
 from recgym.models.training import TrainConfig, fit
-from recgym.models.zoo import MODEL_NAMES, build_model
+from recgym.models.zoo import MODEL_NAMES, build_model, default_architecture
 from recgym.simulators.world import WorldConfig
 
 SEQUENCE_MODELS = ("gru4rec", "caser", "sasrec")
@@ -91,9 +91,9 @@ def test_unknown_model_and_mismatched_config_are_refused() -> None:
     with pytest.raises(TypeError, match="sasrec needs a SASRecConfig"):
         build_model("sasrec", MFConfig(), 3, 3)
     with pytest.raises(ValueError, match="unknown user model 'bert4rec'"):
-        UserModelConfig(model="bert4rec")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="sasrec needs a SASRecConfig"):
-        UserModelConfig(model="sasrec", sasrec=MFConfig())  # type: ignore[arg-type]
+        default_architecture("bert4rec")
+    with pytest.raises(TypeError, match="TrainConfig is not the config of a model of the zoo"):
+        UserModelConfig(TrainConfig())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

@@ -37,7 +37,7 @@ def test_sasrec_preset_is_kang_and_mcauley_2018() -> None:
 def test_a_preset_is_a_user_model_config_away() -> None:
     for name in ("neumf", "sasrec"):
         architecture, train = paper_preset(name)
-        config = UserModelConfig(model=name, train=train, **{name: architecture})
+        config = UserModelConfig(architecture, train=train)
         assert config.architecture == architecture and config.train == train
 
 

@@ -28,7 +28,7 @@ from recgym.simulators.world import WorldConfig
 LOG, _ = generate_logs(
     LoggingConfig(world=WorldConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
 )
-CONFIG = UserModelConfig(model="mf", mf=MFConfig(dim=4), train=TrainConfig(epochs=1))
+CONFIG = UserModelConfig(MFConfig(dim=4), train=TrainConfig(epochs=1))
 Files = dict[str, bytes | None]  # meta.json and weights.pt's bytes; None for a missing file
 
 

@@ -11,13 +11,16 @@ import typing
 from pathlib import Path
 
 import pytest
-import tyro
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recgym.agents.comparison import CompareConfig
+from recgym.agents.training_run import RunConfig
+from recgym.agents.training_run import train_and_evaluate as main
+from recgym.agents.zoo import AgentName
 from recgym.data import LogError
-from recgym.experiments.compare import CompareArgs
-from recgym.experiments.dqn import AgentName, Args, main
+from recgym.data.sources import MovieLensLogs
+from recgym.experiments.common import parse
 from recgym.models.zoo import ModelName
 
 BELOW_ONE = st.integers(max_value=0).map(str)
@@ -67,7 +70,7 @@ def parse_error(cli: type, argv: list[str]) -> str:
         contextlib.redirect_stderr(output),
         contextlib.redirect_stdout(output),
     ):
-        tyro.cli(cli, args=argv)
+        parse(cli, argv)
     assert stop.value.code == 2
     return re.sub(r"[\s│─╭╮╰╯]", "", output.getvalue())
 
@@ -84,8 +87,9 @@ def named(option: str, message: str) -> bool:
 def test_a_bad_experiment_option_stops_the_run_naming_it(tmp_path_factory, option, data) -> None:
     value = data.draw(DQN_OPTIONS[option], label="value")
     folder = tmp_path_factory.mktemp("cli")
-    argv = [f"--{option}={value}", f"--out={folder / 'runs'}", f"--cache-dir={folder / 'cache'}"]
-    assert named(option, parse_error(Args, argv))
+    chosen = f"agent:{value}" if option == "agent" else f"--{option}={value}"  # a typed choice
+    argv = [chosen, f"--out={folder / 'runs'}", f"--cache-dir={folder / 'cache'}"]
+    assert named(option, parse_error(RunConfig, argv))
     assert not any(folder.iterdir())
 
 
@@ -98,7 +102,7 @@ def test_a_bad_comparison_option_stops_the_run_naming_it(tmp_path_factory, optio
     argv = [f"--{option}={value}"]
     if option in LIST_GOOD:  # a list: one good value and the bad one, or no value at all
         argv = [f"--{option}", LIST_GOOD[option], value] if value else [f"--{option}"]
-    message = parse_error(CompareArgs, [*argv, f"--out={folder}"])
+    message = parse_error(CompareConfig, [*argv, f"--out={folder}"])
     assert named(option, message) or (option == "seeds" and "atleastoneseed" in message)
     assert not any(folder.iterdir())
 
@@ -117,7 +121,7 @@ def test_a_missing_or_malformed_path_stops_the_run_before_writing(tmp_path_facto
     if not missing:
         path.write_bytes(content)
     out, cache = folder / "runs", folder / "cache"
-    args = Args(data="movielens", path=str(path), out=str(out), cache_dir=str(cache), progress=False)
+    args = RunConfig(data=MovieLensLogs(str(path)), out=str(out), cache_dir=str(cache), progress=False)
     with pytest.raises((FileNotFoundError, LogError), match=path.name):
         main(args)
     assert not out.exists() and not cache.exists()
@@ -126,7 +130,12 @@ def test_a_missing_or_malformed_path_stops_the_run_before_writing(tmp_path_facto
 
 @pytest.mark.parametrize(
     ("cli", "field", "value"),
-    [(Args, "total_timesteps", 0), (Args, "seed", -1), (Args, "device", "gpu"), (CompareArgs, "workers", 0)],
+    [
+        (RunConfig, "total_timesteps", 0),
+        (RunConfig, "seed", -1),
+        (RunConfig, "device", "gpu"),
+        (CompareConfig, "workers", 0),
+    ],
 )
 def test_a_bad_value_built_in_process_raises_a_value_error_naming_it(cli, field, value) -> None:
     with pytest.raises(ValueError, match=field):

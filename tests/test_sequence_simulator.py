@@ -28,13 +28,13 @@ FAST_TRAIN = TrainConfig(epochs=25, patience=25, learning_rate=1e-2, sequence_ba
 
 @pytest.fixture(scope="module")
 def fitted_sasrec():
-    config = UserModelConfig(model="sasrec", sasrec=TINY["sasrec"], train=FAST_TRAIN)
+    config = UserModelConfig(TINY["sasrec"], train=FAST_TRAIN)
     return fit_user_model(cyclic_log(), config, progress=False)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_drives_a_simulator_that_passes_the_env_checkers(name: str, tmp_path) -> None:
-    config = UserModelConfig(model=name, train=TrainConfig(epochs=1), **{name: TINY[name]})
+    config = UserModelConfig(TINY[name], train=TrainConfig(epochs=1))
     fitted = fit_user_model(cyclic_log(n_users=40), config, cache_dir=tmp_path, progress=False)
     simulator = fitted_simulator(fitted)
     sequential = name in ("gru4rec", "caser", "sasrec")

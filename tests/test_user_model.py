@@ -117,7 +117,7 @@ def test_log_fitted_simulator_follows_the_model_and_reward_kinds() -> None:
 # --- a cache that cannot cost a run its fit ---------------------------------------------------------
 
 CACHE_LOGS = LoggingConfig(world=WorldConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
-CACHED = UserModelConfig(model="mf", mf=MFConfig(dim=4), train=TrainConfig(epochs=1))
+CACHED = UserModelConfig(MFConfig(dim=4), train=TrainConfig(epochs=1))
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +317,7 @@ def test_cache_entries_follow_the_umask(tmp_path, small_log) -> None:
 
 # --- splits: which rows are held out, and none at all ------------------------------------------------
 
-SPLIT_FIT = UserModelConfig(model="mf", mf=MFConfig(dim=4), train=TrainConfig(epochs=1))
+SPLIT_FIT = UserModelConfig(MFConfig(dim=4), train=TrainConfig(epochs=1))
 
 
 def untimed_log(tmp_path) -> InteractionLog:

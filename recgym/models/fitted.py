@@ -23,28 +23,24 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 import torch
+import tyro
 
 from recgym.checkpoint import CheckpointError, check_cache_dir, load_checkpoint, replace_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
 from recgym.data.splits import Split, leave_last_out, random_leave_one_out, random_positive_per_user
-from recgym.models.autorec import AutoRecConfig
 from recgym.models.calibration import Calibration, fit_platt, fit_rating_map
-from recgym.models.caser import CaserConfig
 from recgym.models.contract import UserModel, users_per_block
-from recgym.models.gru4rec import GRU4RecConfig
 from recgym.models.metrics import evaluate_ranking
-from recgym.models.mf import MFConfig
 from recgym.models.neumf import NeuMFConfig
 from recgym.models.probability_metrics import auc, expected_calibration_error, log_loss
-from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig, fit
-from recgym.models.zoo import MODEL_NAMES, ArchitectureConfig, ModelName, build_model, check_config
+from recgym.models.zoo import ArchitectureChoice, ModelName, build_model, model_name
 
 SplitChoice = Literal["auto", "leave-last-out", "random", "none"]
 SPLITS: tuple[str, ...] = get_args(SplitChoice)
@@ -54,14 +50,11 @@ SPLITS: tuple[str, ...] = get_args(SplitChoice)
 class UserModelConfig:
     """Everything that decides a fitted user model (and so its cache key)."""
 
-    model: ModelName = "neumf"
-    """Which model of the zoo to fit; its architecture is the field of the same name."""
-    neumf: NeuMFConfig = field(default_factory=NeuMFConfig)
-    mf: MFConfig = field(default_factory=MFConfig)
-    autorec: AutoRecConfig = field(default_factory=AutoRecConfig)
-    gru4rec: GRU4RecConfig = field(default_factory=GRU4RecConfig)
-    caser: CaserConfig = field(default_factory=CaserConfig)
-    sasrec: SASRecConfig = field(default_factory=SASRecConfig)
+    architecture: Annotated[ArchitectureChoice, tyro.conf.arg(name="model")] = field(
+        default_factory=NeuMFConfig
+    )
+    """Which model of the zoo to fit, with its architecture (`model:sasrec --user-model.model.dim 64` on
+    the command line; in Python, `UserModelConfig(SASRecConfig(dim=64))`)."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """Optimisation settings."""
     split: SplitChoice = "auto"
@@ -82,17 +75,18 @@ class UserModelConfig:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if not 0.0 < self.calibration_fraction < 0.5:
             raise ValueError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction}")
-        check_config(self.model, getattr(self, self.model, None))
+        model_name(self.architecture)  # TypeError for anything that is no model's architecture
 
     @property
-    def architecture(self) -> ArchitectureConfig:
-        """The chosen model's architecture config."""
-        return getattr(self, self.model)
+    def model(self) -> ModelName:
+        """The chosen model's name in the zoo ("neumf", "sasrec", ...)."""
+        return model_name(self.architecture)
 
     def key_fields(self) -> dict[str, Any]:
-        """What decides the fitted model: the chosen architecture, not the five unused ones."""
-        fields = asdict(self)
-        return {key: value for key, value in fields.items() if key == self.model or key not in MODEL_NAMES}
+        """What decides the fitted model: its name, architecture and training (the layout cache keys
+        have had since the zoo began, so fits cached by earlier versions stay valid)."""
+        fields = {key: value for key, value in asdict(self).items() if key != "architecture"}
+        return {"model": self.model, self.model: asdict(self.architecture)} | fields
 
 
 TABLE_LIMIT = 50_000_000

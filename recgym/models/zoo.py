@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Union
+
+import tyro
 
 from recgym.models.autorec import AutoRec, AutoRecConfig
 from recgym.models.caser import Caser, CaserConfig
@@ -27,6 +29,27 @@ _CLASSES: dict[str, tuple[type, type]] = {
     "caser": (Caser, CaserConfig),
     "sasrec": (SASRec, SASRecConfig),
 }
+
+
+_NAMES: dict[type, ModelName] = {config: name for name, (_, config) in _CLASSES.items()}  # type: ignore[misc]
+
+ArchitectureChoice = Union[  # noqa: UP007 (built from the zoo, for tyro's subcommands model:<name>)
+    tuple(Annotated[config, tyro.conf.subcommand(name)] for name, (_, config) in _CLASSES.items())  # type: ignore[misc]
+]
+"""Any model's architecture config, as a typed choice: `model:sasrec --model.num-blocks 2` on the
+command line."""
+
+
+def model_name(config: ArchitectureConfig) -> ModelName:
+    """The zoo's name of the model an architecture config is of ("neumf", "sasrec", ...)."""
+    if type(config) not in _NAMES:
+        raise TypeError(f"{type(config).__name__} is not the config of a model of the zoo {MODEL_NAMES}")
+    return _NAMES[type(config)]
+
+
+def default_architecture(name: str) -> ArchitectureConfig:
+    """Model `name`'s default architecture config; ValueError naming the zoo's models otherwise."""
+    return check_config(name, None)
 
 
 def check_config(name: str, config: ArchitectureConfig | None) -> ArchitectureConfig:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from recgym.checkpoint import check_cache_dir
-from recgym.models.zoo import MODEL_NAMES, ModelName
+from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.protocol import UserSimulator
 
@@ -215,7 +215,9 @@ def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
 
         logs = config or SyntheticLogs().logging
         logs = _with_fields(logs, _world_fields_lifted(logs, fields), f"{model}-synthetic")
-        world = World(data=SyntheticLogs(logs), user_model=UserModelConfig(model=model), reward=reward)
+        world = World(
+            data=SyntheticLogs(logs), user_model=UserModelConfig(default_architecture(model)), reward=reward
+        )
         return build_world(world, cache_dir or default_cache_dir(), device, progress).simulator
 
     factory.__doc__ = (

@@ -36,6 +36,18 @@ def run_in_processes(
             yield future.result()
 
 
+def map_in_processes(
+    function: Callable[[ItemT], ResultT], items: Sequence[ItemT], workers: int = 1
+) -> list[ResultT]:
+    """[function(item) for item in items], `workers` spawned processes at a time (one torch thread
+    each), in the order of items."""
+    if workers <= 1:
+        return [function(item) for item in items]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(items)), mp_context=context, initializer=_one_thread) as pool:
+        return list(pool.map(function, items))
+
+
 def run_seeds(
     main: Callable[[ArgsT], dict[str, Any]], args: ArgsT, seeds: Sequence[int], workers: int = 1
 ) -> list[dict[str, Any]]:
@@ -43,8 +55,4 @@ def run_seeds(
     if not seeds:
         raise ValueError("give at least one seed")
     configs = [dataclasses.replace(args, seed=seed) for seed in seeds]  # type: ignore[type-var]
-    if workers <= 1:
-        return [main(config) for config in configs]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(configs)), mp_context=context, initializer=_one_thread) as pool:
-        return list(pool.map(main, configs))  # in seed order
+    return map_in_processes(main, configs, workers)  # in seed order

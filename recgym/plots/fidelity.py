@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -69,3 +70,21 @@ def plot_genres(samples: dict[str, SessionSample], genres: np.ndarray, names: li
     axis.set(ylabel="share of clicks", title="Genres of clicked items")
     axis.legend()
     save_figure(figure, path)
+
+
+def plot_fidelity(
+    folder: Path,
+    samples: dict[str, Any],
+    calibration: dict[str, tuple[np.ndarray, np.ndarray, Any]],
+    horizon: int,
+    n_items: int,
+    genres: np.ndarray | None,
+    genre_names: list[str],
+) -> None:
+    """Every figure of the fidelity report into folder: session lengths, click calibration, item
+    popularity and, when items have genres, genre shares."""
+    plot_session_lengths(samples, horizon, folder / "session_lengths.png")
+    plot_reliability({name: (p, y) for name, (p, y, _) in calibration.items()}, folder / "calibration.png")
+    plot_popularity(samples, n_items, folder / "popularity.png")
+    if genres is not None:
+        plot_genres(samples, genres, genre_names, folder / "genres.png")

@@ -1,0 +1,1 @@
+"""Figures of the studies (matplotlib, drawn off-screen): one module per study."""
