@@ -6,7 +6,8 @@
 Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` one of
 `batched-env` (RecVectorEnv.step_tensors with random actions; `batched-env-unchecked` without the id
 range and reward checks, which are on by default on a CPU), `single-env-loop` (RecEnv.step in a
-Python loop), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
+Python loop), `batched-env-catalog` / `single-env-catalog` (the synthetic world with `--catalogs`
+items, at `--catalog-batch` users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
 env through SB3VecEnv), `device-dqn` (env-steps per second of `DeviceDQN.learn`). On CUDA,
 batched-env rows also carry `peak_mib_per_million_users`.
 Prints the table and the ratios; compare figures only within one run.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -54,6 +56,12 @@ class Args:
     """Users in the batched env for the on-device DQN rows."""
     compile_batches: tuple[int, ...] = ()
     """Batch sizes to measure again with the step fused by torch.compile (rows `batched-env-compiled`)."""
+    catalogs: tuple[int, ...] = (200, 1_000, 10_000, 100_000)
+    """Catalog sizes of the synthetic world for the rows `batched-env-catalog` and `single-env-catalog`."""
+    catalog_batch: int = 1024
+    """Users in the batched env for the catalog rows."""
+    parts: tuple[Literal["envs", "training", "catalogs"], ...] = ("envs", "training", "catalogs")
+    """Which rows to measure: the envs by simulator and batch, SB3 and on-device training, catalog sizes."""
 
 
 def _sync(device: torch.device) -> None:
@@ -146,7 +154,7 @@ def main(args: Args) -> list[dict]:
         )
         print(f"{what:16s} {simulator:16s} {str(device):6s} batch {batch:>8d}  {rate:>14,.0f} /s", flush=True)
 
-    for name in args.simulators:
+    for name in args.simulators if "envs" in args.parts else ():
         simulator = make_simulator(name, device=args.device)
         add("single-env-loop", name, 1, single_env_rate(simulator, args.seconds))
         for batch in args.batches:
@@ -165,6 +173,26 @@ def main(args: Args) -> list[dict]:
                 batch,
                 batched_env_rate(simulator, batch, args.seconds, compile=True)[0],
             )
+    for n_items in args.catalogs if "catalogs" in args.parts else ():
+        catalog = make_simulator("world", n_items=n_items, device=args.device)
+        label = f"world-{n_items}-items"
+        add(
+            "batched-env-catalog",
+            label,
+            args.catalog_batch,
+            batched_env_rate(catalog, args.catalog_batch, args.seconds)[0],
+        )
+        add("single-env-catalog", label, 1, single_env_rate(catalog, args.seconds))
+    if "training" in args.parts:
+        training_rows(args, device, add)
+    print_ratios(args, rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(args.out, {"device": str(device), "rows": rows})
+    return rows
+
+
+def training_rows(args: Args, device: torch.device, add) -> None:
+    """SB3's DQN on one env and SB3's DQN and PPO and the on-device DQN on the batched env."""
     world = make_simulator("world", device=device)
     single = VecMonitor(DummyVecEnv([lambda: RecEnv(world)]))
     add("sb3-dqn", "world", 1, training_rate("dqn", single, args.train_steps, args.device))
@@ -181,8 +209,11 @@ def main(args: Args) -> list[dict]:
             "device-dqn", "world", batch, device_dqn_rate(world, batch, max(args.train_steps * 5, batch * 50))
         )
 
+
+def print_ratios(args: Args, rows: list[dict]) -> None:
+    """The ratios of the rows measured, within this run."""
     print("\nratios (same run):")
-    for name in args.simulators:
+    for name in args.simulators if "envs" in args.parts else ():
         loop = next(
             r["user_steps_per_s"] for r in rows if r["what"] == "single-env-loop" and r["simulator"] == name
         )
@@ -199,16 +230,19 @@ def main(args: Args) -> list[dict]:
         if what == "batched-env":
             unchecked = rates[("batched-env-unchecked", name, batch)]
             print(f"  {name}, batch {batch}: checked step / unchecked step = {rate / unchecked:.2f}")
+    catalog = {r["simulator"]: r["user_steps_per_s"] for r in rows if r["what"] == "batched-env-catalog"}
+    if catalog:
+        smallest = next(iter(catalog.values()))
+        for name, rate in catalog.items():
+            print(f"  batched env, {name}: {rate / smallest:.2f}x the smallest catalog's rate")
     sb3 = {(r["what"], r["batch"]): r["user_steps_per_s"] for r in rows if r["what"].startswith("sb3")}
-    print(
-        f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
-        f"{sb3[('sb3-dqn', args.train_batch)] / sb3[('sb3-dqn', 1)]:,.1f}x"
-    )
-    best_device = max(r["user_steps_per_s"] for r in rows if r["what"] == "device-dqn")
-    print(f"  device-dqn (best batch) / sb3-dqn on one env = {best_device / sb3[('sb3-dqn', 1)]:,.0f}x")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.out, {"device": str(device), "rows": rows})
-    return rows
+    if sb3:
+        print(
+            f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
+            f"{sb3[('sb3-dqn', args.train_batch)] / sb3[('sb3-dqn', 1)]:,.1f}x"
+        )
+        best_device = max(r["user_steps_per_s"] for r in rows if r["what"] == "device-dqn")
+        print(f"  device-dqn (best batch) / sb3-dqn on one env = {best_device / sb3[('sb3-dqn', 1)]:,.0f}x")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class RowStreams:
         self.keys = keys
         self.counters = torch.zeros_like(keys)  # draws made by each row
         self.sessions = torch.zeros_like(keys)  # sessions started by each row
+        self._mixed: tuple[torch.Tensor, torch.Tensor] | None = None  # (keys, _mix(keys)), made once
 
     @classmethod
     def from_seeds(cls, seeds: list[int] | torch.Tensor, device: str | torch.device = "cpu") -> RowStreams:
@@ -81,8 +82,15 @@ class RowStreams:
             n *= size
         index = self.counters[:, None] + torch.arange(n, device=self.device)  # [B, n]
         self.counters = self.counters + n
-        values = _unit_float(_mix(_mix(self.keys)[:, None] ^ index))
+        values = _unit_float(_mix(self._mixed_keys()[:, None] ^ index))
         return values.view(self.batch_size, *shape)
+
+    def _mixed_keys(self) -> torch.Tensor:
+        """`_mix(keys)`, computed once per keys tensor: every draw starts from it, and a single env's
+        step is bound by such small tensor ops."""
+        if self._mixed is None or self._mixed[0] is not self.keys:
+            self._mixed = (self.keys, _mix(self.keys))
+        return self._mixed[1]
 
     def session_streams(self) -> RowStreams:
         """Streams for starting each row's next session, keyed by the row's session count.
