@@ -155,3 +155,21 @@ def test_passes_the_callers_streams_to_the_simulator() -> None:
     sessions.step(torch.tensor([0, 0]), RowStreams.from_seed(5, 2))
     assert torch.equal(sim.draws[0], sim.draws[1])
     assert torch.equal(sim.draws[0], RowStreams.from_seed(5, 2).uniform())
+
+
+def test_restarting_finished_rows_gives_each_the_state_a_fresh_session_would_have(tiny_world) -> None:
+    """`reset_rows` builds fresh states for the finished rows only (on the CPU): each restarted row must
+    hold what `initial_state` gives its user from its session stream, the others what they had."""
+    sessions = Sessions(tiny_world, batch_size=4, history_len=3)
+    rng = RowStreams.from_seed(0, 4)
+    sessions.reset(torch.tensor([0, 1, 2, 3]), rng)
+    for items in ([0, 1, 2, 3], [4, 5, 6, 7]):
+        sessions.step(torch.tensor(items), rng)
+    before = {key: value.clone() for key, value in sessions.state.items()}
+    done, users = torch.tensor([True, False, True, False]), torch.tensor([5, 6, 7, 8])
+    expected = tiny_world.initial_state(users, rng.session_streams())
+    sessions.reset_rows(done, users, rng)
+    for key, value in sessions.state.items():
+        assert torch.equal(value[done], expected[key][done]), key
+        assert torch.equal(value[~done], before[key][~done]), key
+    assert not sessions.shown[done].any() and sessions.users.tolist() == [5, 1, 7, 3]
