@@ -38,6 +38,8 @@ class Args:
     """Evaluated sessions per policy (the same sessions for all)."""
     train_frequency: int = 10
     """CleanRL's --train-frequency (env steps per gradient step; its default is 10)."""
+    gamma: float = 0.99
+    """CleanRL's --gamma (its default 0.99)."""
     out: str = "bench/results/clients.json"
 
 
@@ -66,7 +68,7 @@ def main(args: Args) -> list[dict]:
                     raise ValueError(f"unknown client {client!r}: only cleanrl is set up so far")
                 learning_starts = min(10_000, budget // 4)
                 config = CleanRLDQN(budget, seed=seed, learning_starts=learning_starts)
-                config = dataclasses.replace(config, train_frequency=args.train_frequency)
+                config = dataclasses.replace(config, train_frequency=args.train_frequency, gamma=args.gamma)
                 act = greedy(cleanrl_dqn(ENV, config))
                 seconds = time.perf_counter() - start
                 row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}

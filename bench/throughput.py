@@ -7,9 +7,9 @@ Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` o
 `batched-env` (RecVectorEnv.step_tensors with random actions; `batched-env-unchecked` without the id
 range and reward checks, which are on by default on a CPU), `single-env-loop` (RecEnv.step in a
 Python loop), `batched-env-catalog` / `single-env-catalog` (the synthetic world with `--catalogs`
-items, at `--catalog-batch` users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the batched
-env through SB3VecEnv), `device-dqn` (env-steps per second of `DeviceDQN.learn`). On CUDA,
-batched-env rows also carry `peak_mib_per_million_users`.
+items, at `--catalog-batch` users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`,
+on one RecEnv or on the batched env through SB3VecEnv), `device-dqn` (env-steps per second of
+`DeviceDQN.learn`). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
 Prints the table and the ratios; compare figures only within one run.
 """
 
