@@ -2,7 +2,7 @@
 
 recgym dqn                      # the same as `python -m experiments.dqn` in a checkout
 recgym compare --agents slateq sb3-ppo
-recgym fit-user-model --model sasrec --data movielens --path ml-100k
+recgym fit-user-model user-model.model:sasrec data:movielens --data.path ml-100k
 recgym dqn --help               # every option of one command
 """
 

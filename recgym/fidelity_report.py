@@ -10,9 +10,7 @@ import numpy as np
 from recgym.data import InteractionLog, LogError, load_movielens_genres
 from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.data.synthetic import generate_logs
-from recgym.simulators.plugin import PluginSimulator
-
-DataSource = SyntheticLogs | MovieLensLogs | TableLogs | PluginSimulator
+from recgym.world import DataSource
 
 
 def item_genres(data: DataSource, log: InteractionLog) -> tuple[np.ndarray | None, list[str]]:
