@@ -163,7 +163,7 @@ def recgym_run(args: Args, model: str, folder: Path) -> FitRun:
     if args.preset == "paper":
         architecture, train = paper_preset(model)
     else:
-        architecture = with_dim(model, default_architecture(model), args.dim)
+        architecture = with_dim(default_architecture(model), args.dim)
         train = UserModelConfig().train
     train = dataclasses.replace(train, epochs=args.epochs, seed=args.seed)
     config = UserModelConfig(architecture, train=train)

@@ -68,7 +68,7 @@ def resolved_config(args: Args) -> UserModelConfig:
         config = dataclasses.replace(config, architecture=architecture, train=train)
     epochs = {"epochs": args.epochs} if args.epochs is not None else {}
     train = dataclasses.replace(config.train, seed=args.seed, **epochs)
-    architecture = config.architecture if args.dim is None else with_dim(model, config.architecture, args.dim)
+    architecture = config.architecture if args.dim is None else with_dim(config.architecture, args.dim)
     return dataclasses.replace(config, architecture=architecture, train=train)
 
 

@@ -93,7 +93,8 @@ def summarize_comparison(folder: Path, args: ComparisonSettings) -> dict[str, An
 
 def _tests(policies: dict[str, Any], agents: list[str], best: str) -> dict[str, Any]:
     reference = dict(zip(policies[best]["seeds"], policies[best]["return_mean"]["values"], strict=True))
-    tests, p_values = {}, {}
+    tests: dict[str, dict[str, Any]] = {}
+    p_values: dict[str, float] = {}
     for name in agents:
         pairs = [
             (value, reference[seed])

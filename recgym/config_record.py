@@ -49,7 +49,9 @@ def _choice_names(hint: Any) -> dict[type, str]:
         name = None
         if typing.get_origin(alternative) is typing.Annotated:
             alternative, *extras = typing.get_args(alternative)
-            name = next((extra.name for extra in extras if isinstance(extra, _SUBCOMMAND)), None)
+            name = next(
+                (getattr(extra, "name", None) for extra in extras if isinstance(extra, _SUBCOMMAND)), None
+            )
         names[alternative] = name or alternative.__name__
     return names
 

@@ -166,7 +166,7 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
-def summarize(episodes: Episodes, seed: int = 0) -> dict[str, float | int | list[float]]:
+def summarize(episodes: Episodes, seed: int = 0) -> dict[str, float | int | list[float] | None]:
     """The per-policy entry of results.json."""
     return {
         "return_mean": float(episodes.returns.mean()),

@@ -138,7 +138,7 @@ def compare_samples(
             result["same_genre_rate"] = same_genre_rate(sample, genres)
         return result
 
-    report = {"real": figures(real), "simulated": figures(simulated)}
+    report: dict[str, Any] = {"real": figures(real), "simulated": figures(simulated)}
     report["ks_session_length"] = float(ks_2samp(real.lengths, simulated.lengths).statistic)
     if genres is not None:
         n_genres = int(genres.max()) + 1

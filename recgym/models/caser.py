@@ -41,6 +41,8 @@ class CaserConfig(SequenceConfig):
 class Caser(SequenceModel):
     """Horizontal and vertical convolutions over the recent-item window, plus a user embedding."""
 
+    config: CaserConfig
+
     def __init__(self, config: CaserConfig, n_users: int, n_items: int):
         super().__init__(config, n_users, n_items)
         length, dim = config.max_len, config.dim

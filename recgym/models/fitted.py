@@ -248,7 +248,7 @@ def train_user_model(
     train_frame = split.train.frame
     impressions = log.has_explicit_negatives
     held_mask = rng.random(len(train_frame)) < config.calibration_fraction if impressions else None
-    fit_log = split.train.with_frame(train_frame[~held_mask]) if impressions else split.train
+    fit_log = split.train if held_mask is None else split.train.with_frame(train_frame[~held_mask])
     model = _new_model(log, config)
     report = fit(
         model,

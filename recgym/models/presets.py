@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from recgym.models.autorec import AutoRecConfig
 from recgym.models.neumf import NeuMFConfig
 from recgym.models.sasrec import SASRecConfig
 from recgym.models.train_config import TrainConfig
@@ -57,13 +58,13 @@ def paper_preset(model_name: str) -> tuple[ArchitectureConfig, TrainConfig]:
     return PAPER_PRESETS[model_name]
 
 
-def with_dim(model_name: str, architecture: ArchitectureConfig, dim: int) -> ArchitectureConfig:
+def with_dim(architecture: ArchitectureConfig, dim: int) -> ArchitectureConfig:
     """architecture with its embedding size set to dim, as `--dim` sets it: NeuMF's GMF factors and MLP
     embeddings (its MLP layers become 2*dim, 2*dim, dim, said in a line), AutoRec's hidden units, the
     others' `dim`."""
-    if model_name == "neumf":
+    if isinstance(architecture, NeuMFConfig):
         print(f"--dim {dim}: NeuMF with {dim} GMF factors and MLP layers ({2 * dim}, {2 * dim}, {dim})")
-        return dataclasses.replace(architecture, gmf_dim=dim, mlp_layers=(2 * dim, 2 * dim, dim))  # type: ignore[type-var]
-    if model_name == "autorec":
-        return dataclasses.replace(architecture, hidden=dim)  # type: ignore[type-var]
-    return dataclasses.replace(architecture, dim=dim)  # type: ignore[type-var]
+        return dataclasses.replace(architecture, gmf_dim=dim, mlp_layers=(2 * dim, 2 * dim, dim))
+    if isinstance(architecture, AutoRecConfig):
+        return dataclasses.replace(architecture, hidden=dim)
+    return dataclasses.replace(architecture, dim=dim)

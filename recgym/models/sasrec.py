@@ -77,6 +77,8 @@ class AttentionBlock(nn.Module):
 class SASRec(SequenceModel):
     """Causal self-attention over the recent items."""
 
+    config: SASRecConfig
+
     def __init__(self, config: SASRecConfig, n_users: int, n_items: int):
         super().__init__(config, n_users, n_items)
         self.positions = nn.Embedding(config.max_len, config.dim)
@@ -143,6 +145,7 @@ class SASRec(SequenceModel):
         x = self._embed(items + 1, consumed.clamp_max(size - 1))[:, None, :]  # [B, 1, d]
         new_state = {"consumed": consumed + mask.long()}
         for layer, block in enumerate(self.blocks):
+            assert isinstance(block, AttentionBlock)
             q, k, v = block.project(x)  # [B, heads, 1, d / heads]
             index = slot.expand_as(k)
             keep = ~mask.view(-1, 1, 1, 1)

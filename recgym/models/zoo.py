@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 import tyro
 
@@ -33,9 +33,12 @@ _CLASSES: dict[str, tuple[type, type]] = {
 
 _NAMES: dict[type, ModelName] = {config: name for name, (_, config) in _CLASSES.items()}  # type: ignore[misc]
 
-ArchitectureChoice = Union[  # noqa: UP007 (built from the zoo, for tyro's subcommands model:<name>)
-    tuple(Annotated[config, tyro.conf.subcommand(name)] for name, (_, config) in _CLASSES.items())  # type: ignore[misc]
-]
+if TYPE_CHECKING:
+    ArchitectureChoice = ArchitectureConfig
+else:  # the same union, each config named for tyro's subcommands (model:<name>), built from the zoo
+    ArchitectureChoice = Union[  # noqa: UP007
+        tuple(Annotated[config, tyro.conf.subcommand(name)] for name, (_, config) in _CLASSES.items())
+    ]
 """Any model's architecture config, as a typed choice: `model:sasrec --model.num-blocks 2` on the
 command line."""
 
@@ -57,10 +60,10 @@ def check_config(name: str, config: ArchitectureConfig | None) -> ArchitectureCo
     if name not in _CLASSES:
         raise ValueError(f"unknown user model {name!r}; choose one of {MODEL_NAMES}")
     config_class = _CLASSES[name][1]
-    config = config_class() if config is None else config
-    if not isinstance(config, config_class):
-        raise TypeError(f"{name} needs a {config_class.__name__}, got {type(config).__name__}")
-    return config
+    chosen: ArchitectureConfig = config_class() if config is None else config
+    if not isinstance(chosen, config_class):
+        raise TypeError(f"{name} needs a {config_class.__name__}, got {type(chosen).__name__}")
+    return chosen
 
 
 def build_model(name: str, config: ArchitectureConfig | None, n_users: int, n_items: int) -> UserModel:

@@ -27,7 +27,7 @@ def save_figure(figure: plt.Figure, path: Path) -> None:
 
 def plot_session_lengths(samples: dict[str, SessionSample], horizon: int, path: Path) -> None:
     figure, axis = plt.subplots(figsize=(6, 3.5))
-    bins = np.unique(np.linspace(1, horizon + 1, min(horizon, 40) + 1).astype(int))
+    bins = np.unique(np.linspace(1, horizon + 1, min(horizon, 40) + 1).astype(int)).tolist()
     for name, sample in samples.items():
         axis.hist(sample.lengths, bins=bins, density=True, histtype="step", linewidth=1.6, label=name)
     axis.set(xlabel="session length (steps)", ylabel="share of sessions", title="Session lengths")

@@ -191,9 +191,9 @@ def _same(a: _Trace, b: _Trace, message: str, name: str) -> None:
         for step, (x, y) in enumerate(zip(left, right, strict=True)):
             if not (torch.equal(x, y) or (x.is_floating_point() and torch.allclose(x, y, atol=1e-5))):
                 raise SimulatorCheckError(f"{message} ({field} at step {step}: {x.tolist()} vs {y.tolist()})")
-    for step, (x, y) in enumerate(zip(a.states, b.states, strict=True)):
-        for key in x:
-            if not torch.allclose(x[key].double(), y[key].double(), atol=1e-5, equal_nan=True):
+    for step, (before, after) in enumerate(zip(a.states, b.states, strict=True)):
+        for key in before:
+            if not torch.allclose(before[key].double(), after[key].double(), atol=1e-5, equal_nan=True):
                 raise SimulatorCheckError(f"{message} (state[{key!r}] at step {step})")
 
 

@@ -23,6 +23,7 @@ from recgym.simulators.protocol import UserSimulator
 
 if TYPE_CHECKING:
     from recgym.models.fitted import FittedUserModel
+    from recgym.simulators.rewards import RewardName
 
 SimulatorFactory = Callable[..., UserSimulator]
 
@@ -204,7 +205,7 @@ def _fitted_on_synthetic_logs(model: ModelName) -> SimulatorFactory:
         config: Any = None,
         cache_dir: str | Path | None = None,
         device: str = "cpu",
-        reward: str = "click",
+        reward: RewardName = "click",
         progress: bool = True,
         **fields: Any,
     ) -> UserSimulator:

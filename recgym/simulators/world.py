@@ -82,8 +82,14 @@ class TrueInterest:
         )
         mixed = weight * centres[favourite[:, 0]] + (1 - weight) * centres[favourite[:, 1]]
         user_interest = F.normalize(mixed + user_noise, dim=-1)
-        tensors = (item_topics, item_vectors, item_quality, user_interest)
-        return cls(config, device, *(tensor.to(device) for tensor in tensors))
+        return cls(
+            config,
+            device,
+            item_topics.to(device),
+            item_vectors.to(device),
+            item_quality.to(device),
+            user_interest.to(device),
+        )
 
     @property
     def n_users(self) -> int:
