@@ -127,12 +127,13 @@ def train_and_evaluate(config: RunConfig) -> dict[str, Any]:
     written to the folder as results.json, results.md and TensorBoard scalars)."""
     start = time.perf_counter()
     cache_dir = checked_cache_dir(config.cache_dir)  # before anything is written
-    logs = read_world_logs(config.world, cache_dir, config.device, config.progress)
-    run_dir = open_run_folder(config, world_inputs(config.world, logs.log))
+    world_config = config.world
+    logs = read_world_logs(world_config, cache_dir, config.device, config.progress)
+    run_dir = open_run_folder(config, world_inputs(world_config, logs.log))
     print(f"run folder: {run_dir}")
 
     trace = FitTrace(run_dir / "fit", lines=not config.progress)
-    world = build_world(config.world, cache_dir, config.device, config.progress, trace, logs)
+    world = build_world(world_config, cache_dir, config.device, config.progress, trace, logs)
     trace.finish(world.fitted.fit_report["history"])
     print(world.describe())
     if isinstance(world.simulator, DynamicsSimulator):

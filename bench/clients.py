@@ -51,15 +51,33 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     }
 
 
-def main(args: Args) -> list[dict]:
-    torch.set_num_threads(1)
+def scored(client: str, budget: int, seed: int, seconds: float, act, episodes: int) -> dict:
+    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...)."""
+    row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
+    return row | summary(episode_returns(ENV, act, episodes, 10_000))
+
+
+def baseline_rows(episodes: int) -> list[dict]:
+    """Random and most-popular (by the synthetic logs' clicks), both among items not yet shown."""
     log = generate_logs(LoggingConfig())[0]
     order = np.argsort(-item_popularity(log.positives()["item"].to_numpy(), log.n_items), kind="stable")
-    rows = [
-        {"client": name, "budget": 0, "seed": 0, "train_seconds": 0.0}
-        | summary(episode_returns(ENV, act, args.episodes, 10_000))
+    return [
+        scored(name, 0, 0, 0.0, act, episodes)
         for name, act in (("random", random_allowed(0)), ("popular", ranked_allowed(order)))
     ]
+
+
+def print_table(rows: list[dict]) -> None:
+    print("| client | steps | seed | return (95% CI) | train s |\n| --- | --- | --- | --- | --- |")
+    for r in rows:
+        low, high = r["return_ci95"]
+        interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
+        print(f"| {r['client']} | {r['budget']} | {r['seed']} | {interval} | {r['train_seconds']:.0f} |")
+
+
+def main(args: Args) -> list[dict]:
+    torch.set_num_threads(1)
+    rows = baseline_rows(args.episodes)
     for client in args.clients:
         for budget in args.budgets:
             for seed in args.seeds:
@@ -70,15 +88,9 @@ def main(args: Args) -> list[dict]:
                 config = CleanRLDQN(budget, seed=seed, learning_starts=learning_starts)
                 config = dataclasses.replace(config, train_frequency=args.train_frequency, gamma=args.gamma)
                 act = greedy(cleanrl_dqn(ENV, config))
-                seconds = time.perf_counter() - start
-                row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
-                rows.append(row | summary(episode_returns(ENV, act, args.episodes, 10_000)))
+                rows.append(scored(client, budget, seed, time.perf_counter() - start, act, args.episodes))
                 print(rows[-1], flush=True)
-    print("| client | steps | seed | return (95% CI) | train s |\n| --- | --- | --- | --- | --- |")
-    for r in rows:
-        low, high = r["return_ci95"]
-        interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
-        print(f"| {r['client']} | {r['budget']} | {r['seed']} | {interval} | {r['train_seconds']:.0f} |")
+    print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
     return rows
 

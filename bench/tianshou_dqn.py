@@ -90,12 +90,9 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
 
 
 def main(args: Args) -> list[dict]:
-    from cleanrl_dqn import episode_returns, random_allowed, ranked_allowed
-    from clients import summary
+    from clients import baseline_rows, print_table, scored
 
-    from recgym.baselines import item_popularity
     from recgym.checkpoint import atomic_write_json
-    from recgym.data.synthetic import LoggingConfig, generate_logs
 
     torch.set_num_threads(1)
     net, seconds = train(args)
@@ -105,20 +102,11 @@ def main(args: Args) -> list[dict]:
             q, _ = net(torch.as_tensor(observation[None], dtype=torch.float32))
         return int(q.argmax())
 
-    log = generate_logs(LoggingConfig())[0]
-    order = np.argsort(-item_popularity(log.positives()["item"].to_numpy(), log.n_items), kind="stable")
-    policies = {"random": random_allowed(0), "popular": ranked_allowed(order), "tianshou-dqn": greedy}
-    rows = []
-    for name, act in policies.items():
-        trained = name == "tianshou-dqn"
-        row = {"client": name, "budget": args.steps if trained else 0, "seed": args.seed}
-        row["train_seconds"] = seconds if trained else 0.0
-        rows.append(row | summary(episode_returns(ENV, act, args.episodes, 10_000)))
-    print("| policy | steps | return (95% CI) | train s |\n| --- | --- | --- | --- |")
-    for r in rows:
-        low, high = r["return_ci95"]
-        interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
-        print(f"| {r['client']} | {r['budget']} | {interval} | {r['train_seconds']:.0f} |")
+    rows = [
+        *baseline_rows(args.episodes),
+        scored("tianshou-dqn", args.steps, args.seed, seconds, greedy, args.episodes),
+    ]
+    print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
     return rows
 

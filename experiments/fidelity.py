@@ -69,11 +69,12 @@ def main(args: Args) -> dict[str, Any]:
         else args.data
     )
     world = WorldConfig(data, args.user_model)
-    log = read_world_logs(world, checked_cache_dir(args.cache_dir), progress=args.progress).log
+    cache_dir = checked_cache_dir(args.cache_dir)
+    log = read_world_logs(world, cache_dir, progress=args.progress).log
     logged = data.logging.horizon if isinstance(data, SyntheticLogs) else getattr(data, "horizon", None)
     horizon = args.horizon or logged or 200
     run_dir = make_run_dir(args.out, world_name(world), "fidelity", args.seed)
-    fitted = fit_user_model(log, args.user_model, checked_cache_dir(args.cache_dir), progress=args.progress)
+    fitted = fit_user_model(log, args.user_model, cache_dir, progress=args.progress)
     rule = fitted_simulator(fitted, args.dynamics)
     assert isinstance(rule, DynamicsSimulator)
     learned = learn_dynamics(rule, log, censor_length=logged, seed=args.seed)

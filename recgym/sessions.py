@@ -107,33 +107,33 @@ class Sessions:
         """
         users = users.to(self.simulator.device)
         if done.device.type == "cpu":
-            self._reset_listed_rows(done.nonzero().squeeze(1), users, rng.session_streams())
+            rows = done.nonzero().squeeze(1)
+            self._restart_listed_rows(rows, users, rng.session_streams())
+            self.shown[rows] = False  # in place, whoever keeps the mask
         else:
             fresh = self.simulator.initial_state(users, rng.session_streams())
             self.state = {key: where_rows(done, fresh[key], value) for key, value in self.state.items()}
+            if self._shown is not None:
+                self._shown.masked_fill_(done[:, None], False)
         rng.start_sessions(done)
         self.users = torch.where(done, users, self.users)
         self.history_items.masked_fill_(done[:, None], PAD)
         self.history_responses.masked_fill_(done[:, None], 0.0)
         self.length.masked_fill_(done, 0)
-        if self._shown is not None:
-            self._shown.masked_fill_(done[:, None], False)
 
-    def _reset_listed_rows(self, rows: torch.Tensor, users: torch.Tensor, streams: RowStreams) -> None:
+    def _restart_listed_rows(self, rows: torch.Tensor, users: torch.Tensor, streams: RowStreams) -> None:
         """`reset_rows` where reading which rows finished costs nothing (the CPU): fresh states for those
-        rows alone (a user's state never depends on its batch: `check_simulator`), so a step's cost does
-        not grow with the catalog through the shown mask. The mask is cleared in place (the simulator
-        hands over a new one with every state); the other entries are replaced row by row."""
+        rows alone (a user's state never depends on its batch: `check_simulator`), entry by entry, so
+        a step's cost does not grow with the catalog through the shown mask, which the caller clears
+        in place (the simulator hands over a new one with every state)."""
         if rows.numel() == 0:
             return
         fresh = self.simulator.initial_state(users[rows], RowStreams(streams.keys[rows]))
-        state = dict(self.state)
-        for key, value in self.state.items():
-            if key == SHOWN and self._shown is None:
-                value[rows] = False
-            else:
-                state[key] = value.index_put((rows,), fresh[key])
-        self.state = state
+        lent = SHOWN if self._shown is None else None
+        self.state = {
+            key: value if key == lent else value.index_put((rows,), fresh[key])
+            for key, value in self.state.items()
+        }
 
     def step(
         self, slate: torch.Tensor, rng: RowStreams, choice: ChoiceConfig | None = None, check: bool = True

@@ -157,19 +157,25 @@ def test_passes_the_callers_streams_to_the_simulator() -> None:
     assert torch.equal(sim.draws[0], RowStreams.from_seed(5, 2).uniform())
 
 
-def test_restarting_finished_rows_gives_each_the_state_a_fresh_session_would_have(tiny_world) -> None:
+@pytest.mark.parametrize("name", ["tiny_world", "fixed_sim"])  # the simulator's shown mask, or Sessions'
+def test_restarting_finished_rows_gives_each_the_state_a_fresh_session_would_have(request, name) -> None:
     """`reset_rows` builds fresh states for the finished rows only (on the CPU): each restarted row must
     hold what `initial_state` gives its user from its session stream, the others what they had."""
-    sessions = Sessions(tiny_world, batch_size=4, history_len=3)
+    simulator = request.getfixturevalue(name)
+    sessions = Sessions(simulator, batch_size=4, history_len=3)
     rng = RowStreams.from_seed(0, 4)
-    sessions.reset(torch.tensor([0, 1, 2, 3]), rng)
-    for items in ([0, 1, 2, 3], [4, 5, 6, 7]):
+    started = torch.arange(4) % simulator.n_users
+    sessions.reset(started, rng)
+    for items in ([0, 1, 2, 3], [4, 3, 2, 1]):
         sessions.step(torch.tensor(items), rng)
     before = {key: value.clone() for key, value in sessions.state.items()}
-    done, users = torch.tensor([True, False, True, False]), torch.tensor([5, 6, 7, 8])
-    expected = tiny_world.initial_state(users, rng.session_streams())
+    shown_before = sessions.shown.clone()
+    done = torch.tensor([True, False, True, False])
+    users = torch.tensor([4, 1, 3, 0]) % simulator.n_users
+    expected = simulator.initial_state(users, rng.session_streams())
     sessions.reset_rows(done, users, rng)
     for key, value in sessions.state.items():
         assert torch.equal(value[done], expected[key][done]), key
         assert torch.equal(value[~done], before[key][~done]), key
-    assert not sessions.shown[done].any() and sessions.users.tolist() == [5, 1, 7, 3]
+    assert not sessions.shown[done].any() and torch.equal(sessions.shown[~done], shown_before[~done])
+    assert shown_before[done].any() and torch.equal(sessions.users, torch.where(done, users, started))
