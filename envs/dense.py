@@ -71,11 +71,10 @@ class DenseObservation:
         self.space = spaces.Box(low, high, dtype=np.float32)
 
     def __call__(
-        self, observation: dict[str, torch.Tensor], steps: torch.Tensor, allowed: torch.Tensor
+        self, observation: dict[str, torch.Tensor], steps: torch.Tensor, shown: torch.Tensor
     ) -> torch.Tensor:
         """[B, D] float32 of the observation's tensors (user [B, 1], recent_items [B, H] as item + 1,
-        recent_responses [B, H]), the steps taken [B] and the action mask [B, n_items] (True: not yet
-        shown)."""
+        recent_responses [B, H]), the steps taken [B] and the items shown so far [B, n_items] (bool)."""
         recent = self.item_vectors[observation["recent_items"]]  # [B, H, d], zeros for empty slots
         responses = observation["recent_responses"].float()  # [B, H]
         weights = responses.clamp_min(0.0)
@@ -84,4 +83,4 @@ class DenseObservation:
         if self.user_vectors is not None:
             parts.insert(0, self.user_vectors[observation["user"][:, 0]])
         position = (steps.float() / self.horizon).clamp(0.0, 1.0)[:, None]
-        return torch.cat([*parts, position, (~allowed).float()], dim=1)
+        return torch.cat([*parts, position, shown.float()], dim=1)

@@ -253,9 +253,7 @@ class RecEnv(gym.Env):
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
         if self._dense is not None:
             sessions = self.sessions
-            return (
-                self._dense(sessions.observation(), sessions.length, sessions.action_mask())[0].cpu().numpy()
-            )
+            return self._dense(sessions.observation(), sessions.length, sessions.shown)[0].cpu().numpy()
         return self._dict_observation()
 
     def _dict_observation(self) -> dict[str, np.ndarray]:
@@ -308,7 +306,7 @@ class RecEnv(gym.Env):
             raise ValueError(f"action {action!r} is not an item id in [0, {self.action_space.n})")
         items = torch.tensor([int(action)], device=self.simulator.device)
         result = self.sessions.step(items, self._rng)
-        return self._outcome(result, {"click": bool(result.click[0])})
+        return self._outcome(result, {"click": result.click.item()})
 
     def render(self) -> str:
         """The session as one line: user, step, whether it ended, and the recent items with their rewards."""
@@ -340,7 +338,7 @@ class RecEnv(gym.Env):
     def action_masks(self) -> np.ndarray:
         """[n_items] bool: True where an item may still be recommended in the session (not yet shown);
         the method sb3-contrib's MaskablePPO reads."""
-        return self.sessions.action_mask()[0].cpu().numpy()
+        return ~self.sessions.shown[0].cpu().numpy()
 
     def _mask_info(self) -> np.ndarray:
         """`info["action_mask"]`: the mask as Gymnasium's `Discrete.sample(mask=...)` takes it (int8)."""
@@ -348,7 +346,7 @@ class RecEnv(gym.Env):
 
     def _outcome(self, result: StepResult, info: dict[str, Any]) -> tuple:
         """The Gymnasium step tuple of the session's row 0; marks the session ended when it is."""
-        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        terminated, truncated = result.terminated.item(), result.truncated.item()
         self._ended = terminated or truncated
         info["action_mask"] = self._mask_info()
-        return self._observation(), float(result.reward[0]), terminated, truncated, info
+        return self._observation(), result.reward.item(), terminated, truncated, info

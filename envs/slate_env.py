@@ -87,7 +87,7 @@ class SlateEnv(RecEnv):
         slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
         slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
         result = self.sessions.step(slate, self._rng, self.choice)
-        return self._outcome(result, {"click": bool(result.click[0]), "chosen": int(result.chosen[0])})
+        return self._outcome(result, {"click": result.click.item(), "chosen": result.chosen.item()})
 
 
 class SlateVectorEnv(RecVectorEnv):

@@ -247,39 +247,38 @@ class RecVectorEnv(gym.vector.VectorEnv):
         tensors = self._start(seed, users)
         users_now = tensors["user"][:, 0].cpu().numpy()  # each row's user, as the single env's info has it
         info = {"user": users_now, "_user": np.ones(self.num_envs, dtype=bool)}
-        return self._numpy_observation(tensors, self.sessions.length, self.sessions.action_mask()), info
+        return self._numpy_observation(tensors, self.sessions.length, self.sessions.shown), info
 
     def _numpy_observation(
-        self, tensors: dict[str, torch.Tensor], steps: torch.Tensor, allowed: torch.Tensor
+        self, tensors: dict[str, torch.Tensor], steps: torch.Tensor, shown: torch.Tensor | None
     ) -> dict[str, np.ndarray] | np.ndarray:
         """What the Gymnasium face returns for the observation tensors of rows that took steps [B] and
-        may still be shown the items of allowed [B, n_items]."""
+        were shown the items of shown [B, n_items] (needed by the dense observation only)."""
         if self._dense is None:
             return observation_to_numpy(tensors)
-        return self._dense(tensors, steps, allowed).cpu().numpy()
+        assert shown is not None
+        return self._dense(tensors, steps, shown).cpu().numpy()
 
     def step(self, actions):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)
         items = torch.as_tensor(actions, device=self.device).long()
         steps_before = self.sessions.length.clone()
-        allowed_after = None
+        shown_after = None
         if self._dense is not None:  # what a row that ends now had been shown, for its final observation
-            allowed_after = self.sessions.action_mask().clone()
-            allowed_after.scatter_(1, items.reshape(self.num_envs, -1), False)
+            shown_after = self.sessions.shown.clone()
+            shown_after.scatter_(1, items.reshape(self.num_envs, -1), True)
         step = self.step_tensors(items, check=True)
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()
         infos: dict[str, Any] = {}
         done = terminated | truncated
         if done.any():
-            final = self._numpy_observation(step.final_observation, steps_before + 1, allowed_after)
+            final = self._numpy_observation(step.final_observation, steps_before + 1, shown_after)
             final_obs = np.full(self.num_envs, None, dtype=object)
             for row in np.flatnonzero(done):
                 final_obs[row] = (
                     final[row] if self._dense is not None else {k: v[row] for k, v in final.items()}
                 )
             infos = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done}
-        observation = self._numpy_observation(
-            step.observation, self.sessions.length, self.sessions.action_mask()
-        )
+        observation = self._numpy_observation(step.observation, self.sessions.length, self.sessions.shown)
         return observation, step.reward.cpu().numpy(), terminated, truncated, infos

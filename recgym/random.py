@@ -16,6 +16,10 @@ _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64
 _MIX1 = -4658895280553007687  # 0xBF58476D1CE4E5B9
 _MIX2 = -7723592293110705685  # 0x94D049BB133111EB
 _SESSION_LANE = 0x5E55  # separates per-session draws from the per-step stream
+_BLOCK = 16
+"""Draws per row made at once when the batch has at most `_BLOCK_ROWS` rows: a single env's step makes a
+couple of one-number draws, each otherwise a dozen tensor ops of fixed cost."""
+_BLOCK_ROWS = 64
 
 
 def _shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
@@ -54,6 +58,7 @@ class RowStreams:
         self.counters = torch.zeros_like(keys)  # draws made by each row
         self.sessions = torch.zeros_like(keys)  # sessions started by each row
         self._mixed: tuple[torch.Tensor, torch.Tensor] | None = None  # (keys, _mix(keys)), made once
+        self._block: tuple[torch.Tensor, torch.Tensor, torch.Tensor, int] | None = None  # `_current_block`
 
     @classmethod
     def from_seeds(cls, seeds: list[int] | torch.Tensor, device: str | torch.device = "cpu") -> RowStreams:
@@ -80,10 +85,31 @@ class RowStreams:
         n = 1
         for size in shape:
             n *= size
-        index = self.counters[:, None] + torch.arange(n, device=self.device)  # [B, n]
+        block = self._current_block(n)
+        values = self._draw(self.counters, n) if block is None else block[0][:, block[1] : block[1] + n]
         self.counters = self.counters + n
-        values = _unit_float(_mix(self._mixed_keys()[:, None] ^ index))
+        if block is not None:
+            self._block = (self.keys, self.counters, block[0], block[1] + n)
         return values.view(self.batch_size, *shape)
+
+    def _draw(self, counters: torch.Tensor, n: int) -> torch.Tensor:
+        """[B, n] the draws numbered counters, counters + 1, ... of each row."""
+        index = counters[:, None] + torch.arange(n, device=self.device)
+        return _unit_float(_mix(self._mixed_keys()[:, None] ^ index))
+
+    def _current_block(self, n: int) -> tuple[torch.Tensor, int] | None:
+        """(draws [B, _BLOCK] drawn ahead from the counters on, how many of them are used) when the next
+        n draws can come from it: the same numbers `_draw` gives, for a dozen fewer small tensor ops.
+        None where a block does not pay: a large batch, more than a block's draws, a step being
+        compiled. A block stays valid while `keys` and `counters` are the tensors it left there; any
+        other change of them (a `load_state_dict`, say) replaces those tensors."""
+        if self.batch_size > _BLOCK_ROWS or n > _BLOCK or torch.compiler.is_compiling():
+            return None
+        block = self._block
+        current = block is not None and block[0] is self.keys and block[1] is self.counters
+        if block is None or not current or block[3] + n > _BLOCK:
+            return self._draw(self.counters, _BLOCK), 0
+        return block[2], block[3]
 
     def _mixed_keys(self) -> torch.Tensor:
         """`_mix(keys)`, computed once per keys tensor: every draw starts from it, and a single env's

@@ -9,6 +9,7 @@ replay fit (`recgym.simulators.replay`) to the arrays of logged steps, so both r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -85,4 +86,10 @@ class DynamicsParams:
         if self.leave_model is not None:
             return self.leave_model
         d = self.config
-        return LeaveModel.rule(d.leave_base, d.leave_fatigue, d.leave_unsatisfied)
+        return _hand_rule(d.leave_base, d.leave_fatigue, d.leave_unsatisfied)
+
+
+@lru_cache(maxsize=64)
+def _hand_rule(base: float, fatigue: float, unsatisfied: float) -> LeaveModel:
+    """`LeaveModel.rule`, built once per setting rather than at every step."""
+    return LeaveModel.rule(base, fatigue, unsatisfied)

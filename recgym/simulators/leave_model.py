@@ -8,6 +8,7 @@ The spine's hand-set rule is the special case with weights only on fatigue and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -29,18 +30,21 @@ last item was clicked, the fatigue it caused, whether it was a repeat, and the u
 probability for it before dynamics (its satisfaction estimate)."""
 
 
+_FEATURES: tuple[Callable[[SimState], torch.Tensor], ...] = (
+    lambda state: torch.log1p(state["position"]),
+    lambda state: 1.0 / state["position"].clamp_min(1.0),
+    lambda state: state["satisfaction"],
+    lambda state: state["last_click"],
+    lambda state: state["fatigue"],
+    lambda state: state["repeated"],
+    lambda state: state["affinity"],
+)
+"""How each of `LEAVE_FEATURES` is read off the state, in that order."""
+
+
 def leave_feature_list(state: SimState) -> list[torch.Tensor]:
     """The hazard features of a dynamics simulator's state after a step, one [B] tensor each."""
-    position = state["position"]
-    return [
-        torch.log1p(position),
-        1.0 / position.clamp_min(1.0),
-        state["satisfaction"],
-        state["last_click"],
-        state["fatigue"],
-        state["repeated"],
-        state["affinity"],
-    ]
+    return [feature(state) for feature in _FEATURES]
 
 
 def leave_features(state: SimState) -> torch.Tensor:
@@ -59,12 +63,12 @@ class LeaveModel:
         """[B] probability of ending the session after the last step.
 
         A weighted sum with Python-float weights, so no weight tensor is copied to the device per step;
-        features with weight 0 (most of the hand rule's) are left out of the sum.
+        features with weight 0 (most of the hand rule's) are neither computed nor summed.
         """
         logit = torch.full_like(state["position"], self.fit.bias)
-        for weight, feature in zip(self.fit.weights, leave_feature_list(state), strict=True):
+        for weight, feature in zip(self.fit.weights, _FEATURES, strict=True):
             if weight != 0.0:
-                logit = logit + weight * feature
+                logit = logit + weight * feature(state)
         return torch.sigmoid(logit)
 
     def coefficients(self) -> dict[str, float]:
