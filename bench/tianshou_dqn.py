@@ -6,10 +6,11 @@
 Tianshou 2.0.1 pins pandas<3, so it lives in a venv of its own (recgym runs on pandas 2 or 3). The setup
 follows Tianshou's `examples/discrete/discrete_dqn.py` (v2.0): `Net` with three hidden layers of 128,
 `DiscreteQLearningPolicy` with epsilon 0.1 in training and 0.05 in its tests, `ts.algorithm.DQN` with
-gamma 0.9, 3-step returns and a target network every 320 updates, 10 `DummyVectorEnv` training envs, a
-`VectorReplayBuffer` of 20,000, one gradient step of 64 per 10 env steps. Only the task id, the budget
-and the seed are ours. The trained policy, greedy and then 0.05-greedy as Tianshou tests it, is scored
-on the same sessions as random and popular (`bench/clients.py`'s helpers); writes JSON and prints a table.
+gamma 0.9 (`--gamma`, as in the example), 3-step returns and a target network every 320 updates, 10
+`DummyVectorEnv` training envs, a `VectorReplayBuffer` of 20,000, one gradient step of 64 per 10 env
+steps. Only the task id, the budget, the seed and the discount are ours. The trained policy, greedy and
+with no mask, is scored on the same sessions as random and popular (`bench/clients.py`'s helpers);
+writes JSON and prints a table.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Args:
     steps: int = 100_000
     """Training env-steps (Tianshou's epochs of 10,000 steps)."""
     seed: int = 1
+    gamma: float = 0.9
+    """The discount (the example's --gamma, 0.9 by default there too)."""
     episodes: int = 300
     """Evaluated sessions per policy (the same sessions for all)."""
     out: str = "bench/results/clients-tianshou.json"
@@ -63,7 +66,7 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
     algorithm = ts.algorithm.DQN(
         policy=policy,
         optim=AdamOptimizerFactory(lr=1e-3),
-        gamma=0.9,
+        gamma=args.gamma,
         n_step_return_horizon=3,
         target_update_freq=320,
     )

@@ -263,16 +263,14 @@ class RecVectorEnv(gym.vector.VectorEnv):
         actions = check_actions(actions, self.action_space.shape, self.simulator.n_items)
         items = torch.as_tensor(actions, device=self.device).long()
         steps_before = self.sessions.length.clone()
-        shown_after = None
-        if self._dense is not None:  # what a row that ends now had been shown, for its final observation
-            shown_after = self.sessions.shown.clone()
-            shown_after.scatter_(1, items.reshape(self.num_envs, -1), True)
+        shown_before = self.sessions.shown.clone() if self._dense is not None else None
         step = self.step_tensors(items, check=True)
         terminated = step.terminated.cpu().numpy()
         truncated = step.truncated.cpu().numpy()
         infos: dict[str, Any] = {}
         done = terminated | truncated
         if done.any():
+            shown_after = None if shown_before is None else _moved_on(shown_before, items, step.chosen)
             final = self._numpy_observation(step.final_observation, steps_before + 1, shown_after)
             final_obs = np.full(self.num_envs, None, dtype=object)
             for row in np.flatnonzero(done):
@@ -282,3 +280,11 @@ class RecVectorEnv(gym.vector.VectorEnv):
             infos = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done}
         observation = self._numpy_observation(step.observation, self.sessions.length, self.sessions.shown)
         return observation, step.reward.cpu().numpy(), terminated, truncated, infos
+
+
+def _moved_on(shown: torch.Tensor, items: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    """shown [B, n_items] with the item each session moved on with marked: of each row's slate (items
+    [B] or [B, k]), the chosen position, or the first where nothing was chosen (`Sessions.step`)."""
+    slate = items.reshape(len(shown), -1)
+    position = torch.where(chosen < slate.shape[1], chosen, 0)
+    return shown.scatter_(1, slate.gather(1, position[:, None]), True)

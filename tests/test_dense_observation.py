@@ -117,3 +117,26 @@ def test_a_simulator_without_item_vectors_or_a_bad_choice_is_a_clear_error(fixed
         RecEnv(fixed_sim, observation="dense")
     with pytest.raises(ValueError, match="observation must be one of"):
         RecEnv(world(), observation="flat")
+
+
+def test_each_row_of_the_dense_slate_vector_env_replays_a_dense_slate_env() -> None:
+    """Its final observations too: only the item each session moved on with counts as shown."""
+    simulator, choice = world(), ChoiceConfig(slate_size=3)
+    vector = SlateVectorEnv(simulator, 2, HORIZON, HISTORY, choice=choice, observation="dense")
+    singles = [SlateEnv(simulator, HORIZON, HISTORY, choice=choice, observation="dense") for _ in range(2)]
+    vector.reset(seed=11)
+    for row, env in enumerate(singles):
+        env.reset(seed=11 + row)
+    ended = 0
+    for step in range(HORIZON):
+        slates = np.array([[step, step + 5, step + 10], [step + 1, step + 6, step + 11]]) % simulator.n_items
+        batch, rewards, terminated, truncated, infos = vector.step(slates)
+        for row, env in enumerate(singles):
+            if env._ended:
+                continue
+            observation, reward, *_ = env.step(slates[row])
+            assert reward == rewards[row]
+            done = terminated[row] or truncated[row]
+            ended += done
+            np.testing.assert_array_equal(infos["final_obs"][row] if done else batch[row], observation)
+    assert ended == 2
