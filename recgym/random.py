@@ -86,10 +86,14 @@ class RowStreams:
         for size in shape:
             n *= size
         block = self._current_block(n)
-        values = self._draw(self.counters, n) if block is None else block[0][:, block[1] : block[1] + n]
-        self.counters = self.counters + n
-        if block is not None:
-            self._block = (self.keys, self.counters, block[0], block[1] + n)
+        if block is None:
+            values = self._draw(self.counters, n)
+            self.counters = self.counters + n
+        else:
+            draws, used = block
+            values = draws[:, used : used + n].clone()  # a caller may change its draws in place
+            self.counters = self.counters + n
+            self._block = (self.keys, self.counters, draws, used + n)
         return values.view(self.batch_size, *shape)
 
     def _draw(self, counters: torch.Tensor, n: int) -> torch.Tensor:
