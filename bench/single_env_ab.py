@@ -73,23 +73,20 @@ def main(args: Args) -> dict:
                     row = {"round": round_, "tree": tree, "simulator": simulator, "observation": observation}
                     rows.append(row | measure(tree, simulator, observation, args.steps))
                     print(rows[-1], flush=True)
-    keys = list(dict.fromkeys((r["tree"], r["simulator"], r["observation"]) for r in rows))
-    medians = {
-        key: statistics.median(
-            r["steps_per_s"] for r in rows if (r["tree"], r["simulator"], r["observation"]) == key
-        )
-        for key in keys
-    }
+    rates: dict[tuple[str, str, str], list[float]] = {}
+    for r in rows:
+        rates.setdefault((r["tree"], r["simulator"], r["observation"]), []).append(r["steps_per_s"])
+    medians = [
+        {"tree": key[0], "simulator": key[1], "observation": key[2], "steps_per_s": statistics.median(v)}
+        for key, v in rates.items()
+    ]
     print("| tree | simulator | observation | steps/s (median) | / first tree |")
     print("| --- | --- | --- | --- | --- |")
-    for (tree, simulator, observation), rate in medians.items():
-        reference = medians[(args.trees[0], simulator, observation)]
-        print(f"| {tree} | {simulator} | {observation} | {rate:,.0f} | {rate / reference:.2f}x |")
-    median_rows = [
-        {"tree": tree, "simulator": simulator, "observation": observation, "steps_per_s": rate}
-        for (tree, simulator, observation), rate in medians.items()
-    ]
-    report = {"settings": vars(args), "rows": rows, "medians": median_rows}
+    for m in medians:
+        reference = statistics.median(rates[(args.trees[0], m["simulator"], m["observation"])])
+        rate, ratio = f"{m['steps_per_s']:,.0f}", f"{m['steps_per_s'] / reference:.2f}x"
+        print(f"| {m['tree']} | {m['simulator']} | {m['observation']} | {rate} | {ratio} |")
+    report = {"settings": vars(args), "rows": rows, "medians": medians}
     atomic_write_json(args.out, report)
     return report
 

@@ -54,6 +54,7 @@ class TensorStep:
     truncated: torch.Tensor  # [B] bool
     final_observation: dict[str, torch.Tensor]  # [B, ...] observation before the reset (valid where done)
     chosen: torch.Tensor  # [B] slate position each user chose (k: none; a single item is a slate of one)
+    item: torch.Tensor  # [B] the item each session moved on with (the chosen one, else the first shown)
 
 
 def check_actions(actions: Any, shape: tuple[int, ...], n_items: int) -> np.ndarray:
@@ -198,6 +199,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
             truncated=result.truncated,
             final_observation=final,
             chosen=result.chosen,
+            item=result.item,
         )
 
     def _step_sessions(self, actions: torch.Tensor, rng: RowStreams, check: bool) -> StepResult:
@@ -270,7 +272,7 @@ class RecVectorEnv(gym.vector.VectorEnv):
         infos: dict[str, Any] = {}
         done = terminated | truncated
         if done.any():
-            shown_after = None if shown_before is None else _moved_on(shown_before, items, step.chosen)
+            shown_after = None if shown_before is None else shown_before.scatter_(1, step.item[:, None], True)
             final = self._numpy_observation(step.final_observation, steps_before + 1, shown_after)
             final_obs = np.full(self.num_envs, None, dtype=object)
             for row in np.flatnonzero(done):
@@ -280,11 +282,3 @@ class RecVectorEnv(gym.vector.VectorEnv):
             infos = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done}
         observation = self._numpy_observation(step.observation, self.sessions.length, self.sessions.shown)
         return observation, step.reward.cpu().numpy(), terminated, truncated, infos
-
-
-def _moved_on(shown: torch.Tensor, items: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
-    """shown [B, n_items] with the item each session moved on with marked: of each row's slate (items
-    [B] or [B, k]), the chosen position, or the first where nothing was chosen (`Sessions.step`)."""
-    slate = items.reshape(len(shown), -1)
-    position = torch.where(chosen < slate.shape[1], chosen, 0)
-    return shown.scatter_(1, slate.gather(1, position[:, None]), True)

@@ -16,35 +16,24 @@ import torch
 from recgym.models.logistic import LogisticFit
 from recgym.simulators.protocol import SimState
 
-LEAVE_FEATURES = (
-    "log_position",
-    "inverse_position",
-    "satisfaction",
-    "last_click",
-    "fatigue",
-    "repeated",
-    "affinity",
-)
+_FEATURES: dict[str, Callable[[SimState], torch.Tensor]] = {
+    "log_position": lambda state: torch.log1p(state["position"]),
+    "inverse_position": lambda state: 1.0 / state["position"].clamp_min(1.0),
+    "satisfaction": lambda state: state["satisfaction"],
+    "last_click": lambda state: state["last_click"],
+    "fatigue": lambda state: state["fatigue"],
+    "repeated": lambda state: state["repeated"],
+    "affinity": lambda state: state["affinity"],
+}
+LEAVE_FEATURES = tuple(_FEATURES)
 """Hazard features after a step: log(1 + steps so far), 1 / steps so far, the click average, whether the
 last item was clicked, the fatigue it caused, whether it was a repeat, and the user model's click
 probability for it before dynamics (its satisfaction estimate)."""
 
 
-_FEATURES: tuple[Callable[[SimState], torch.Tensor], ...] = (
-    lambda state: torch.log1p(state["position"]),
-    lambda state: 1.0 / state["position"].clamp_min(1.0),
-    lambda state: state["satisfaction"],
-    lambda state: state["last_click"],
-    lambda state: state["fatigue"],
-    lambda state: state["repeated"],
-    lambda state: state["affinity"],
-)
-"""How each of `LEAVE_FEATURES` is read off the state, in that order."""
-
-
 def leave_feature_list(state: SimState) -> list[torch.Tensor]:
     """The hazard features of a dynamics simulator's state after a step, one [B] tensor each."""
-    return [feature(state) for feature in _FEATURES]
+    return [feature(state) for feature in _FEATURES.values()]
 
 
 def leave_features(state: SimState) -> torch.Tensor:
@@ -66,7 +55,7 @@ class LeaveModel:
         features with weight 0 (most of the hand rule's) are neither computed nor summed.
         """
         logit = torch.full_like(state["position"], self.fit.bias)
-        for weight, feature in zip(self.fit.weights, _FEATURES, strict=True):
+        for weight, feature in zip(self.fit.weights, _FEATURES.values(), strict=True):
             if weight != 0.0:
                 logit = logit + weight * feature(state)
         return torch.sigmoid(logit)
