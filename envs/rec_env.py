@@ -26,9 +26,11 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from recgym.compiled_step import CompiledStep, compiled_step
 from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult
+from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator
 
@@ -215,6 +217,9 @@ class RecEnv(gym.Env):
     :param render_mode: None, or "ansi": `render()` returns the session as a line of text.
     :param observation: "dict" (ids, for recgym's agents) or "dense" (one float32 vector any MLP can
         learn from, for outside RL libraries: `envs.dense`).
+    :param compile: step through the session step compiled ahead of time (`recgym.compiled_step`):
+        the same numbers at several times the steps/s on a CPU (docs/BENCHMARKS.md); the first step
+        compiles (about 20 s, with a C++ compiler), once per simulator in a process.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -227,8 +232,11 @@ class RecEnv(gym.Env):
         simulator_kwargs: dict[str, Any] | None = None,
         render_mode: str | None = None,
         observation: ObservationKind = "dict",
+        compile: bool = False,
     ):
         observation = check_observation(observation)
+        if not isinstance(compile, bool | np.bool_):
+            raise TypeError(f"compile must be True or False, got {compile!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -245,6 +253,8 @@ class RecEnv(gym.Env):
         )
         self._rng: RowStreams | None = None
         self._ended = False
+        self._compile = bool(compile)
+        self._compiled: CompiledStep | None = None
 
     def _action_size(self) -> int:
         """Item ids per action (the slate env's k), for the memory estimate."""
@@ -257,7 +267,14 @@ class RecEnv(gym.Env):
         return self._dict_observation()
 
     def _dict_observation(self) -> dict[str, np.ndarray]:
-        return {key: value[0] for key, value in observation_to_numpy(self.sessions.observation()).items()}
+        """The `Dict` observation of the session (`observation_to_numpy`'s row, read directly: a single
+        env's step is bound by such fixed costs)."""
+        sessions = self.sessions
+        return {
+            "user": sessions.users.cpu().numpy().astype(np.int64),
+            "recent_items": sessions.history_items.cpu().numpy()[0].astype(np.int64),
+            "recent_responses": sessions.history_responses.cpu().numpy()[0].astype(np.float32),
+        }
 
     @property
     def history_len(self) -> int:
@@ -304,9 +321,18 @@ class RecEnv(gym.Env):
         self._require_session()
         if not is_index(action, self.simulator.n_items):
             raise ValueError(f"action {action!r} is not an item id in [0, {self.action_space.n})")
-        items = torch.tensor([int(action)], device=self.simulator.device)
-        result = self.sessions.step(items, self._rng)
+        items = torch.full((1, 1), int(action), device=self.simulator.device)
+        result = self._session_step(items)
         return self._outcome(result, {"click": result.click.item()})
+
+    def _session_step(self, slate: torch.Tensor, choice: ChoiceConfig | None = None) -> StepResult:
+        """`sessions.step` of slate [1, k] (ids already checked), compiled when the env was built so."""
+        assert self._rng is not None
+        if not self._compile:
+            return self.sessions.step(slate, self._rng, choice)
+        if self._compiled is None:
+            self._compiled = compiled_step(self.sessions, self._rng, choice)
+        return self._compiled.step(self.sessions, slate, self._rng)
 
     def render(self) -> str:
         """The session as one line: user, step, whether it ended, and the recent items with their rewards."""
@@ -338,11 +364,11 @@ class RecEnv(gym.Env):
     def action_masks(self) -> np.ndarray:
         """[n_items] bool: True where an item may still be recommended in the session (not yet shown);
         the method sb3-contrib's MaskablePPO reads."""
-        return ~self.sessions.shown[0].cpu().numpy()
+        return np.logical_not(self.sessions.shown.cpu().numpy()[0])
 
     def _mask_info(self) -> np.ndarray:
         """`info["action_mask"]`: the mask as Gymnasium's `Discrete.sample(mask=...)` takes it (int8)."""
-        return self.action_masks().astype(np.int8)
+        return self.action_masks().view(np.int8)
 
     def _outcome(self, result: StepResult, info: dict[str, Any]) -> tuple:
         """The Gymnasium step tuple of the session's row 0; marks the session ended when it is."""

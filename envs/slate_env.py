@@ -59,8 +59,8 @@ class SlateEnv(RecEnv):
     """Recommend a slate of k items per step to one simulated user until they leave.
 
     :param choice: slate size, position bias and outside option of the user's choice.
-    Other parameters (`observation="dense"` included) as `RecEnv`. `info["chosen"]` is the chosen
-    position (k: none). The rendered history holds the item the user chose, or the first position's
+    Other parameters (`observation="dense"` and `compile` included) as `RecEnv`. `info["chosen"]` is the
+    chosen position (k: none). The rendered history holds the item the user chose, or the first position's
     where nothing was chosen.
     """
 
@@ -73,9 +73,10 @@ class SlateEnv(RecEnv):
         choice: ChoiceConfig | None = None,
         render_mode: str | None = None,
         observation: ObservationKind = "dict",
+        compile: bool = False,
     ):
         self.choice = check_choice(choice)
-        super().__init__(simulator, horizon, history_len, simulator_kwargs, render_mode, observation)
+        super().__init__(simulator, horizon, history_len, simulator_kwargs, render_mode, observation, compile)
         _check_slates(self.simulator, self.choice)
         self.action_space = slate_space(self.simulator.n_items, self.choice.slate_size)
 
@@ -86,7 +87,7 @@ class SlateEnv(RecEnv):
         self._require_session()
         slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
         slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
-        result = self.sessions.step(slate, self._rng, self.choice)
+        result = self._session_step(slate, self.choice)
         return self._outcome(result, {"click": result.click.item(), "chosen": result.chosen.item()})
 
 

@@ -59,6 +59,7 @@ class RowStreams:
         self.sessions = torch.zeros_like(keys)  # sessions started by each row
         self._mixed: tuple[torch.Tensor, torch.Tensor] | None = None  # (keys, _mix(keys)), made once
         self._block: tuple[torch.Tensor, torch.Tensor, torch.Tensor, int] | None = None  # `_current_block`
+        self._session_keys: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # `session_streams`
 
     @classmethod
     def from_seeds(cls, seeds: list[int] | torch.Tensor, device: str | torch.device = "cpu") -> RowStreams:
@@ -126,9 +127,14 @@ class RowStreams:
         """Streams for starting each row's next session, keyed by the row's session count.
 
         A pure function of (key, sessions started): a batched env may build fresh sessions for every
-        row and keep only the finished ones without moving any row's own stream.
+        row and keep only the finished ones without moving any row's own stream. Its keys are made once
+        per `keys` and `sessions` tensors (a reset asks twice: for the user, then for the state).
         """
-        return RowStreams(_mix(_mix(self.keys ^ _SESSION_LANE) ^ self.sessions))
+        cached = self._session_keys
+        if cached is None or cached[0] is not self.keys or cached[1] is not self.sessions:
+            cached = (self.keys, self.sessions, _mix(_mix(self.keys ^ _SESSION_LANE) ^ self.sessions))
+            self._session_keys = cached
+        return RowStreams(cached[2])
 
     def next_users(self, n_users: int) -> torch.Tensor:
         """[B] the user of each row's next session, uniform over n_users (from `session_streams`)."""

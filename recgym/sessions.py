@@ -240,11 +240,19 @@ def check_items(items: Any, shape: tuple[int, ...], n_items: int, values: bool =
 
 
 def _check_rewards(reward: torch.Tensor, rng: RowStreams, streams: dict[str, torch.Tensor]) -> None:
-    """FloatingPointError naming the first non-finite reward, after rewinding rng to `streams` (its
-    `state_dict()` before the simulator answered), so the refused step leaves no trace."""
+    """`check_rewards`, rewinding rng to `streams` (its `state_dict()` before the simulator answered)
+    when it raises, so the refused step leaves no trace."""
+    try:
+        check_rewards(reward)
+    except FloatingPointError:
+        rng.load_state_dict(streams)
+        raise
+
+
+def check_rewards(reward: torch.Tensor) -> None:
+    """FloatingPointError naming the first non-finite reward [B], for a step not to be taken."""
     finite = torch.isfinite(reward)
     if not bool(finite.all()):
-        rng.load_state_dict(streams)
         row = int((~finite).nonzero()[0, 0])
         raise FloatingPointError(
             f"the simulator returned a non-finite reward ({reward[row].item()}) for row {row}; "
