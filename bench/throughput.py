@@ -6,15 +6,20 @@
 Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` one of
 `batched-env` (RecVectorEnv.step_tensors with random actions; `batched-env-unchecked` without the id
 range and reward checks, which are on by default on a CPU), `single-env-loop` (RecEnv.step in a
-Python loop), `batched-env-catalog` / `single-env-catalog` (the synthetic world with `--catalogs`
+Python loop; `single-env-compiled` with `compile=True`, the row's `compile_seconds` being its first
+step), `batched-env-catalog` / `single-env-catalog` (-compiled) (the synthetic world with `--catalogs`
 items, at `--catalog-batch` users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`,
 on one RecEnv or on the batched env through SB3VecEnv), `device-dqn` (env-steps per second of
-`DeviceDQN.learn`). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
+`DeviceDQN.learn`), `recsim-single-env` (RecSim's interest-evolution env, one user, with
+`--recsim-python`: bench/recsim_side.py). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
 Prints the table and the ratios; compare figures only within one run.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +67,11 @@ class Args:
     """Users in the batched env for the catalog rows."""
     parts: tuple[Literal["envs", "training", "catalogs"], ...] = ("envs", "training", "catalogs")
     """Which rows to measure: the envs by simulator and batch, SB3 and on-device training, catalog sizes."""
+    recsim_python: str | None = None
+    """Python of a venv with RecSim (recipe in docs/BENCHMARKS.md): adds rows `recsim-single-env`, RecSim's
+    interest-evolution env with one user, beside the single-env rows (bench/recsim_side.py)."""
+    recsim_candidates: tuple[int, ...] = (200, 1_000)
+    """RecSim's candidate-set sizes (fixed sets, as recgym's catalog is)."""
 
 
 def _sync(device: torch.device) -> None:
@@ -97,17 +107,32 @@ def batched_env_rate(
     return rate, peak
 
 
-def single_env_rate(simulator, seconds: float) -> float:
-    env = RecEnv(simulator)
+def single_env_rate(simulator, seconds: float, compile: bool = False) -> tuple[float, float]:
+    """Steps/s of `RecEnv.step` in a Python loop with random items (resetting when a session ends), and
+    the seconds of the first step, which compiles the step when `compile` (not counted in the rate)."""
+    env = RecEnv(simulator, compile=compile)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    env.step(int(rng.integers(simulator.n_items)))
+    first_step = time.perf_counter() - start
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         _, _, terminated, truncated, _ = env.step(int(rng.integers(simulator.n_items)))
         if terminated or truncated:
             env.reset()
         steps += 1
-    return steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start), first_step
+
+
+def recsim_rates(python: str, candidates: tuple[int, ...], seconds: float) -> list[dict]:
+    """bench/recsim_side.py's rows, run by RecSim's own python on one thread."""
+    command = [python, str(Path(__file__).with_name("recsim_side.py")), "--seconds", str(seconds)]
+    command += ["--candidates", *map(str, candidates)]
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"}
+    )
+    return json.loads(done.stdout.splitlines()[-1])["rows"]
 
 
 def training_rate(algorithm: str, venv, steps: int, device: str) -> float:
@@ -156,7 +181,12 @@ def main(args: Args) -> list[dict]:
 
     for name in args.simulators if "envs" in args.parts else ():
         simulator = make_simulator(name, device=args.device)
-        add("single-env-loop", name, 1, single_env_rate(simulator, args.seconds))
+        add("single-env-loop", name, 1, single_env_rate(simulator, args.seconds)[0])
+        rate, compile_seconds = single_env_rate(simulator, args.seconds, compile=True)
+        add("single-env-compiled", name, 1, rate, compile_seconds=compile_seconds)
+        if args.recsim_python and name == args.simulators[0]:
+            for row in recsim_rates(args.recsim_python, args.recsim_candidates, args.seconds):
+                add("recsim-single-env", f"recsim-{row['candidates']}-candidates", 1, row["steps_per_s"])
         for batch in args.batches:
             rate, peak = batched_env_rate(simulator, batch, args.seconds)
             add("batched-env", name, batch, rate, **({"peak_mib_per_million_users": peak} if peak else {}))
@@ -182,7 +212,9 @@ def main(args: Args) -> list[dict]:
             args.catalog_batch,
             batched_env_rate(catalog, args.catalog_batch, args.seconds)[0],
         )
-        add("single-env-catalog", label, 1, single_env_rate(catalog, args.seconds))
+        add("single-env-catalog", label, 1, single_env_rate(catalog, args.seconds)[0])
+        rate, compile_seconds = single_env_rate(catalog, args.seconds, compile=True)
+        add("single-env-catalog-compiled", label, 1, rate, compile_seconds=compile_seconds)
     if "training" in args.parts:
         training_rows(args, device, add)
     print_ratios(args, rows)
@@ -226,6 +258,15 @@ def print_ratios(args: Args, rows: list[dict]) -> None:
             f"{best['user_steps_per_s'] / loop:,.0f}x"
         )
     rates = {(r["what"], r["simulator"], r["batch"]): r["user_steps_per_s"] for r in rows}
+    for (what, name, _), rate in rates.items():
+        if what == "single-env-compiled":
+            eager = rates[("single-env-loop", name, 1)]
+            print(f"  {name}: compiled single env / eager = {rate / eager:.1f}x")
+        if what == "recsim-single-env":
+            for simulator in args.simulators:
+                for single in ("single-env-loop", "single-env-compiled"):
+                    ours = rates[(single, simulator, 1)]
+                    print(f"  {single}, {simulator} / RecSim, {name} = {ours / rate:.2f}x")
     for (what, name, batch), rate in rates.items():
         if what == "batched-env":
             unchecked = rates[("batched-env-unchecked", name, batch)]
