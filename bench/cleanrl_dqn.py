@@ -62,13 +62,14 @@ def cleanrl_dqn(env_id: str, config: CleanRLDQN) -> nn.Module:
         "done": np.zeros(size, np.float32),
     }
     stored = 0
+    envs.single_action_space.seed(config.seed)  # as CleanRL's make_env does: exploration repeats
     obs, _ = envs.reset(seed=config.seed)
     just_ended = False
     decay = config.exploration_fraction * config.total_timesteps
     for step in range(config.total_timesteps):
         epsilon = max(config.end_e, config.start_e + (config.end_e - config.start_e) * step / decay)
         if rng.random() < epsilon:
-            action = envs.action_space.sample()
+            action = np.array([envs.single_action_space.sample()])
         else:
             with torch.no_grad():
                 action = q(torch.as_tensor(obs)).argmax(dim=1).numpy()

@@ -40,6 +40,12 @@ class Args:
     """CleanRL's --train-frequency (env steps per gradient step; its default is 10)."""
     gamma: float = 0.99
     """CleanRL's --gamma (its default 0.99)."""
+    learning_rate: float = 2.5e-4
+    """CleanRL's --learning-rate (its default 2.5e-4)."""
+    buffer_size: int = 10_000
+    """CleanRL's --buffer-size (its default 10,000)."""
+    exploration_fraction: float = 0.5
+    """CleanRL's --exploration-fraction (its default 0.5)."""
     out: str = "bench/results/clients.json"
 
 
@@ -86,7 +92,14 @@ def main(args: Args) -> list[dict]:
                     raise ValueError(f"unknown client {client!r}: only cleanrl is set up so far")
                 learning_starts = min(10_000, budget // 4)
                 config = CleanRLDQN(budget, seed=seed, learning_starts=learning_starts)
-                config = dataclasses.replace(config, train_frequency=args.train_frequency, gamma=args.gamma)
+                config = dataclasses.replace(
+                    config,
+                    train_frequency=args.train_frequency,
+                    gamma=args.gamma,
+                    learning_rate=args.learning_rate,
+                    buffer_size=args.buffer_size,
+                    exploration_fraction=args.exploration_fraction,
+                )
                 act = greedy(cleanrl_dqn(ENV, config))
                 rows.append(scored(client, budget, seed, time.perf_counter() - start, act, args.episodes))
                 print(rows[-1], flush=True)
