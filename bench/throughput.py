@@ -7,11 +7,12 @@ Rows: {"what", "simulator", "device", "batch", "user_steps_per_s"} with `what` o
 `batched-env` (RecVectorEnv.step_tensors with random actions; `batched-env-unchecked` without the id
 range and reward checks, which are on by default on a CPU), `single-env-loop` (RecEnv.step in a
 Python loop; `single-env-compiled` with `compile=True`, the row's `compile_seconds` being its first
-step), `batched-env-catalog` / `single-env-catalog` (-compiled) (the synthetic world with `--catalogs`
-items, at `--catalog-batch` users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`,
-on one RecEnv or on the batched env through SB3VecEnv), `device-dqn` (env-steps per second of
-`DeviceDQN.learn`), `recsim-single-env` (RecSim's interest-evolution env, one user, with
-`--recsim-python`: bench/recsim_side.py). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
+step; `single-env-dense` (-compiled) with `observation="dense"`), `batched-env-catalog` /
+`single-env-catalog` (-compiled) (the synthetic world with `--catalogs` items, at `--catalog-batch`
+users and alone), `sb3-dqn` / `sb3-ppo` (env-steps per second of `learn`, on one RecEnv or on the
+batched env through SB3VecEnv), `device-dqn` (env-steps per second of `DeviceDQN.learn`),
+`recsim-single-env` (RecSim's interest-evolution env, one user, with `--recsim-python`:
+bench/recsim_side.py). On CUDA, batched-env rows also carry `peak_mib_per_million_users`.
 Prints the table and the ratios; compare figures only within one run.
 """
 
@@ -107,10 +108,12 @@ def batched_env_rate(
     return rate, peak
 
 
-def single_env_rate(simulator, seconds: float, compile: bool = False) -> tuple[float, float]:
+def single_env_rate(
+    simulator, seconds: float, compile: bool = False, observation: str = "dict"
+) -> tuple[float, float]:
     """Steps/s of `RecEnv.step` in a Python loop with random items (resetting when a session ends), and
     the seconds of the first step, which compiles the step when `compile` (not counted in the rate)."""
-    env = RecEnv(simulator, compile=compile)
+    env = RecEnv(simulator, compile=compile, observation=observation)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
@@ -184,6 +187,9 @@ def main(args: Args) -> list[dict]:
         add("single-env-loop", name, 1, single_env_rate(simulator, args.seconds)[0])
         rate, compile_seconds = single_env_rate(simulator, args.seconds, compile=True)
         add("single-env-compiled", name, 1, rate, compile_seconds=compile_seconds)
+        add("single-env-dense", name, 1, single_env_rate(simulator, args.seconds, observation="dense")[0])
+        rate, compile_seconds = single_env_rate(simulator, args.seconds, compile=True, observation="dense")
+        add("single-env-dense-compiled", name, 1, rate, compile_seconds=compile_seconds)
         if args.recsim_python and name == args.simulators[0]:
             for row in recsim_rates(args.recsim_python, args.recsim_candidates, args.seconds):
                 add("recsim-single-env", f"recsim-{row['candidates']}-candidates", 1, row["steps_per_s"])
@@ -259,9 +265,11 @@ def print_ratios(args: Args, rows: list[dict]) -> None:
         )
     rates = {(r["what"], r["simulator"], r["batch"]): r["user_steps_per_s"] for r in rows}
     for (what, name, _), rate in rates.items():
-        if what == "single-env-compiled":
-            eager = rates[("single-env-loop", name, 1)]
-            print(f"  {name}: compiled single env / eager = {rate / eager:.1f}x")
+        if what in ("single-env-compiled", "single-env-dense-compiled"):
+            eager = rates[
+                ("single-env-loop" if what == "single-env-compiled" else "single-env-dense", name, 1)
+            ]
+            print(f"  {name}: {what} / eager = {rate / eager:.1f}x")
         if what == "recsim-single-env":
             for simulator in args.simulators:
                 for single in ("single-env-loop", "single-env-compiled"):

@@ -262,8 +262,7 @@ class RecEnv(gym.Env):
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
         if self._dense is not None:
-            sessions = self.sessions
-            return self._dense(sessions.observation(), sessions.length, sessions.shown)[0].cpu().numpy()
+            return self._dense_of(self.sessions)[0].cpu().numpy()
         return self._dict_observation()
 
     def _dict_observation(self) -> dict[str, np.ndarray]:
@@ -322,17 +321,26 @@ class RecEnv(gym.Env):
         if not is_index(action, self.simulator.n_items):
             raise ValueError(f"action {action!r} is not an item id in [0, {self.action_space.n})")
         items = torch.full((1, 1), int(action), device=self.simulator.device)
-        result = self._session_step(items)
-        return self._outcome(result, {"click": result.click.item()})
+        result, dense = self._session_step(items)
+        return self._outcome(result, {"click": result.click.item()}, dense)
 
-    def _session_step(self, slate: torch.Tensor, choice: ChoiceConfig | None = None) -> StepResult:
-        """`sessions.step` of slate [1, k] (ids already checked), compiled when the env was built so."""
+    def _session_step(
+        self, slate: torch.Tensor, choice: ChoiceConfig | None = None
+    ) -> tuple[StepResult, torch.Tensor | None]:
+        """`sessions.step` of slate [1, k] (ids already checked), compiled when the env was built so; the
+        compiled step also makes the dense observation, if the env gives one (else None)."""
         assert self._rng is not None
         if not self._compile:
-            return self.sessions.step(slate, self._rng, choice)
+            return self.sessions.step(slate, self._rng, choice), None
         if self._compiled is None:
-            self._compiled = compiled_step(self.sessions, self._rng, choice)
+            observe = None if self._dense is None else ("dense", self._dense_of)
+            self._compiled = compiled_step(self.sessions, self._rng, choice, observe)
         return self._compiled.step(self.sessions, slate, self._rng)
+
+    def _dense_of(self, sessions: Sessions) -> torch.Tensor:
+        """The dense observation [B, D] of sessions."""
+        assert self._dense is not None
+        return self._dense(sessions.observation(), sessions.length, sessions.shown)
 
     def render(self) -> str:
         """The session as one line: user, step, whether it ended, and the recent items with their rewards."""
@@ -370,9 +378,11 @@ class RecEnv(gym.Env):
         """`info["action_mask"]`: the mask as Gymnasium's `Discrete.sample(mask=...)` takes it (int8)."""
         return self.action_masks().view(np.int8)
 
-    def _outcome(self, result: StepResult, info: dict[str, Any]) -> tuple:
-        """The Gymnasium step tuple of the session's row 0; marks the session ended when it is."""
+    def _outcome(self, result: StepResult, info: dict[str, Any], dense: torch.Tensor | None = None) -> tuple:
+        """The Gymnasium step tuple of the session's row 0 (dense: its dense observation, when the
+        compiled step made it); marks the session ended when it is."""
         terminated, truncated = result.terminated.item(), result.truncated.item()
         self._ended = terminated or truncated
         info["action_mask"] = self._mask_info()
-        return self._observation(), result.reward.item(), terminated, truncated, info
+        observation = self._observation() if dense is None else dense[0].cpu().numpy()
+        return observation, result.reward.item(), terminated, truncated, info

@@ -87,8 +87,8 @@ class SlateEnv(RecEnv):
         self._require_session()
         slate = check_actions(action, (self.choice.slate_size,), self.simulator.n_items)
         slate = torch.as_tensor(slate, device=self.simulator.device).long()[None, :]
-        result = self._session_step(slate, self.choice)
-        return self._outcome(result, {"click": result.click.item(), "chosen": result.chosen.item()})
+        result, dense = self._session_step(slate, self.choice)
+        return self._outcome(result, {"click": result.click.item(), "chosen": result.chosen.item()}, dense)
 
 
 class SlateVectorEnv(RecVectorEnv):

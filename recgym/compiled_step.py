@@ -20,8 +20,11 @@ the life of the process, per simulator and shape, so envs built on the same simu
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ from recgym.sessions import Sessions, StepResult, check_rewards
 from recgym.simulators.choice import ChoiceConfig
 
 _RESULT_FIELDS = ("reward", "click", "terminated", "truncated", "chosen", "item")
+Observe = Callable[[Sessions], torch.Tensor]
+"""Makes an observation tensor of sessions (a dense observation, say): compiled into the step with it."""
 _SCALAR_LOOPS = {"cpp.simdlen": 1}
 """Inductor's vectorized CPU loops copy a bool mask of 100,000 items 25x slower than scalar ones do
 (about 860 against 35 microseconds here, torch 2.13); the step's other loops run over a few numbers."""
@@ -43,11 +48,12 @@ changes it)."""
 
 class _PureStep(torch.nn.Module):
     """`Sessions.step` as a function of tensors: nothing given is changed in place (`length` and an own
-    shown mask are copied before the step adds to them), every new tensor is returned."""
+    shown mask are copied before the step adds to them), every new tensor is returned, and last the
+    observation `observe` makes of the stepped sessions, if given."""
 
-    def __init__(self, sessions: Sessions, choice: ChoiceConfig | None):
+    def __init__(self, sessions: Sessions, choice: ChoiceConfig | None, observe: Observe | None):
         super().__init__()
-        self.template, self.choice = sessions, choice
+        self.template, self.choice, self.observe = sessions, choice, observe
         self.state_keys = tuple(sessions.state)
 
     def forward(
@@ -67,7 +73,10 @@ class _PureStep(torch.nn.Module):
         own_shown = [] if sessions._shown is None else [sessions._shown]
         state = [sessions.state[key] for key in self.state_keys]
         new_session = [sessions.history_items, sessions.history_responses, sessions.length, rng.counters]
-        return [getattr(result, name) for name in _RESULT_FIELDS] + new_session + own_shown + state
+        observation = [] if self.observe is None else [self.observe(sessions)]
+        return (
+            [getattr(result, name) for name in _RESULT_FIELDS] + new_session + own_shown + state + observation
+        )
 
 
 class CompiledStep:
@@ -75,13 +84,21 @@ class CompiledStep:
 
     `step(sessions, slate, rng)` does what `sessions.step(slate, rng, choice, check=False)` does (up to
     the rounding said above), and then checks the rewards as the eager step does: a non-finite one raises
-    `FloatingPointError` with nothing changed. The caller checks the slate's ids.
+    `FloatingPointError` with nothing changed. The caller checks the slate's ids. With `observe`, the
+    step also returns observe's observation of the stepped sessions, made in the same native call.
     """
 
-    def __init__(self, sessions: Sessions, rng: RowStreams, choice: ChoiceConfig | None = None):
+    def __init__(
+        self,
+        sessions: Sessions,
+        rng: RowStreams,
+        choice: ChoiceConfig | None = None,
+        observe: Observe | None = None,
+    ):
         self.choice = choice
         self.state_keys = tuple(sessions.state)
         self.own_shown = sessions._shown is not None
+        self.observes = observe is not None
         slate = torch.zeros(sessions.batch_size, 1 if choice is None else choice.slate_size, dtype=torch.long)
         slate, session, streams = _inputs(sessions, slate, rng)
         # Distinct example tensors: export would otherwise take tensors that alias one another (a fresh
@@ -90,7 +107,7 @@ class CompiledStep:
         name = type(sessions.simulator).__name__
         try:
             with torch.no_grad():
-                exported = torch.export.export(_PureStep(sessions, choice), example)
+                exported = torch.export.export(_PureStep(sessions, choice, observe), example)
         except Exception as error:  # export names what it could not trace, in its own words
             raise RuntimeError(
                 f"compile=True could not trace {name}'s step with torch.export ({type(error).__name__}: "
@@ -107,10 +124,14 @@ class CompiledStep:
                     f"compile=True could not compile {name}'s step with AOTInductor, which needs a C++ "
                     f"compiler ({type(error).__name__}); build the env with compile=False"
                 ) from error
-            self._loader = aoti_load_package(package).loader
+            with _quiet_isa_check():
+                self._loader = aoti_load_package(package).loader
 
-    def step(self, sessions: Sessions, slate: torch.Tensor, rng: RowStreams) -> StepResult:
-        """Advance sessions by slate [B, k] (long, ids in range) with rng's streams."""
+    def step(
+        self, sessions: Sessions, slate: torch.Tensor, rng: RowStreams
+    ) -> tuple[StepResult, torch.Tensor | None]:
+        """Advance sessions by slate [B, k] (long, ids in range) with rng's streams; the result and the
+        observation made by `observe` (None without)."""
         slate, session, streams = _inputs(sessions, slate, rng)
         outputs = self._loader.boxed_run([slate, *session, *streams])
         result = StepResult(*outputs[: len(_RESULT_FIELDS)])
@@ -120,8 +141,9 @@ class CompiledStep:
         sessions.history_items, sessions.history_responses, sessions.length, rng.counters = new[:4]
         if self.own_shown:
             sessions._shown = new[4]
-        sessions.state = dict(zip(self.state_keys, new[4 + self.own_shown :], strict=True))
-        return result
+        start = 4 + self.own_shown
+        sessions.state = dict(zip(self.state_keys, new[start : start + len(self.state_keys)], strict=True))
+        return result, new[start + len(self.state_keys)] if self.observes else None
 
 
 def _inputs(
@@ -137,12 +159,33 @@ def _inputs(
 _COMPILED: dict[tuple[Any, ...], tuple[object, CompiledStep]] = {}
 
 
-def compiled_step(sessions: Sessions, rng: RowStreams, choice: ChoiceConfig | None = None) -> CompiledStep:
-    """The compiled step of sessions' simulator, shape and choice model: compiled at the first call,
-    kept for the process (with its simulator, so that the simulator's id names it)."""
+def compiled_step(
+    sessions: Sessions,
+    rng: RowStreams,
+    choice: ChoiceConfig | None = None,
+    observe: tuple[str, Observe] | None = None,
+) -> CompiledStep:
+    """The compiled step of sessions' simulator, shape and choice model, and of the observation named
+    observe[0] that observe[1] makes (a name: envs that observe alike share the step): compiled at the
+    first call, kept for the process (with its simulator, so that the simulator's id names it)."""
     simulator = sessions.simulator
     shapes = tuple((name, tuple(value.shape), value.dtype) for name, value in sessions.state.items())
-    key = (id(simulator), sessions.batch_size, sessions.history_len, sessions.horizon, choice, shapes)
+    kind = None if observe is None else observe[0]
+    key = (id(simulator), sessions.batch_size, sessions.history_len, sessions.horizon, choice, shapes, kind)
     if key not in _COMPILED:
-        _COMPILED[key] = (simulator, CompiledStep(sessions, rng, choice))
+        step = CompiledStep(sessions, rng, choice, None if observe is None else observe[1])
+        _COMPILED[key] = (simulator, step)
     return _COMPILED[key][1]
+
+
+@contextmanager
+def _quiet_isa_check() -> Iterator[None]:
+    """Loading a package compiled with scalar loops logs a warning that its vector ISA differs from the
+    machine's; scalar loops run on any, so it is silenced while the package loads."""
+    package_logger = logging.getLogger("torch.export.pt2_archive._package")
+    level = package_logger.level
+    package_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        package_logger.setLevel(level)
