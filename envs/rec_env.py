@@ -217,9 +217,10 @@ class RecEnv(gym.Env):
     :param render_mode: None, or "ansi": `render()` returns the session as a line of text.
     :param observation: "dict" (ids, for recgym's agents) or "dense" (one float32 vector any MLP can
         learn from, for outside RL libraries: `envs.dense`).
-    :param compile: step through the session step compiled ahead of time (`recgym.compiled_step`):
-        the same numbers at several times the steps/s on a CPU (docs/BENCHMARKS.md); the first step
-        compiles (about 20 s, with a C++ compiler), once per simulator in a process.
+    :param compile: step through the session step compiled ahead of time (`recgym.compiled_step`): the
+        same sessions (fused sums may round differently in the last bit) at about 7x the steps/s on a
+        CPU (docs/BENCHMARKS.md); the first step compiles (10-20 s, with a C++ compiler), once per
+        simulator in a process. Measured on CPUs only.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}

@@ -13,13 +13,14 @@ replay whole sessions of both and find them equal.
 The step is exported as a pure function of the sessions' tensors, the random streams' counters and
 the simulator's state; the simulator's own tensors (embeddings, weights) are baked into the library
 as constants, so one compiled step serves one simulator object, at one batch size. Compiling takes
-tens of seconds and needs a C++ compiler (as `torch.compile` on a CPU does); the result is kept for
+10-20 s on a CPU and needs a C++ compiler (as `torch.compile` on a CPU does); the result is kept for
 the life of the process, per simulator and shape, so envs built on the same simulator share it.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 import tempfile
@@ -35,7 +36,7 @@ from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult, check_rewards
 from recgym.simulators.choice import ChoiceConfig
 
-_RESULT_FIELDS = ("reward", "click", "terminated", "truncated", "chosen", "item")
+_RESULT_FIELDS = tuple(field.name for field in dataclasses.fields(StepResult))
 Observe = Callable[[Sessions], torch.Tensor]
 """Makes an observation tensor of sessions (a dense observation, say): compiled into the step with it."""
 _SCALAR_LOOPS = {"cpp.simdlen": 1}
@@ -134,7 +135,7 @@ class CompiledStep:
         observation made by `observe` (None without)."""
         slate, session, streams = _inputs(sessions, slate, rng)
         outputs = self._loader.boxed_run([slate, *session, *streams])
-        result = StepResult(*outputs[: len(_RESULT_FIELDS)])
+        result = StepResult(**dict(zip(_RESULT_FIELDS, outputs, strict=False)))
         if not all(map(math.isfinite, result.reward.tolist())):  # a few rows: cheaper than torch.isfinite
             check_rewards(result.reward)
         new = outputs[len(_RESULT_FIELDS) :]
