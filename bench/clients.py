@@ -3,10 +3,10 @@
     python bench/clients.py --clients cleanrl --budgets 20000 50000  # CleanRL's loop: bench/cleanrl_dqn.py
 
 Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-truth world, 500 users,
-200 items, the dense observation), seeds 1, 2 and 3, for each step budget; its greedy policy is then
-scored on the same 300 sessions (seeds 10,000...) as the random (among items not yet shown) and the
-most-popular (by the synthetic logs' clicks) baselines. Writes JSON rows {"client", "budget", "seed",
-"return_mean", "return_ci95", "train_seconds"} and prints a table. One thread.
+200 items, the dense observation; `--env` another id), seeds 1, 2 and 3, for each step budget; its
+greedy policy is then scored on the same 300 sessions (seeds 10,000...) as the random (among items not
+yet shown) and the most-popular (by the synthetic logs' clicks) baselines. Writes JSON rows {"client",
+"budget", "seed", "return_mean", "return_ci95", "train_seconds"} and prints a table. One thread.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class Args:
     """CleanRL's --buffer-size (its default 10,000)."""
     exploration_fraction: float = 0.5
     """CleanRL's --exploration-fraction (its default 0.5)."""
+    env: str = ENV
+    """The env id to train and score on: the synthetic world, or a simulator fitted on its logs such as
+    `recgym.envs:recgym/NeuMF-Synthetic-Dense-v0` (popular ranks by the same logs' clicks)."""
     out: str = "bench/results/clients.json"
 
 
@@ -57,18 +60,18 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     }
 
 
-def scored(client: str, budget: int, seed: int, seconds: float, act, episodes: int) -> dict:
-    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...)."""
+def scored(client: str, budget: int, seed: int, seconds: float, act, episodes: int, env: str = ENV) -> dict:
+    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env."""
     row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
-    return row | summary(episode_returns(ENV, act, episodes, 10_000))
+    return row | summary(episode_returns(env, act, episodes, 10_000))
 
 
-def baseline_rows(episodes: int) -> list[dict]:
+def baseline_rows(episodes: int, env: str = ENV) -> list[dict]:
     """Random and most-popular (by the synthetic logs' clicks), both among items not yet shown."""
     log = generate_logs(LoggingConfig())[0]
     order = np.argsort(-item_popularity(log.positives()["item"].to_numpy(), log.n_items), kind="stable")
     return [
-        scored(name, 0, 0, 0.0, act, episodes)
+        scored(name, 0, 0, 0.0, act, episodes, env)
         for name, act in (("random", random_allowed(0)), ("popular", ranked_allowed(order)))
     ]
 
@@ -83,7 +86,7 @@ def print_table(rows: list[dict]) -> None:
 
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(1)
-    rows = baseline_rows(args.episodes)
+    rows = baseline_rows(args.episodes, args.env)
     for client in args.clients:
         for budget in args.budgets:
             for seed in args.seeds:
@@ -100,8 +103,9 @@ def main(args: Args) -> list[dict]:
                     buffer_size=args.buffer_size,
                     exploration_fraction=args.exploration_fraction,
                 )
-                act = greedy(cleanrl_dqn(ENV, config))
-                rows.append(scored(client, budget, seed, time.perf_counter() - start, act, args.episodes))
+                act = greedy(cleanrl_dqn(args.env, config))
+                seconds = time.perf_counter() - start
+                rows.append(scored(client, budget, seed, seconds, act, args.episodes, args.env))
                 print(rows[-1], flush=True)
     print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})

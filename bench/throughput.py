@@ -66,8 +66,14 @@ class Args:
     """Catalog sizes of the synthetic world for the rows `batched-env-catalog` and `single-env-catalog`."""
     catalog_batch: int = 1024
     """Users in the batched env for the catalog rows."""
-    parts: tuple[Literal["envs", "training", "catalogs"], ...] = ("envs", "training", "catalogs")
-    """Which rows to measure: the envs by simulator and batch, SB3 and on-device training, catalog sizes."""
+    parts: tuple[Literal["envs", "training", "single-training", "catalogs"], ...] = (
+        "envs",
+        "training",
+        "single-training",
+        "catalogs",
+    )
+    """Which rows to measure: the envs by simulator and batch, SB3 and on-device training, SB3's DQN on one
+    env eager and compiled (`sb3-dqn-one-env`, `-compiled`), catalog sizes."""
     recsim_python: str | None = None
     """Python of a venv with RecSim (recipe in docs/BENCHMARKS.md): adds rows `recsim-single-env`, RecSim's
     interest-evolution env with one user, beside the single-env rows (bench/recsim_side.py)."""
@@ -223,6 +229,14 @@ def main(args: Args) -> list[dict]:
         add("single-env-catalog-compiled", label, 1, rate, compile_seconds=compile_seconds)
     if "training" in args.parts:
         training_rows(args, device, add)
+    if "single-training" in args.parts:
+        world = make_simulator("world", device=device)
+        for compile in (False, True):
+            venv = VecMonitor(DummyVecEnv([lambda compile=compile: RecEnv(world, compile=compile)]))
+            venv.reset()
+            venv.step([0])  # the compiled env compiles here, outside the timing
+            what = "sb3-dqn-one-env-compiled" if compile else "sb3-dqn-one-env"
+            add(what, "world", 1, training_rate("dqn", venv, args.train_steps, args.device))
     print_ratios(args, rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(args.out, {"device": str(device), "rows": rows})
@@ -285,7 +299,10 @@ def print_ratios(args: Args, rows: list[dict]) -> None:
         for name, rate in catalog.items():
             print(f"  batched env, {name}: {rate / smallest:.2f}x the smallest catalog's rate")
     sb3 = {(r["what"], r["batch"]): r["user_steps_per_s"] for r in rows if r["what"].startswith("sb3")}
-    if sb3:
+    if ("sb3-dqn-one-env-compiled", 1) in sb3:
+        compiled, eager = sb3[("sb3-dqn-one-env-compiled", 1)], sb3[("sb3-dqn-one-env", 1)]
+        print(f"  sb3-dqn on one env, compiled / eager = {compiled / eager:.2f}x")
+    if "training" in args.parts:
         print(
             f"  sb3-dqn on the batched env ({args.train_batch} users) / on one env = "
             f"{sb3[('sb3-dqn', args.train_batch)] / sb3[('sb3-dqn', 1)]:,.1f}x"
