@@ -96,7 +96,6 @@ class CompiledStep:
         choice: ChoiceConfig | None = None,
         observe: Observe | None = None,
     ):
-        self.choice = choice
         self.state_keys = tuple(sessions.state)
         self.own_shown = sessions._shown is not None
         self.observes = observe is not None
