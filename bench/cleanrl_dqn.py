@@ -129,6 +129,19 @@ def greedy(q: nn.Module) -> Callable[[np.ndarray, dict], int]:
     return act
 
 
+def greedy_allowed(q: nn.Module) -> Callable[[np.ndarray, dict], int]:
+    """The Q-network's best item among those not yet shown (`info["action_mask"]`): what a user who
+    adds the mask to CleanRL's evaluation gets."""
+
+    def act(obs: np.ndarray, info: dict) -> int:
+        with torch.no_grad():
+            values = q(torch.as_tensor(obs)[None])[0]
+        values[torch.as_tensor(info["action_mask"]) == 0] = -torch.inf
+        return int(values.argmax())
+
+    return act
+
+
 def random_allowed(seed: int) -> Callable[[np.ndarray, dict], int]:
     """A random item among those not yet shown (the env's `info["action_mask"]`)."""
     rng = np.random.default_rng(seed)

@@ -5,8 +5,10 @@
 Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-truth world, 500 users,
 200 items, the dense observation; `--env` another id), seeds 1, 2 and 3, for each step budget; its
 greedy policy is then scored on the same 300 sessions (seeds 10,000...) as the random (among items not
-yet shown) and the most-popular (by the synthetic logs' clicks) baselines. Writes JSON rows {"client",
-"budget", "seed", "return_mean", "return_ci95", "train_seconds"} and prints a table. One thread.
+yet shown) and the most-popular (by the synthetic logs' clicks) baselines: as CleanRL's evaluation
+takes it (no mask), and among items not yet shown (`<client>, masked`: the same Q-network). Writes
+JSON rows {"client", "budget", "seed", "return_mean", "return_ci95", "repeat_share", "train_seconds"}
+and prints a table. One thread.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import tyro
-from cleanrl_dqn import CleanRLDQN, cleanrl_dqn, episode_returns, greedy, random_allowed, ranked_allowed
+from cleanrl_dqn import (
+    CleanRLDQN,
+    cleanrl_dqn,
+    episode_returns,
+    greedy,
+    greedy_allowed,
+    random_allowed,
+    ranked_allowed,
+)
 
 from recgym.baselines import item_popularity
 from recgym.checkpoint import atomic_write_json
@@ -61,9 +71,19 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
 
 
 def scored(client: str, budget: int, seed: int, seconds: float, act, episodes: int, env: str = ENV) -> dict:
-    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env."""
+    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env, and the
+    share of its steps that recommended an item already shown in the session."""
+    steps, repeats = 0, 0
+
+    def counted(observation: np.ndarray, info: dict) -> int:
+        nonlocal steps, repeats
+        action = act(observation, info)
+        steps, repeats = steps + 1, repeats + int(info["action_mask"][action] == 0)
+        return action
+
     row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
-    return row | summary(episode_returns(env, act, episodes, 10_000))
+    returns = episode_returns(env, counted, episodes, 10_000)
+    return row | summary(returns) | {"repeat_share": repeats / steps}
 
 
 def popularity_order() -> np.ndarray:
@@ -82,11 +102,13 @@ def baseline_rows(episodes: int, env: str = ENV) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print("| client | steps | seed | return (95% CI) | train s |\n| --- | --- | --- | --- | --- |")
+    print("| client | steps | seed | return (95% CI) | repeats | train s |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         low, high = r["return_ci95"]
         interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
-        print(f"| {r['client']} | {r['budget']} | {r['seed']} | {interval} | {r['train_seconds']:.0f} |")
+        cells = [r["client"], r["budget"], r["seed"], interval, f"{r['repeat_share']:.1%}"]
+        print("| " + " | ".join(map(str, cells)) + f" | {r['train_seconds']:.0f} |")
 
 
 def main(args: Args) -> list[dict]:
@@ -108,10 +130,14 @@ def main(args: Args) -> list[dict]:
                     buffer_size=args.buffer_size,
                     exploration_fraction=args.exploration_fraction,
                 )
-                act = greedy(cleanrl_dqn(args.env, config))
+                q = cleanrl_dqn(args.env, config)
                 seconds = time.perf_counter() - start
-                rows.append(scored(client, budget, seed, seconds, act, args.episodes, args.env))
-                print(rows[-1], flush=True)
+                rows.append(scored(client, budget, seed, seconds, greedy(q), args.episodes, args.env))
+                masked = scored(
+                    f"{client}, masked", budget, seed, seconds, greedy_allowed(q), args.episodes, args.env
+                )
+                rows.append(masked)
+                print(rows[-2], rows[-1], sep="\n", flush=True)
     print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
     return rows

@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 import tyro
-from cleanrl_dqn import greedy, ranked_allowed
+from cleanrl_dqn import greedy, greedy_allowed, ranked_allowed
 from clients import ENV, baseline_rows, popularity_order, print_table, scored
 from torch import nn
 
@@ -85,18 +85,6 @@ def fitted_regressor(observations, actions, rewards, hidden: int) -> nn.Module:
             loss.backward()
             optimizer.step()
     return network
-
-
-def greedy_allowed(network: nn.Module):
-    """The network's best item among those not yet shown (`info["action_mask"]`)."""
-
-    def act(observation: np.ndarray, info: dict) -> int:
-        with torch.no_grad():
-            values = network(torch.as_tensor(observation)[None])[0]
-        values[torch.as_tensor(info["action_mask"]) == 0] = -torch.inf
-        return int(values.argmax())
-
-    return act
 
 
 def top_similarity(world, order: np.ndarray, k: int = 10) -> float:

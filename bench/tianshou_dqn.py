@@ -9,8 +9,8 @@ follows Tianshou's `examples/discrete/discrete_dqn.py` (v2.0): `Net` with three 
 gamma 0.9 (`--gamma`, as in the example), 3-step returns and a target network every 320 updates, 10
 `DummyVectorEnv` training envs, a `VectorReplayBuffer` of 20,000, one gradient step of 64 per 10 env
 steps. Only the task id, the budget, the seed and the discount are ours. The trained policy, greedy and
-with no mask, is scored on the same sessions as random and popular (`bench/clients.py`'s helpers);
-writes JSON and prints a table.
+with no mask as Tianshou acts (and, as `tianshou-dqn, masked`, among unshown items), is scored on the
+same sessions as random and popular (`bench/clients.py`'s helpers); writes JSON and prints a table.
 """
 
 from __future__ import annotations
@@ -100,14 +100,22 @@ def main(args: Args) -> list[dict]:
     torch.set_num_threads(1)
     net, seconds = train(args)
 
-    def greedy(observation: np.ndarray, info: dict) -> int:  # no mask, as Tianshou's DQN acts
+    def values(observation: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            q, _ = net(torch.as_tensor(observation[None], dtype=torch.float32))
+            return net(torch.as_tensor(observation[None], dtype=torch.float32))[0][0]
+
+    def greedy(observation: np.ndarray, info: dict) -> int:  # no mask, as Tianshou's DQN acts
+        return int(values(observation).argmax())
+
+    def greedy_allowed(observation: np.ndarray, info: dict) -> int:  # the same, among unshown items
+        q = values(observation)
+        q[torch.as_tensor(info["action_mask"]) == 0] = -torch.inf
         return int(q.argmax())
 
     rows = [
         *baseline_rows(args.episodes),
         scored("tianshou-dqn", args.steps, args.seed, seconds, greedy, args.episodes),
+        scored("tianshou-dqn, masked", args.steps, args.seed, seconds, greedy_allowed, args.episodes),
     ]
     print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})

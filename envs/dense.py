@@ -8,7 +8,7 @@ built from the simulator's item representations (`item_vectors`, unit rows):
 
 | part | size | what |
 | --- | --- | --- |
-| user | d' (if the simulator has `user_vectors`) | the fitted model's vector of the user, unit length |
+| user | d' (if the simulator has `user_vectors`) | what the recommender knows of the user, unit length |
 | profile | d | the mean vector of the recent items, weighted by the reward each earned (zeros before any) |
 | recent items | H x d | each recent item's vector, oldest first, zeros for empty slots |
 | recent responses | H | the reward each recent item earned |
@@ -19,8 +19,10 @@ The last part lines up with the action space, so a Q-network's output for an ite
 input of the same item that showing it again costs; without it, CleanRL's DQN repeated its best item
 and fell below random (docs/clients.md).
 
-The ground-truth world keeps its users' true interest vectors to itself; a log-fitted simulator
-shows its model's user vectors where the model has dot-product embeddings (NeuMF's GMF tower, MF).
+A log-fitted simulator shows its model's user vectors where the model has dot-product embeddings
+(NeuMF's GMF tower, MF). The ground-truth world keeps its users' true interest vectors to itself and
+shows instead each user's click profile in its logs (`recgym.data.user_profiles`): what a recommender
+that has the logs knows.
 """
 
 from __future__ import annotations

@@ -48,14 +48,18 @@ def test_the_vector_says_what_the_dict_says() -> None:
     dense = RecEnv(simulator, horizon=HORIZON, history_len=HISTORY, observation="dense")
     ids = RecEnv(simulator, horizon=HORIZON, history_len=HISTORY)
     d = simulator.item_vectors.shape[1]
-    observation, _ = dense.reset(seed=3)
+    observation, info = dense.reset(seed=3)
     ids.reset(seed=3)
     n_items = simulator.n_items
-    assert observation.shape == (d + HISTORY * d + HISTORY + 1 + n_items,)
+    assert observation.shape == (d + d + HISTORY * d + HISTORY + 1 + n_items,)
+    known = torch.nn.functional.normalize(simulator.user_vectors[info["user"]], dim=-1).numpy()
+    np.testing.assert_allclose(observation[:d], known, atol=1e-6)  # the user's logged click profile
+    observation = observation[d:]
     assert not observation.any()  # nothing recommended yet: no profile, empty slots, step 0, none shown
     for item in (5, 9):
         observation, reward, *_ = dense.step(item)
         ids.step(item)
+    observation = observation[d:]
     vectors = simulator.item_vectors.numpy()
     recent = observation[d : d + HISTORY * d].reshape(HISTORY, d)
     responses = observation[d + HISTORY * d : d + HISTORY * d + HISTORY]

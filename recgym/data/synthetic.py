@@ -9,11 +9,13 @@ Each user has several sessions; within a session steps are a minute apart, sessi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
+from recgym.data.user_profiles import click_profiles
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 
@@ -51,3 +53,19 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
         world, probabilities, config.sessions_per_user, config.horizon, config.seed, "synthetic"
     )
     return log, world
+
+
+def logged_user_profiles(world: WorldConfig) -> torch.Tensor:
+    """[n_users, dim] on the CPU: each user's click profile (`recgym.data.user_profiles`) in the default
+    logs of this world, the logs that popular ranks by and the fitted simulators learn from. Made once
+    per world and process (a few seconds for the default world)."""
+    return _logged_user_profiles(world).clone()
+
+
+@lru_cache(maxsize=8)
+def _logged_user_profiles(world: WorldConfig) -> torch.Tensor:
+    log, observed = generate_logs(LoggingConfig(world=world))
+    logged = click_profiles(log, observed.item_vectors[torch.as_tensor(log.item_ids)])
+    profiles = torch.zeros(world.n_users, logged.shape[1])  # a user the logs never saw: zeros
+    profiles[torch.as_tensor(log.user_ids)] = logged
+    return profiles
