@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import LoggingConfig, generate_logs
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
+Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> item
 
 
 @dataclass
@@ -70,7 +72,9 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     }
 
 
-def scored(client: str, budget: int, seed: int, seconds: float, act, episodes: int, env: str = ENV) -> dict:
+def scored(
+    client: str, budget: int, seed: int, seconds: float, act: Policy, episodes: int, env: str = ENV
+) -> dict:
     """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env, and the
     share of its steps that recommended an item already shown in the session."""
     steps, repeats = 0, 0

@@ -1,4 +1,4 @@
-"""Why most-popular is hard to beat on `SyntheticWorld-Dense-v0` for a Q-network with one output per item.
+"""What stands between a Q-network with one output per item and most-popular on `SyntheticWorld-Dense-v0`.
 
     OMP_NUM_THREADS=1 python bench/popular_ceiling.py --samples 500000 \
         --out bench/results/popular-ceiling.json

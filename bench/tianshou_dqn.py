@@ -102,7 +102,8 @@ def main(args: Args) -> list[dict]:
 
     def values(observation: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            return net(torch.as_tensor(observation[None], dtype=torch.float32))[0][0]
+            q, _ = net(torch.as_tensor(observation[None], dtype=torch.float32))  # Net returns (q, state)
+        return q[0]
 
     def greedy(observation: np.ndarray, info: dict) -> int:  # no mask, as Tianshou's DQN acts
         return int(values(observation).argmax())

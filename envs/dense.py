@@ -22,7 +22,8 @@ and fell below random (docs/clients.md).
 A log-fitted simulator shows its model's user vectors where the model has dot-product embeddings
 (NeuMF's GMF tower, MF). The ground-truth world keeps its users' true interest vectors to itself and
 shows instead each user's click profile in its logs (`recgym.data.user_profiles`): what a recommender
-that has the logs knows.
+that has the logs knows. Its first dense env in a process draws those logs (about 4 s for the default
+world; every worker process pays it once).
 """
 
 from __future__ import annotations

@@ -37,6 +37,5 @@ def test_the_worlds_user_vectors_are_its_logged_profiles_near_the_hidden_interes
     world = GroundTruthWorld(TINY_WORLD)
     known = world.user_vectors
     torch.testing.assert_close(known, logged_user_profiles(TINY_WORLD))
-    assert not torch.equal(known, world.user_interest)  # what the logs tell, not the truth
     alignment = (known * world.user_interest).sum(-1)
-    assert alignment.mean() > 0.5, alignment
+    assert 0.5 < alignment.mean() < 0.99, alignment  # near the hidden interest, but what the logs tell

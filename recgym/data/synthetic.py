@@ -55,17 +55,17 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
     return log, world
 
 
-def logged_user_profiles(world: WorldConfig) -> torch.Tensor:
+def logged_user_profiles(config: WorldConfig) -> torch.Tensor:
     """[n_users, dim] on the CPU: each user's click profile (`recgym.data.user_profiles`) in the default
-    logs of this world, the logs that popular ranks by and the fitted simulators learn from. Made once
-    per world and process (a few seconds for the default world)."""
-    return _logged_user_profiles(world).clone()
+    logs of the world of config, the logs that popular ranks by and the fitted simulators learn from.
+    Made once per config and process (a few seconds for the default world)."""
+    return _logged_user_profiles(config).clone()
 
 
 @lru_cache(maxsize=8)
-def _logged_user_profiles(world: WorldConfig) -> torch.Tensor:
-    log, observed = generate_logs(LoggingConfig(world=world))
+def _logged_user_profiles(config: WorldConfig) -> torch.Tensor:
+    log, observed = generate_logs(LoggingConfig(world=config))
     logged = click_profiles(log, observed.item_vectors[torch.as_tensor(log.item_ids)])
-    profiles = torch.zeros(world.n_users, logged.shape[1])  # a user the logs never saw: zeros
+    profiles = torch.zeros(config.n_users, logged.shape[1])  # a user the logs never saw: zeros
     profiles[torch.as_tensor(log.user_ids)] = logged
     return profiles

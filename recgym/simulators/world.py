@@ -152,8 +152,9 @@ class GroundTruthWorld(DynamicsSimulator):
     @property
     def user_vectors(self) -> torch.Tensor:
         """[n_users, dim]: what a recommender knows of each user, their click profile in this world's
-        default logs (`recgym.data.synthetic.logged_user_profiles`), not their hidden interest; the
-        dense observation's user part. Made on first use, a few seconds for the default world."""
+        default logs (`recgym.data.synthetic.logged_user_profiles`; drawn with this world's dynamics),
+        not their hidden interest; the dense observation's user part. Made on first use in each
+        process: a few seconds for the default world."""
         from recgym.data.synthetic import logged_user_profiles  # the logs are drawn from this world
 
         return logged_user_profiles(self.config).to(self.device)
