@@ -119,7 +119,7 @@ def episode_returns(
     return returns
 
 
-def greedy(q: nn.Module) -> Callable[[np.ndarray, dict], int]:
+def greedy(q: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[np.ndarray, dict], int]:
     """The Q-network's best action, as CleanRL's evaluation takes it (no mask)."""
 
     def act(obs: np.ndarray, info: dict) -> int:
@@ -129,7 +129,7 @@ def greedy(q: nn.Module) -> Callable[[np.ndarray, dict], int]:
     return act
 
 
-def greedy_allowed(q: nn.Module) -> Callable[[np.ndarray, dict], int]:
+def greedy_allowed(q: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[np.ndarray, dict], int]:
     """The Q-network's best item among those not yet shown (`info["action_mask"]`): what a user who
     adds the mask to CleanRL's evaluation gets."""
 

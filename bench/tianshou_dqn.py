@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 
 import gymnasium as gym
-import numpy as np
 import torch
 import tyro
 
@@ -93,6 +92,7 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
 
 
 def main(args: Args) -> list[dict]:
+    from cleanrl_dqn import greedy, greedy_allowed  # no mask as Tianshou's DQN acts; among unshown
     from clients import baseline_rows, print_table, scored
 
     from recgym.checkpoint import atomic_write_json
@@ -100,23 +100,15 @@ def main(args: Args) -> list[dict]:
     torch.set_num_threads(1)
     net, seconds = train(args)
 
-    def values(observation: np.ndarray) -> torch.Tensor:
-        with torch.no_grad():
-            q, _ = net(torch.as_tensor(observation[None], dtype=torch.float32))  # Net returns (q, state)
-        return q[0]
-
-    def greedy(observation: np.ndarray, info: dict) -> int:  # no mask, as Tianshou's DQN acts
-        return int(values(observation).argmax())
-
-    def greedy_allowed(observation: np.ndarray, info: dict) -> int:  # the same, among unshown items
-        q = values(observation)
-        q[torch.as_tensor(info["action_mask"]) == 0] = -torch.inf
-        return int(q.argmax())
+    def q_values(observations: torch.Tensor) -> torch.Tensor:  # Tianshou's Net returns (q, state)
+        return net(observations)[0]
 
     rows = [
         *baseline_rows(args.episodes),
-        scored("tianshou-dqn", args.steps, args.seed, seconds, greedy, args.episodes),
-        scored("tianshou-dqn, masked", args.steps, args.seed, seconds, greedy_allowed, args.episodes),
+        scored("tianshou-dqn", args.steps, args.seed, seconds, greedy(q_values), args.episodes),
+        scored(
+            "tianshou-dqn, masked", args.steps, args.seed, seconds, greedy_allowed(q_values), args.episodes
+        ),
     ]
     print_table(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
