@@ -149,5 +149,13 @@ def random_allowed(seed: int) -> Callable[[np.ndarray, dict], int]:
 
 
 def ranked_allowed(order: np.ndarray) -> Callable[[np.ndarray, dict], int]:
-    """The first item of order not yet shown: most-popular when order ranks by popularity."""
-    return lambda obs, info: int(next(item for item in order if info["action_mask"][item]))
+    """The first item of order not yet shown: most-popular when order ranks by popularity. With
+    candidate actions (`info["candidates"]`, envs/candidates.py), the index of the best-ranked candidate."""
+    rank = np.argsort(order)  # rank[item]: its place in order
+
+    def act(obs: np.ndarray, info: dict) -> int:
+        if "candidates" in info:
+            return int(np.argmin(rank[info["candidates"]]))
+        return int(next(item for item in order if info["action_mask"][item]))
+
+    return act

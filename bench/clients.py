@@ -3,12 +3,14 @@
     python bench/clients.py --clients cleanrl --budgets 20000 50000  # CleanRL's loop: bench/cleanrl_dqn.py
 
 Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-truth world, 500 users,
-200 items, the dense observation; `--env` another id), seeds 1, 2 and 3, for each step budget; its
-greedy policy is then scored on the same 300 sessions (seeds 10,000...) as the random (among items not
-yet shown) and the most-popular (by the synthetic logs' clicks) baselines: as CleanRL's evaluation
-takes it (no mask), and among items not yet shown (`<client>, masked`: the same Q-network). Writes
-JSON rows {"client", "budget", "seed", "return_mean", "return_ci95", "repeat_share", "train_seconds"}
-and prints a table. One thread.
+200 items, the dense observation; `--env` another id, such as `recgym/SyntheticWorld-Candidates-v0`),
+seeds 1, 2 and 3, for each step budget; its greedy policy is then scored on the same 300 sessions
+(seeds 10,000...) as the random (among items not yet shown) and the most-popular (by the synthetic
+logs' clicks) baselines: as CleanRL's evaluation takes it (no mask), and among items not yet shown
+(`<client>, masked`: the same Q-network). Each row also has its return minus popular's on the same
+sessions (`minus_popular`: mean and 95% interval of the paired differences; above zero, it beats
+popular). Writes JSON rows {"client", "budget", "seed", "return_mean", "return_ci95", "minus_popular",
+"repeat_share", "train_seconds", "returns"} and prints a table. One thread.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -31,9 +34,9 @@ from cleanrl_dqn import (
     ranked_allowed,
 )
 
-from recgym.baselines import item_popularity
 from recgym.checkpoint import atomic_write_json
-from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.envs import candidates
+from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
 Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> item
@@ -41,8 +44,8 @@ Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> item
 
 @dataclass
 class Args:
-    clients: tuple[str, ...] = ("cleanrl",)
-    """Which clients (cleanrl; Tianshou is not set up yet: docs/clients.md)."""
+    clients: tuple[Literal["cleanrl"], ...] = ("cleanrl",)
+    """Which clients (cleanrl; Tianshou needs a venv of its own: bench/tianshou_dqn.py)."""
     budgets: tuple[int, ...] = (20_000, 50_000)
     """Training env-steps per run."""
     seeds: tuple[int, ...] = (1, 2, 3)
@@ -58,6 +61,9 @@ class Args:
     """CleanRL's --buffer-size (its default 10,000)."""
     exploration_fraction: float = 0.5
     """CleanRL's --exploration-fraction (its default 0.5)."""
+    masked: bool = True
+    """Also score each Q-network among items not yet shown (`<client>, masked`); with candidate actions
+    (`recgym/SyntheticWorld-Candidates-v0`), which are all unshown, it is the same policy: --no-masked."""
     env: str = ENV
     """The env id to train and score on: the synthetic world, or a simulator fitted on its logs such as
     `recgym.envs:recgym/NeuMF-Synthetic-Dense-v0` (popular ranks by the same logs' clicks)."""
@@ -75,8 +81,8 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
 def scored(
     client: str, budget: int, seed: int, seconds: float, act: Policy, episodes: int, env: str = ENV
 ) -> dict:
-    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env, and the
-    share of its steps that recommended an item already shown in the session."""
+    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env, the share
+    of its steps that recommended an item already shown in the session, and each session's return."""
     steps, repeats = 0, 0
 
     def counted(observation: np.ndarray, info: dict) -> int:
@@ -87,17 +93,28 @@ def scored(
 
     row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
     returns = episode_returns(env, counted, episodes, 10_000)
-    return row | summary(returns) | {"repeat_share": repeats / steps}
+    return row | summary(returns) | {"repeat_share": repeats / steps, "returns": returns.tolist()}
+
+
+def versus_popular(rows: list[dict]) -> list[dict]:
+    """rows, each with `minus_popular`: the mean and 95% interval of its per-session return minus
+    popular's on the same sessions (same seeds, so the same users), the paired test of beating it."""
+    popular = np.asarray(next(r for r in rows if r["client"] == "popular")["returns"])
+    paired = []
+    for row in rows:
+        difference = summary(np.asarray(row["returns"]) - popular)
+        paired.append(row | {"minus_popular": [difference["return_mean"], *difference["return_ci95"]]})
+    return paired
 
 
 def popularity_order() -> np.ndarray:
     """Items by their clicks in the synthetic logs, most clicked first: what popular recommends."""
-    log = generate_logs(LoggingConfig())[0]
-    return np.argsort(-item_popularity(log.positives()["item"].to_numpy(), log.n_items), kind="stable")
+    return candidates.popularity_order(GroundTruthWorld(WorldConfig()))
 
 
 def baseline_rows(episodes: int, env: str = ENV) -> list[dict]:
-    """Random and most-popular (by the synthetic logs' clicks), both among items not yet shown."""
+    """Random and most-popular (by the synthetic logs' clicks), both among items not yet shown (with
+    candidate actions: a random candidate, and the first, which is most-popular's item)."""
     popular = ranked_allowed(popularity_order())
     return [
         scored(name, 0, 0, 0.0, act, episodes, env)
@@ -105,13 +122,32 @@ def baseline_rows(episodes: int, env: str = ENV) -> list[dict]:
     ]
 
 
+def client_rows(
+    client: str,
+    budget: int,
+    seed: int,
+    seconds: float,
+    q: Callable[[torch.Tensor], torch.Tensor],
+    episodes: int,
+    env: str = ENV,
+    masked: bool = True,
+) -> list[dict]:
+    """The rows of a trained Q-network (a batch -> Q-values callable): its greedy action as the client
+    evaluates it (no mask) and, if masked, its best item among those not yet shown."""
+    rows = [scored(client, budget, seed, seconds, greedy(q), episodes, env)]
+    if masked:
+        rows.append(scored(f"{client}, masked", budget, seed, seconds, greedy_allowed(q), episodes, env))
+    return rows
+
+
 def print_table(rows: list[dict]) -> None:
-    print("| client | steps | seed | return (95% CI) | repeats | train s |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for r in rows:
+    print("| client | steps | seed | return (95% CI) | minus popular, paired (95% CI) | repeats | train s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in versus_popular(rows):
         low, high = r["return_ci95"]
         interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
-        cells = [r["client"], r["budget"], r["seed"], interval, f"{r['repeat_share']:.1%}"]
+        paired = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["minus_popular"])
+        cells = [r["client"], r["budget"], r["seed"], interval, paired, f"{r['repeat_share']:.1%}"]
         print("| " + " | ".join(map(str, cells)) + f" | {r['train_seconds']:.0f} |")
 
 
@@ -122,8 +158,6 @@ def main(args: Args) -> list[dict]:
         for budget in args.budgets:
             for seed in args.seeds:
                 start = time.perf_counter()
-                if client != "cleanrl":
-                    raise ValueError(f"unknown client {client!r}: only cleanrl is set up so far")
                 learning_starts = min(10_000, budget // 4)
                 config = CleanRLDQN(budget, seed=seed, learning_starts=learning_starts)
                 config = dataclasses.replace(
@@ -136,14 +170,10 @@ def main(args: Args) -> list[dict]:
                 )
                 q = cleanrl_dqn(args.env, config)
                 seconds = time.perf_counter() - start
-                rows.append(scored(client, budget, seed, seconds, greedy(q), args.episodes, args.env))
-                masked = scored(
-                    f"{client}, masked", budget, seed, seconds, greedy_allowed(q), args.episodes, args.env
-                )
-                rows.append(masked)
-                print(rows[-2], rows[-1], sep="\n", flush=True)
+                rows += client_rows(client, budget, seed, seconds, q, args.episodes, args.env, args.masked)
+                print_table(rows[:2] + rows[-1 - args.masked :])  # the baselines and this run
     print_table(rows)
-    atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
+    atomic_write_json(args.out, {"settings": vars(args), "rows": versus_popular(rows)})
     return rows
 
 

@@ -34,11 +34,15 @@ class Args:
     """The discount (the example's --gamma, 0.9 by default there too)."""
     episodes: int = 300
     """Evaluated sessions per policy (the same sessions for all)."""
+    env: str = ENV
+    """The env id (`recgym.envs:recgym/SyntheticWorld-Candidates-v0`: candidate actions, then --no-masked)."""
+    masked: bool = True
+    """Also score the Q-network among items not yet shown (`tianshou-dqn, masked`)."""
     out: str = "bench/results/clients-tianshou.json"
 
 
 def train(args: Args) -> tuple[torch.nn.Module, float]:
-    """Tianshou's example DQN trained on ENV for args.steps; its Q-network and the seconds it took."""
+    """Tianshou's example DQN trained on args.env for args.steps; its Q-network and the seconds it took."""
     import tianshou as ts
     from tianshou.algorithm.modelfree.dqn import DiscreteQLearningPolicy
     from tianshou.algorithm.optim import AdamOptimizerFactory
@@ -48,11 +52,11 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
     from tianshou.utils.space_info import SpaceInfo
 
     torch.manual_seed(args.seed)
-    train_envs = ts.env.DummyVectorEnv([lambda: gym.make(ENV) for _ in range(10)])
-    test_envs = ts.env.DummyVectorEnv([lambda: gym.make(ENV) for _ in range(10)])
+    train_envs = ts.env.DummyVectorEnv([lambda: gym.make(args.env) for _ in range(10)])
+    test_envs = ts.env.DummyVectorEnv([lambda: gym.make(args.env) for _ in range(10)])
     train_envs.seed(args.seed)
     test_envs.seed(args.seed + 1000)
-    env = gym.make(ENV)
+    env = gym.make(args.env)
     space_info = SpaceInfo.from_env(env)
     net = Net(
         state_shape=space_info.observation_info.obs_shape,
@@ -92,8 +96,7 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
 
 
 def main(args: Args) -> list[dict]:
-    from cleanrl_dqn import greedy, greedy_allowed  # no mask as Tianshou's DQN acts; among unshown
-    from clients import baseline_rows, print_table, scored
+    from clients import baseline_rows, client_rows, print_table, versus_popular
 
     from recgym.checkpoint import atomic_write_json
 
@@ -103,15 +106,11 @@ def main(args: Args) -> list[dict]:
     def q_values(observations: torch.Tensor) -> torch.Tensor:  # Tianshou's Net returns (q, state)
         return net(observations)[0]
 
-    rows = [
-        *baseline_rows(args.episodes),
-        scored("tianshou-dqn", args.steps, args.seed, seconds, greedy(q_values), args.episodes),
-        scored(
-            "tianshou-dqn, masked", args.steps, args.seed, seconds, greedy_allowed(q_values), args.episodes
-        ),
-    ]
+    rows = baseline_rows(args.episodes, args.env)
+    name, episodes = "tianshou-dqn", args.episodes
+    rows += client_rows(name, args.steps, args.seed, seconds, q_values, episodes, args.env, args.masked)
     print_table(rows)
-    atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
+    atomic_write_json(args.out, {"settings": vars(args), "rows": versus_popular(rows)})
     return rows
 
 

@@ -14,6 +14,9 @@ Each id builds the single-user `RecEnv` with `gymnasium.make` and the batched `R
   float32 observation (`envs.dense`) that outside RL libraries' MLPs learn from; any id also takes
   `observation="dense"`. From a script that does not import recgym, Gymnasium's module-qualified id
   imports it: `gym.make("recgym.envs:recgym/SyntheticWorld-Dense-v0")`.
+- `recgym/SyntheticWorld-Candidates-v0`: the world's dense env acting through 20 candidates, the
+  best unshown items by the logs' popularity (`envs.candidates`; `k=`, `order=`): each action is a
+  fresh item, and the observation's width does not grow with the catalog.
 
 Keyword arguments of `gym.make` reach the env (`horizon`, `history_len`, `observation`, ...) and,
 through `simulator_kwargs`, the simulator (e.g. `simulator_kwargs={"n_items": 1000}`).
@@ -21,6 +24,7 @@ through `simulator_kwargs`, the simulator (e.g. `simulator_kwargs={"n_items": 10
 
 from gymnasium.envs.registration import register
 
+from recgym.envs.candidates import CandidateEnv
 from recgym.envs.dense import DenseObservation
 from recgym.envs.rec_env import RecEnv, observation_space
 from recgym.envs.slate_env import SlateEnv, SlateVectorEnv
@@ -52,6 +56,12 @@ for env_id, simulator in (
         kwargs={"simulator": simulator, "observation": "dense"},
     )
 
+register(
+    id="recgym/SyntheticWorld-Candidates-v0",
+    entry_point="recgym.envs.candidates:make_candidate_env",
+    kwargs={"simulator": "world"},
+)
+
 for env_id, simulator in (
     ("recgym/SyntheticWorld-Slate-v0", "world"),
     ("recgym/NeuMF-Synthetic-Slate-v0", "neumf-synthetic"),
@@ -63,4 +73,12 @@ for env_id, simulator in (
         kwargs={"simulator": simulator},
     )
 
-__all__ = ["DenseObservation", "RecEnv", "RecVectorEnv", "SlateEnv", "SlateVectorEnv", "observation_space"]
+__all__ = [
+    "CandidateEnv",
+    "DenseObservation",
+    "RecEnv",
+    "RecVectorEnv",
+    "SlateEnv",
+    "SlateVectorEnv",
+    "observation_space",
+]

@@ -17,7 +17,8 @@ built from the simulator's item representations (`item_vectors`, unit rows):
 
 The last part lines up with the action space, so a Q-network's output for an item can learn from the
 input of the same item that showing it again costs; without it, CleanRL's DQN repeated its best item
-and fell below random (docs/clients.md).
+and fell below random (docs/clients.md). Candidate actions (`envs/candidates.py`) leave this part out:
+their actions are unshown items, and the observation keeps one width whatever the catalog.
 
 A log-fitted simulator shows its model's user vectors where the model has dot-product embeddings
 (NeuMF's GMF tower, MF). The ground-truth world keeps its users' true interest vectors to itself and

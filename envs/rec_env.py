@@ -277,6 +277,11 @@ class RecEnv(gym.Env):
         }
 
     @property
+    def dense(self) -> DenseObservation | None:
+        """What makes the dense observation (its item vectors and layout) when there is one, else None."""
+        return self._dense
+
+    @property
     def history_len(self) -> int:
         return self.sessions.history_len
 

@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "SlateEnv": "recgym.envs.slate_env",
     "RecVectorEnv": "recgym.envs.vector_env",
     "SB3VecEnv": "recgym.envs.sb3_vec_env",
+    "CandidateEnv": "recgym.envs.candidates",
     # policies and evaluation
     "Policy": "recgym.policy",
     "RankingPolicy": "recgym.policy",

@@ -1,4 +1,5 @@
-"""CleanRL's DQN loop (bench/cleanrl_dqn.py) runs on a recgym id given as a library's user gives it."""
+"""CleanRL's DQN loop (bench/cleanrl_dqn.py) runs on a recgym id given as a library's user gives it; the
+clients bench's popular and its paired comparison are what they say."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 from bench_scripts import load_bench
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
+CANDIDATES = "recgym.envs:recgym/SyntheticWorld-Candidates-v0"
 
 
 def test_cleanrls_loop_trains_on_the_module_qualified_dense_id() -> None:
@@ -28,3 +30,27 @@ def test_the_baselines_of_the_clients_bench_never_repeat_an_item() -> None:
 
     cleanrl.episode_returns(ENV, recorded, episodes=1, seed=0)
     assert len(shown) == len(set(shown))
+
+
+def test_popular_takes_the_first_candidate_and_scores_as_on_the_dense_id() -> None:
+    cleanrl = load_bench("cleanrl_dqn")
+    popular = cleanrl.ranked_allowed(load_bench("clients").popularity_order())
+    actions: list[int] = []
+
+    def recorded(obs, info) -> int:
+        actions.append(popular(obs, info))
+        return actions[-1]
+
+    on_candidates = cleanrl.episode_returns(CANDIDATES, recorded, episodes=3, seed=0)
+    assert set(actions) == {0}
+    np.testing.assert_array_equal(on_candidates, cleanrl.episode_returns(ENV, popular, episodes=3, seed=0))
+
+
+def test_the_paired_difference_is_each_sessions_return_minus_populars() -> None:
+    clients = load_bench("clients")
+    rows = [{"client": "popular", "returns": [1.0, 2.0, 3.0]}, {"client": "q", "returns": [2.0, 2.0, 5.0]}]
+    paired = clients.versus_popular(rows)
+    assert paired[0]["minus_popular"] == [0.0, 0.0, 0.0]
+    mean, low, high = paired[1]["minus_popular"]
+    half = 1.96 * np.std([1.0, 0.0, 2.0], ddof=1) / np.sqrt(3)
+    assert mean == 1.0 and np.isclose(low, 1.0 - half) and np.isclose(high, 1.0 + half)

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import torch
 
+from recgym.baselines import log_popularity
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
 from recgym.data.user_profiles import click_profiles
@@ -62,10 +63,29 @@ def logged_user_profiles(config: WorldConfig) -> torch.Tensor:
     return _logged_user_profiles(config).clone()
 
 
+def logged_item_clicks(config: WorldConfig) -> torch.Tensor:
+    """[n_items] on the CPU: each item's clicks in the same default logs, what popular ranks by; an
+    item the logs never showed has zero. Made once per config and process, with the profiles."""
+    return _logged_item_clicks(config).clone()
+
+
+@lru_cache(maxsize=8)
+def _default_logs(config: WorldConfig) -> tuple[InteractionLog, GroundTruthWorld]:
+    return generate_logs(LoggingConfig(world=config))
+
+
 @lru_cache(maxsize=8)
 def _logged_user_profiles(config: WorldConfig) -> torch.Tensor:
-    log, observed = generate_logs(LoggingConfig(world=config))
+    log, observed = _default_logs(config)
     logged = click_profiles(log, observed.item_vectors[torch.as_tensor(log.item_ids)])
     profiles = torch.zeros(config.n_users, logged.shape[1])  # a user the logs never saw: zeros
     profiles[torch.as_tensor(log.user_ids)] = logged
     return profiles
+
+
+@lru_cache(maxsize=8)
+def _logged_item_clicks(config: WorldConfig) -> torch.Tensor:
+    log, _ = _default_logs(config)
+    clicks = torch.zeros(config.n_items)
+    clicks[torch.as_tensor(log.item_ids)] = torch.as_tensor(log_popularity(log), dtype=torch.float32)
+    return clicks

@@ -158,3 +158,11 @@ class GroundTruthWorld(DynamicsSimulator):
         from recgym.data.synthetic import logged_user_profiles  # the logs are drawn from this world
 
         return logged_user_profiles(self.config).to(self.device)
+
+    @property
+    def item_popularity(self) -> torch.Tensor:
+        """[n_items]: each item's clicks in the same default logs, what a recommender that has the logs
+        knows of the catalog (popular ranks by it; the candidate actions' default order)."""
+        from recgym.data.synthetic import logged_item_clicks
+
+        return logged_item_clicks(self.config).to(self.device)
