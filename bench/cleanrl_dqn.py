@@ -6,7 +6,8 @@ epsilon schedule, a uniform replay buffer, a target network copied every `target
 steps and a gradient step every `train_frequency` steps, with CleanRL's default hyper-parameters. It
 is written here in a few dozen lines rather than vendored, with the one change Gymnasium 1.x asks of
 every such loop: with next-step autoreset, the step after an episode's end only resets, so it is not
-stored as a transition. `greedy_return` and `baseline_return` score policies on the same env.
+stored as a transition. `episode_returns` scores a policy (`greedy`, `greedy_allowed`, `random_allowed`,
+`ranked_allowed`) on sessions of an env.
 """
 
 from __future__ import annotations

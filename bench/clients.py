@@ -7,10 +7,11 @@ Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-tru
 seeds 1, 2 and 3, for each step budget; its greedy policy is then scored on the same 300 sessions
 (seeds 10,000...) as the random (among items not yet shown) and the most-popular (by the synthetic
 logs' clicks) baselines: as CleanRL's evaluation takes it (no mask), and among items not yet shown
-(`<client>, masked`: the same Q-network). Each row also has its return minus popular's on the same
-sessions (`minus_popular`: mean and 95% interval of the paired differences; above zero, it beats
-popular). Writes JSON rows {"client", "budget", "seed", "return_mean", "return_ci95", "minus_popular",
-"repeat_share", "train_seconds", "returns"} and prints a table. One thread.
+(`<client>, masked`: the same Q-network; `--no-masked` leaves it out, as on candidate actions, which
+are all unshown items, so that no step can repeat one there). Each row also has its return minus
+popular's on the same sessions (`minus_popular`: mean and 95% interval of the paired differences;
+above zero, it beats popular). Writes JSON rows {"client", "budget", "seed", "return_mean",
+"return_ci95", "minus_popular", "repeat_share", "train_seconds", "returns"} and prints a table. One thread.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from recgym.envs import candidates
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
-Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> item
+Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> action: an item, or a candidate
 
 
 @dataclass
@@ -99,7 +100,10 @@ def scored(
 def versus_popular(rows: list[dict]) -> list[dict]:
     """rows, each with `minus_popular`: the mean and 95% interval of its per-session return minus
     popular's on the same sessions (same seeds, so the same users), the paired test of beating it."""
-    popular = np.asarray(next(r for r in rows if r["client"] == "popular")["returns"])
+    populars = [r for r in rows if r["client"] == "popular"]
+    if len(populars) != 1:
+        raise ValueError(f"rows need one popular row to compare with, got {len(populars)}")
+    popular = np.asarray(populars[0]["returns"])
     paired = []
     for row in rows:
         difference = summary(np.asarray(row["returns"]) - popular)
@@ -153,6 +157,11 @@ def print_table(rows: list[dict]) -> None:
 
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(1)
+    unknown = set(args.clients) - {"cleanrl"}
+    if unknown:
+        raise ValueError(
+            f"unknown clients {sorted(unknown)}: only cleanrl runs here (Tianshou: bench/tianshou_dqn.py)"
+        )
     rows = baseline_rows(args.episodes, args.env)
     for client in args.clients:
         for budget in args.budgets:
@@ -173,7 +182,8 @@ def main(args: Args) -> list[dict]:
                 rows += client_rows(client, budget, seed, seconds, q, args.episodes, args.env, args.masked)
                 print_table(rows[:2] + rows[-1 - args.masked :])  # the baselines and this run
     print_table(rows)
-    atomic_write_json(args.out, {"settings": vars(args), "rows": versus_popular(rows)})
+    rows = versus_popular(rows)
+    atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
     return rows
 
 

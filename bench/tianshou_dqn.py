@@ -9,8 +9,10 @@ follows Tianshou's `examples/discrete/discrete_dqn.py` (v2.0): `Net` with three 
 gamma 0.9 (`--gamma`, as in the example), 3-step returns and a target network every 320 updates, 10
 `DummyVectorEnv` training envs, a `VectorReplayBuffer` of 20,000, one gradient step of 64 per 10 env
 steps. Only the task id, the budget, the seed and the discount are ours. The trained policy, greedy and
-with no mask as Tianshou acts (and, as `tianshou-dqn, masked`, among unshown items), is scored on the
-same sessions as random and popular (`bench/clients.py`'s helpers); writes JSON and prints a table.
+with no mask as Tianshou acts (and, as `tianshou-dqn, masked`, among unshown items, unless
+`--no-masked`), is scored on the same sessions as random and popular, with its return minus popular's
+on each session (`bench/clients.py`'s helpers); writes JSON and prints a table. `--env` another id,
+e.g. `recgym.envs:recgym/SyntheticWorld-Candidates-v0`.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def main(args: Args) -> list[dict]:
     name, episodes = "tianshou-dqn", args.episodes
     rows += client_rows(name, args.steps, args.seed, seconds, q_values, episodes, args.env, args.masked)
     print_table(rows)
-    atomic_write_json(args.out, {"settings": vars(args), "rows": versus_popular(rows)})
+    rows = versus_popular(rows)
+    atomic_write_json(args.out, {"settings": vars(args), "rows": rows})
     return rows
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from recgym.envs.rec_env import RecEnv
+from recgym.envs.rec_env import RecEnv, as_int, is_index
 from recgym.simulators.protocol import UserSimulator
 
 
@@ -53,28 +53,40 @@ def check_order(order: Any, n_items: int) -> np.ndarray:
 
 
 class CandidateEnv(gym.Wrapper):
-    """A `RecEnv` with the dense observation, acting through k candidates (module docstring).
+    """A `RecEnv` with the dense observation, acting through k candidates (module docstring). Its
+    spaces are the candidates' (`Discrete(k)`); `env.unwrapped` is the `RecEnv`, whose are the catalog's.
+    One env, one user: recgym's batched envs keep acting on the catalog.
 
-    :param env: a `RecEnv` made with `observation="dense"`.
+    :param env: a `RecEnv` made with `observation="dense"`, or one `gym.make` wrapped with its checks
+        (wrappers that keep the spaces).
     :param k: candidates per step, at most n_items - horizon so that k unshown items remain to the
         session's end.
-    :param order: every item id once, best first; None: the simulator's `item_popularity`.
+    :param order: every item id once, best first, the same for every user; None: the simulator's
+        `item_popularity`.
     """
 
-    def __init__(self, env: RecEnv, k: int = 20, order: Any = None):
-        single_item = isinstance(env, RecEnv) and isinstance(env.action_space, spaces.Discrete)
-        if not single_item or env.dense is None:
-            raise ValueError("CandidateEnv wraps a RecEnv (one item a step) made with observation='dense'")
-        super().__init__(env)
-        n_items = env.simulator.n_items
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n_items - env.horizon:
+    def __init__(self, env: gym.Env, k: int = 20, order: Any = None):
+        base = env.unwrapped
+        if (
+            not isinstance(base, RecEnv)
+            or not isinstance(base.action_space, spaces.Discrete)
+            or base.dense is None
+        ):
             raise ValueError(
-                f"k must be an int in [1, n_items - horizon = {n_items - env.horizon}] so that k unshown "
-                f"items remain to the session's end, got {k!r}"
+                f"CandidateEnv wraps a RecEnv (one item a step) made with observation='dense', got {base!r}"
             )
-        self.k = int(k)
-        self.order = popularity_order(env.simulator) if order is None else check_order(order, n_items)
-        self._vectors = env.dense.item_vectors[1:].cpu().numpy()  # [n_items, d] unit rows
+        if env.observation_space != base.observation_space or env.action_space != base.action_space:
+            raise ValueError("CandidateEnv needs the RecEnv's own spaces: wrap it before other wrappers")
+        super().__init__(env)
+        n_items, horizon = base.simulator.n_items, base.horizon
+        if n_items <= horizon:
+            raise ValueError(
+                f"candidate actions need more items than the horizon: {n_items} items, horizon {horizon}"
+            )
+        limit = n_items - horizon  # so that k unshown items remain to the session's end
+        self.k = as_int(k, "k (at most n_items - horizon)", 1, limit)
+        self.order = popularity_order(base.simulator) if order is None else check_order(order, n_items)
+        self._vectors = base.dense.item_vectors[1:].cpu().numpy()  # [n_items, d] unit rows
         dense = env.observation_space
         assert isinstance(dense, spaces.Box)
         self._kept = dense.shape[0] - n_items  # the dense parts before the per-item shown entries
@@ -97,12 +109,14 @@ class CandidateEnv(gym.Wrapper):
         candidates = self._vectors[self._candidates].ravel()
         return np.concatenate([observation[: self._kept], candidates]).astype(np.float32), info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         observation, info = self.env.reset(seed=seed, options=options)
         return self._offer(observation, info)
 
-    def step(self, action):
-        if not self.action_space.contains(action):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if not is_index(action, self.k):
             raise ValueError(f"action must be a candidate index in [0, {self.k}), got {action!r}")
         if len(self._candidates) == 0:
             raise RuntimeError("call reset() before step()")
@@ -110,7 +124,7 @@ class CandidateEnv(gym.Wrapper):
         observation, reward, terminated, truncated, info = self.env.step(item)
         info["item"] = item
         observation, info = self._offer(observation, info)
-        return observation, reward, terminated, truncated, info
+        return observation, float(reward), terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """[k] bool, all True: every candidate is an item not yet shown (sb3-contrib's MaskablePPO)."""

@@ -11,7 +11,6 @@ from conftest import TINY_WORLD
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from recgym.baselines import log_popularity
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.envs import CandidateEnv, RecEnv, SlateEnv
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
@@ -32,8 +31,11 @@ def test_the_candidate_env_passes_gymnasiums_and_sb3s_checkers() -> None:
 
 def test_the_worlds_item_popularity_is_its_logged_clicks() -> None:
     log, _ = generate_logs(LoggingConfig(world=TINY_WORLD))
+    clicked = log.frame.loc[log.frame["rating"] == 1.0, "item"]  # clicks (0/1 ratings), by raw item id
     expected = np.zeros(TINY_WORLD.n_items)
-    expected[log.item_ids] = log_popularity(log)
+    for raw_item in log.item_ids[clicked.to_numpy()]:
+        expected[raw_item] += 1
+    assert expected.sum() > 0
     np.testing.assert_array_equal(GroundTruthWorld(TINY_WORLD).item_popularity.numpy(), expected)
 
 
@@ -106,9 +108,10 @@ def test_the_registered_id_takes_k_and_the_worlds_plain_kwargs() -> None:
 @pytest.mark.parametrize(
     ("k", "order", "message"),
     [
-        (0, None, "k must be an int"),
-        (TINY_WORLD.n_items - HORIZON + 1, None, "n_items - horizon = 9"),
-        (2.0, None, "k must be an int"),
+        (0, None, r"k \(at most n_items - horizon\) must be an integer in \[1, 9\]"),
+        (TINY_WORLD.n_items - HORIZON + 1, None, r"must be an integer in \[1, 9\]"),
+        (2.0, None, "must be an integer"),
+        (True, None, "must be an integer"),
         (K, [0, 1, 2], "each of the 15 item ids exactly once"),
         (K, [0] * 15, "each of the 15 item ids exactly once"),
         (K, np.zeros((15, 1), np.int64), "1-d sequence of item ids"),
@@ -119,17 +122,49 @@ def test_bad_candidate_settings_are_clear_errors(k, order, message: str) -> None
         candidate_env(k=k, order=order)
 
 
+def test_the_largest_k_keeps_k_candidates_to_the_sessions_end() -> None:
+    largest = TINY_WORLD.n_items - HORIZON
+    env = candidate_env(k=largest)
+    for seed in range(10):
+        observation, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            observation, _, terminated, truncated, info = env.step(largest - 1)
+            assert env.observation_space.contains(observation) and len(set(info["candidates"])) == largest
+            done = terminated or truncated
+
+
+def test_reset_options_and_gym_makes_checks_pass_through() -> None:
+    made = gym.make(
+        "recgym.envs:recgym/SyntheticWorld-Dense-v0",
+        horizon=HORIZON,
+        history_len=HISTORY,
+        simulator_kwargs={"n_users": 20, "n_items": 15, "n_topics": 3, "dim": 4},
+    )
+    env = CandidateEnv(made, K)
+    _, info = env.reset(seed=0, options={"user": 11})
+    assert info["user"] == 11 and len(info["candidates"]) == K
+
+
 def test_a_dict_env_a_bad_action_and_a_step_before_reset_are_clear_errors() -> None:
+    world = GroundTruthWorld(TINY_WORLD)
     with pytest.raises(ValueError, match="observation='dense'"):
-        CandidateEnv(RecEnv(GroundTruthWorld(TINY_WORLD), horizon=HORIZON))
-    slates = SlateEnv(GroundTruthWorld(TINY_WORLD), HORIZON, HISTORY, observation="dense")
+        CandidateEnv(RecEnv(world, horizon=HORIZON))
     with pytest.raises(ValueError, match="one item a step"):
-        CandidateEnv(slates)
+        CandidateEnv(SlateEnv(world, HORIZON, HISTORY, observation="dense"))
+    flattened = gym.wrappers.TransformObservation(
+        RecEnv(world, horizon=HORIZON, observation="dense"), lambda o: o[:3], gym.spaces.Box(-1, 1, (3,))
+    )
+    with pytest.raises(ValueError, match="own spaces"):
+        CandidateEnv(flattened)
+    with pytest.raises(ValueError, match="more items than the horizon: 15 items, horizon 15"):
+        CandidateEnv(RecEnv(world, horizon=15, observation="dense"))
     with pytest.raises(ValueError, match="leave observation= unset"):
         gym.make("recgym.envs:recgym/SyntheticWorld-Candidates-v0", observation="dict")
     env = candidate_env()
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"candidate index in \[0, 5\)"):
-        env.step(K)
+    for action in (K, -1, True, 1.0):
+        with pytest.raises(ValueError, match=r"candidate index in \[0, 5\)"):
+            env.step(action)
