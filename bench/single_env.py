@@ -29,6 +29,7 @@ from recgym.simulators.registry import make_simulator
 class Args:
     simulators: tuple[str, ...] = ("world", "neumf-synthetic")
     observations: tuple[str, ...] = ("dict", "dense")
+    """"dict", "dense", or "candidates" (the dense env through `CandidateEnv`, 20 candidates)."""
     rounds: int = 3
     seconds: float = 2.0
     """Measuring time per configuration and round."""

@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from recgym.checkpoint import atomic_write_json
+from recgym.envs.candidates import CandidateEnv
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.envs.vector_env import RecVectorEnv
@@ -117,17 +118,22 @@ def batched_env_rate(
 def single_env_rate(
     simulator, seconds: float, compile: bool = False, observation: str = "dict"
 ) -> tuple[float, float]:
-    """Steps/s of `RecEnv.step` in a Python loop with random items (resetting when a session ends), and
-    the seconds of the first step, which compiles the step when `compile` (not counted in the rate)."""
-    env = RecEnv(simulator, compile=compile, observation=observation)
+    """Steps/s of `RecEnv.step` in a Python loop with random actions (resetting when a session ends),
+    and the seconds of the first step, which compiles the step when `compile` (not counted in the rate).
+    observation "candidates": the dense `RecEnv` inside `CandidateEnv` (20 candidates, by item id)."""
+    dense = "dense" if observation == "candidates" else observation
+    env: RecEnv | CandidateEnv = RecEnv(simulator, compile=compile, observation=dense)
+    if observation == "candidates":
+        env = CandidateEnv(env, order=np.arange(simulator.n_items))
+    actions = int(env.action_space.n)  # type: ignore[attr-defined]
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    env.step(int(rng.integers(simulator.n_items)))
+    env.step(int(rng.integers(actions)))
     first_step = time.perf_counter() - start
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        _, _, terminated, truncated, _ = env.step(int(rng.integers(simulator.n_items)))
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(actions)))
         if terminated or truncated:
             env.reset()
         steps += 1

@@ -65,8 +65,11 @@ def logged_user_profiles(config: WorldConfig) -> torch.Tensor:
 
 def logged_item_clicks(config: WorldConfig) -> torch.Tensor:
     """[n_items] on the CPU: each item's clicks in the same default logs, what popular ranks by; an
-    item the logs never showed has zero. Made once per config and process, with the profiles."""
-    return _logged_item_clicks(config).clone()
+    item the logs never showed has zero. The logs are drawn once per config and process."""
+    log, _ = _default_logs(config)
+    clicks = torch.zeros(config.n_items)
+    clicks[torch.as_tensor(log.item_ids)] = torch.as_tensor(log_popularity(log), dtype=torch.float32)
+    return clicks
 
 
 @lru_cache(maxsize=8)
@@ -81,11 +84,3 @@ def _logged_user_profiles(config: WorldConfig) -> torch.Tensor:
     profiles = torch.zeros(config.n_users, logged.shape[1])  # a user the logs never saw: zeros
     profiles[torch.as_tensor(log.user_ids)] = logged
     return profiles
-
-
-@lru_cache(maxsize=8)
-def _logged_item_clicks(config: WorldConfig) -> torch.Tensor:
-    log, _ = _default_logs(config)
-    clicks = torch.zeros(config.n_items)
-    clicks[torch.as_tensor(log.item_ids)] = torch.as_tensor(log_popularity(log), dtype=torch.float32)
-    return clicks
