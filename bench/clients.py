@@ -52,6 +52,8 @@ class Args:
     seeds: tuple[int, ...] = (1, 2, 3)
     episodes: int = 300
     """Evaluated sessions per policy (the same sessions for all)."""
+    first_session: int = 10_000
+    """The first evaluated session's seed (the others follow it)."""
     train_frequency: int = 10
     """CleanRL's --train-frequency (env steps per gradient step; its default is 10)."""
     gamma: float = 0.99
@@ -71,6 +73,16 @@ class Args:
     out: str = "bench/results/clients.json"
 
 
+@dataclass(frozen=True)
+class Sessions:
+    """The sessions every policy of a run is scored on: the same seeds, so the same users, for all."""
+
+    env: str = ENV
+    episodes: int = 300
+    first: int = 10_000
+    """The first session's seed; the others follow it."""
+
+
 def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     half = 1.96 * returns.std(ddof=1) / np.sqrt(len(returns))
     return {
@@ -79,11 +91,9 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     }
 
 
-def scored(
-    client: str, budget: int, seed: int, seconds: float, act: Policy, episodes: int, env: str = ENV
-) -> dict:
-    """One table row: a policy's return on the benchmark's sessions (seeds 10,000...) of env, the share
-    of its steps that recommended an item already shown in the session, and each session's return."""
+def scored(client: str, budget: int, seed: int, seconds: float, act: Policy, sessions: Sessions) -> dict:
+    """One table row: a policy's return on the sessions, the share of its steps that recommended an item
+    already shown in the session, and each session's return."""
     steps, repeats = 0, 0
 
     def counted(observation: np.ndarray, info: dict) -> int:
@@ -93,7 +103,7 @@ def scored(
         return action
 
     row = {"client": client, "budget": budget, "seed": seed, "train_seconds": seconds}
-    returns = episode_returns(env, counted, episodes, 10_000)
+    returns = episode_returns(sessions.env, counted, sessions.episodes, sessions.first)
     return row | summary(returns) | {"repeat_share": repeats / steps, "returns": returns.tolist()}
 
 
@@ -116,12 +126,12 @@ def popularity_order() -> np.ndarray:
     return candidates.popularity_order(GroundTruthWorld(WorldConfig()))
 
 
-def baseline_rows(episodes: int, env: str = ENV) -> list[dict]:
+def baseline_rows(sessions: Sessions) -> list[dict]:
     """Random and most-popular (by the synthetic logs' clicks), both among items not yet shown (with
     candidate actions: a random candidate, and the first, which is most-popular's item)."""
     popular = ranked_allowed(popularity_order())
     return [
-        scored(name, 0, 0, 0.0, act, episodes, env)
+        scored(name, 0, 0, 0.0, act, sessions)
         for name, act in (("random", random_allowed(0)), ("popular", popular))
     ]
 
@@ -132,15 +142,14 @@ def client_rows(
     seed: int,
     seconds: float,
     q: Callable[[torch.Tensor], torch.Tensor],
-    episodes: int,
-    env: str = ENV,
+    sessions: Sessions,
     masked: bool = True,
 ) -> list[dict]:
     """The rows of a trained Q-network (a batch -> Q-values callable): its greedy action as the client
     evaluates it (no mask) and, if masked, its best item among those not yet shown."""
-    rows = [scored(client, budget, seed, seconds, greedy(q), episodes, env)]
+    rows = [scored(client, budget, seed, seconds, greedy(q), sessions)]
     if masked:
-        rows.append(scored(f"{client}, masked", budget, seed, seconds, greedy_allowed(q), episodes, env))
+        rows.append(scored(f"{client}, masked", budget, seed, seconds, greedy_allowed(q), sessions))
     return rows
 
 
@@ -162,7 +171,8 @@ def main(args: Args) -> list[dict]:
         raise ValueError(
             f"unknown clients {sorted(unknown)}: only cleanrl runs here (Tianshou: bench/tianshou_dqn.py)"
         )
-    rows = baseline_rows(args.episodes, args.env)
+    sessions = Sessions(args.env, args.episodes, args.first_session)
+    rows = baseline_rows(sessions)
     for client in args.clients:
         for budget in args.budgets:
             for seed in args.seeds:
@@ -179,7 +189,7 @@ def main(args: Args) -> list[dict]:
                 )
                 q = cleanrl_dqn(args.env, config)
                 seconds = time.perf_counter() - start
-                rows += client_rows(client, budget, seed, seconds, q, args.episodes, args.env, args.masked)
+                rows += client_rows(client, budget, seed, seconds, q, sessions, args.masked)
                 print_table(rows[:2] + rows[-1 - args.masked :])  # the baselines and this run
     print_table(rows)
     rows = versus_popular(rows)

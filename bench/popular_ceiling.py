@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import tyro
 from cleanrl_dqn import greedy, greedy_allowed, ranked_allowed
-from clients import ENV, baseline_rows, popularity_order, print_table, scored
+from clients import ENV, Sessions, baseline_rows, popularity_order, print_table, scored
 from torch import nn
 
 from recgym.checkpoint import atomic_write_json
@@ -97,10 +97,11 @@ def top_similarity(world, order: np.ndarray, k: int = 10) -> float:
 
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(1)
-    rows = baseline_rows(args.episodes)
+    sessions = Sessions(ENV, args.episodes)
+    rows = baseline_rows(sessions)
     world = make_simulator("world")
     order, best_item = mean_ctr_order(world)
-    rows.append(scored("mean-ctr order", 0, 0, 0.0, ranked_allowed(order), args.episodes))
+    rows.append(scored("mean-ctr order", 0, 0, 0.0, ranked_allowed(order), sessions))
     orders = {"popular": popularity_order(), "mean-ctr order": order}
     similarity = {name: top_similarity(world, ranking) for name, ranking in orders.items()}
     start = time.perf_counter()
@@ -110,7 +111,7 @@ def main(args: Args) -> list[dict]:
         ("regressor, unmasked", greedy(network)),
         ("regressor, masked", greedy_allowed(network)),
     ):
-        rows.append(scored(name, args.samples, 0, seconds, act, args.episodes))
+        rows.append(scored(name, args.samples, 0, seconds, act, sessions))
     print_table(rows)
     print(f"mean over users of their best item's click probability: {best_item:.3f}")
     print(f"mean cosine similarity of the first 10 items: {similarity}")

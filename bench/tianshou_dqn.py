@@ -36,6 +36,8 @@ class Args:
     """The discount (the example's --gamma, 0.9 by default there too)."""
     episodes: int = 300
     """Evaluated sessions per policy (the same sessions for all)."""
+    first_session: int = 10_000
+    """The first evaluated session's seed (the others follow it)."""
     env: str = ENV
     """The env id (`recgym.envs:recgym/SyntheticWorld-Candidates-v0`: candidate actions, then --no-masked)."""
     masked: bool = True
@@ -98,7 +100,7 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
 
 
 def main(args: Args) -> list[dict]:
-    from clients import baseline_rows, client_rows, print_table, versus_popular
+    from clients import Sessions, baseline_rows, client_rows, print_table, versus_popular
 
     from recgym.checkpoint import atomic_write_json
 
@@ -108,9 +110,9 @@ def main(args: Args) -> list[dict]:
     def q_values(observations: torch.Tensor) -> torch.Tensor:  # Tianshou's Net returns (q, state)
         return net(observations)[0]
 
-    rows = baseline_rows(args.episodes, args.env)
-    name, episodes = "tianshou-dqn", args.episodes
-    rows += client_rows(name, args.steps, args.seed, seconds, q_values, episodes, args.env, args.masked)
+    sessions = Sessions(args.env, args.episodes, args.first_session)
+    rows = baseline_rows(sessions)
+    rows += client_rows("tianshou-dqn", args.steps, args.seed, seconds, q_values, sessions, args.masked)
     print_table(rows)
     rows = versus_popular(rows)
     atomic_write_json(args.out, {"settings": vars(args), "rows": rows})

@@ -4,6 +4,7 @@ clients bench's popular and its paired comparison are what they say."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from bench_scripts import load_bench
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
@@ -54,3 +55,34 @@ def test_the_paired_difference_is_each_sessions_return_minus_populars() -> None:
     mean, low, high = paired[1]["minus_popular"]
     half = 1.96 * np.std([1.0, 0.0, 2.0], ddof=1) / np.sqrt(3)
     assert mean == 1.0 and np.isclose(low, 1.0 - half) and np.isclose(high, 1.0 + half)
+
+
+def result(seed: int, returns: list[float], popular: list[float], first_session: int = 10_000) -> dict:
+    settings = {"env": CANDIDATES, "episodes": len(popular), "first_session": first_session}
+    rows = [
+        {"client": "popular", "budget": 0, "seed": 0, "returns": popular},
+        {"client": "q", "budget": 100, "seed": seed, "returns": returns},
+    ]
+    return {"settings": settings, "rows": rows}
+
+
+def test_the_pooled_difference_averages_each_session_over_the_seeds() -> None:
+    pooled = load_bench("pooled")
+    results = [result(1, [2.0, 2.0, 5.0], [1.0, 2.0, 3.0]), result(2, [0.0, 4.0, 3.0], [1.0, 2.0, 3.0])]
+    mean, low, high = pooled.pooled_minus_popular(results, "q")
+    per_session = np.array([0.0, 1.0, 1.0])  # (2 + 0) / 2 - 1, (2 + 4) / 2 - 2, (5 + 3) / 2 - 3
+    half = 1.96 * per_session.std(ddof=1) / np.sqrt(3)
+    assert np.isclose(mean, 2 / 3) and np.isclose(low, 2 / 3 - half) and np.isclose(high, 2 / 3 + half)
+
+
+def test_the_pooled_difference_refuses_to_mix_sessions_or_count_a_seed_twice() -> None:
+    pooled = load_bench("pooled")
+    one = result(1, [2.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="different sessions"):
+        pooled.pooled_minus_popular([one, result(2, [2.0, 2.0], [1.0, 2.0], first_session=20_000)], "q")
+    with pytest.raises(ValueError, match="popular returns differ"):
+        pooled.pooled_minus_popular([one, result(2, [2.0, 2.0], [1.0, 3.0])], "q")
+    with pytest.raises(ValueError, match="appears twice"):
+        pooled.pooled_minus_popular([one, one], "q")
+    with pytest.raises(ValueError, match="no 'cleanrl' rows"):
+        pooled.pooled_minus_popular([one], "cleanrl")
