@@ -5,13 +5,14 @@
 Each client trains on `recgym/SyntheticWorld-Dense-v0` (the synthetic ground-truth world, 500 users,
 200 items, the dense observation; `--env` another id, such as `recgym/SyntheticWorld-Candidates-v0`),
 seeds 1, 2 and 3, for each step budget; its greedy policy is then scored on the same 300 sessions
-(seeds 10,000...) as the random (among items not yet shown) and the most-popular (by the synthetic
-logs' clicks) baselines: as CleanRL's evaluation takes it (no mask), and among items not yet shown
-(`<client>, masked`: the same Q-network; `--no-masked` leaves it out, as on candidate actions, which
-are all unshown items, so that no step can repeat one there). Each row also has its return minus
-popular's on the same sessions (`minus_popular`: mean and 95% interval of the paired differences;
-above zero, it beats popular). Writes JSON rows {"client", "budget", "seed", "return_mean",
-"return_ci95", "minus_popular", "repeat_share", "train_seconds", "returns"} and prints a table. One thread.
+(seeds 10,000...; `--episodes`, `--first-session`) as the random (among items not yet shown) and the
+most-popular (by the synthetic logs' clicks) baselines: as CleanRL's evaluation takes it (no mask),
+and among items not yet shown (`<client>, masked`: the same Q-network; `--no-masked` leaves it out, as
+on candidate actions, which are all unshown items, so that no step can repeat one there). Each row
+also has its return minus popular's on the same sessions (`minus_popular`: mean and 95% interval of
+the paired differences; above zero, it beats popular; bench/pooled.py pools a client's seeds).
+Writes JSON rows {"client", "budget", "seed", "return_mean", "return_ci95", "minus_popular",
+"repeat_share", "train_seconds", "returns"} and prints a table. One thread.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from cleanrl_dqn import (
 
 from recgym.checkpoint import atomic_write_json
 from recgym.envs import candidates
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.registry import make_simulator
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"
 Policy = Callable[[np.ndarray, dict], int]  # (observation, info) -> action: an item, or a candidate
@@ -123,7 +124,7 @@ def versus_popular(rows: list[dict]) -> list[dict]:
 
 def popularity_order() -> np.ndarray:
     """Items by their clicks in the synthetic logs, most clicked first: what popular recommends."""
-    return candidates.popularity_order(GroundTruthWorld(WorldConfig()))
+    return candidates.popularity_order(make_simulator("world"))
 
 
 def baseline_rows(sessions: Sessions) -> list[dict]:

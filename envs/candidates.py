@@ -37,7 +37,8 @@ def popularity_order(simulator: UserSimulator) -> np.ndarray:
     if not isinstance(popularity, torch.Tensor) or popularity.shape != (simulator.n_items,):
         raise ValueError(
             f"candidate actions need an item order: pass order=, or give {type(simulator).__name__} "
-            f"item_popularity [n_items] (docs/custom_simulator.md)"
+            f"item_popularity [n_items] (docs/custom_simulator.md; make_simulator('world') gives the world "
+            "its logs' clicks)"
         )
     return np.argsort(-popularity.cpu().numpy(), kind="stable")
 

@@ -11,15 +11,20 @@ from conftest import TINY_WORLD
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.data.synthetic import DefaultLogs, LoggingConfig, generate_logs
 from recgym.envs import CandidateEnv, RecEnv, SlateEnv
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 HISTORY, HORIZON, K = 4, 6, 5
 
 
+def known_world(config: WorldConfig = TINY_WORLD) -> GroundTruthWorld:
+    """The world knowing its default logs, as `make_simulator("world")` makes it."""
+    return GroundTruthWorld(config, logs=DefaultLogs())
+
+
 def candidate_env(world: GroundTruthWorld | None = None, k: int = K, order=None) -> CandidateEnv:
-    world = world or GroundTruthWorld(TINY_WORLD)
+    world = world or known_world()
     return CandidateEnv(RecEnv(world, horizon=HORIZON, history_len=HISTORY, observation="dense"), k, order)
 
 
@@ -36,11 +41,12 @@ def test_the_worlds_item_popularity_is_its_logged_clicks() -> None:
     for raw_item in log.item_ids[clicked.to_numpy()]:
         expected[raw_item] += 1
     assert expected.sum() > 0
-    np.testing.assert_array_equal(GroundTruthWorld(TINY_WORLD).item_popularity.numpy(), expected)
+    world = known_world()
+    np.testing.assert_array_equal(world.item_popularity.numpy(), expected)
 
 
 def test_candidates_are_the_most_popular_unshown_items_and_never_repeat() -> None:
-    world = GroundTruthWorld(TINY_WORLD)
+    world = known_world()
     order = np.argsort(-world.item_popularity.numpy(), kind="stable")
     env, rng = candidate_env(world), np.random.default_rng(0)
     for seed in range(5):
@@ -57,7 +63,7 @@ def test_candidates_are_the_most_popular_unshown_items_and_never_repeat() -> Non
 
 
 def test_always_the_first_candidate_is_most_popular_step_for_step() -> None:
-    world = GroundTruthWorld(TINY_WORLD)
+    world = known_world()
     order = np.argsort(-world.item_popularity.numpy(), kind="stable")
     env = candidate_env(world)
     plain = RecEnv(world, horizon=HORIZON, history_len=HISTORY, observation="dense")
@@ -73,7 +79,7 @@ def test_always_the_first_candidate_is_most_popular_step_for_step() -> None:
 
 
 def test_the_observation_is_the_dense_one_then_the_candidates_vectors() -> None:
-    world = GroundTruthWorld(TINY_WORLD)
+    world = known_world()
     env = candidate_env(world, order=np.arange(TINY_WORLD.n_items)[::-1])
     plain = RecEnv(world, horizon=HORIZON, history_len=HISTORY, observation="dense")
     observation, info = env.reset(seed=1)
@@ -89,8 +95,8 @@ def test_the_observation_is_the_dense_one_then_the_candidates_vectors() -> None:
 
 
 def test_the_observations_width_does_not_grow_with_the_catalog() -> None:
-    small = candidate_env(GroundTruthWorld(TINY_WORLD))
-    large = candidate_env(GroundTruthWorld(WorldConfig(n_users=20, n_items=60, n_topics=3, dim=4, seed=0)))
+    small = candidate_env(known_world())
+    large = candidate_env(known_world(WorldConfig(n_users=20, n_items=60, n_topics=3, dim=4, seed=0)))
     assert small.observation_space.shape == large.observation_space.shape
     assert small.action_space == large.action_space == gym.spaces.Discrete(K)
 
@@ -147,7 +153,7 @@ def test_reset_options_and_gym_makes_checks_pass_through() -> None:
 
 
 def test_a_dict_env_a_bad_action_and_a_step_before_reset_are_clear_errors() -> None:
-    world = GroundTruthWorld(TINY_WORLD)
+    world = known_world()
     with pytest.raises(ValueError, match="observation='dense'"):
         CandidateEnv(RecEnv(world, horizon=HORIZON))
     with pytest.raises(ValueError, match="one item a step"):
@@ -161,6 +167,8 @@ def test_a_dict_env_a_bad_action_and_a_step_before_reset_are_clear_errors() -> N
         CandidateEnv(RecEnv(world, horizon=15, observation="dense"))
     with pytest.raises(ValueError, match="leave observation= unset"):
         gym.make("recgym.envs:recgym/SyntheticWorld-Candidates-v0", observation="dict")
+    with pytest.raises(ValueError, match="need an item order: pass order=, or give GroundTruthWorld"):
+        candidate_env(GroundTruthWorld(TINY_WORLD))  # handed no logs, it knows no popularity
     env = candidate_env()
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)

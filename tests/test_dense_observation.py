@@ -11,7 +11,7 @@ from conftest import TINY_WORLD
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from recgym.data.synthetic import LoggingConfig, generate_logs
+from recgym.data.synthetic import DefaultLogs, LoggingConfig, generate_logs
 from recgym.envs import RecEnv, RecVectorEnv, SlateEnv, SlateVectorEnv
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
@@ -31,7 +31,7 @@ def fitted_neumf_simulator():
 
 
 def world() -> GroundTruthWorld:
-    return GroundTruthWorld(TINY_WORLD)
+    return GroundTruthWorld(TINY_WORLD, logs=DefaultLogs())
 
 
 def test_the_dense_env_passes_gymnasiums_and_sb3s_checkers() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 import torch
 from conftest import TINY_WORLD
 
 from recgym.data.interactions import InteractionLog
-from recgym.data.synthetic import logged_user_profiles
+from recgym.data.synthetic import DefaultLogs, logged_item_clicks, logged_user_profiles
 from recgym.data.user_profiles import click_profiles
+from recgym.simulators.dynamics_params import DynamicsParams
+from recgym.simulators.registry import make_simulator
 from recgym.simulators.world import GroundTruthWorld
 
 
@@ -34,8 +38,19 @@ def test_a_profile_is_the_unit_mean_of_the_clicked_items_vectors() -> None:
 
 
 def test_the_worlds_user_vectors_are_its_logged_profiles_near_the_hidden_interest() -> None:
-    world = GroundTruthWorld(TINY_WORLD)
+    world = GroundTruthWorld(TINY_WORLD, logs=DefaultLogs())
     known = world.user_vectors
     torch.testing.assert_close(known, logged_user_profiles(TINY_WORLD))
     alignment = (known * world.user_interest).sum(-1)
     assert 0.5 < alignment.mean() < 0.99, alignment  # near the hidden interest, but what the logs tell
+
+
+def test_a_world_knows_its_logs_only_when_handed_them_and_keeps_them_with_other_dynamics() -> None:
+    bare = GroundTruthWorld(TINY_WORLD)
+    assert bare.user_vectors is None and bare.item_popularity is None
+    world = make_simulator("world", config=TINY_WORLD)
+    torch.testing.assert_close(world.user_vectors, logged_user_profiles(TINY_WORLD))
+    torch.testing.assert_close(world.item_popularity, logged_item_clicks(TINY_WORLD))
+    moved = world.with_dynamics(DynamicsParams(replace(TINY_WORLD.dynamics, fatigue_weight=0.0)))
+    assert moved.logs is world.logs
+    torch.testing.assert_close(moved.item_popularity, logged_item_clicks(moved.config))

@@ -72,6 +72,17 @@ def logged_item_clicks(config: WorldConfig) -> torch.Tensor:
     return clicks
 
 
+class DefaultLogs:
+    """The world's default logs as a recommender that has them knows the world (`GroundTruthWorld`'s
+    `logs=`, a `KnownFromLogs`): the users' click profiles and the items' clicks."""
+
+    def user_vectors(self, config: WorldConfig) -> torch.Tensor:
+        return logged_user_profiles(config)
+
+    def item_popularity(self, config: WorldConfig) -> torch.Tensor:
+        return logged_item_clicks(config)
+
+
 @lru_cache(maxsize=8)
 def _default_logs(config: WorldConfig) -> tuple[InteractionLog, GroundTruthWorld]:
     return generate_logs(LoggingConfig(world=config))

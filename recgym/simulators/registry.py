@@ -149,11 +149,14 @@ def fitted_simulator(
 
 
 def _world(config: Any = None, device: str = "cpu", reward: str = "click", **fields: Any) -> UserSimulator:
-    """The ground-truth world: `config` a `WorldConfig`, or its fields as plain keyword arguments
-    (`n_items=1000`; `dynamics` as a dict of `DynamicsConfig` fields), as JSON can give them."""
+    """The ground-truth world, knowing what its default logs tell (users' vectors, items' popularity):
+    `config` a `WorldConfig`, or its fields as plain keyword arguments (`n_items=1000`; `dynamics` as a
+    dict of `DynamicsConfig` fields), as JSON can give them."""
+    from recgym.data.synthetic import DefaultLogs
     from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
-    return GroundTruthWorld(_with_fields(config or WorldConfig(), fields, "world"), device, reward)
+    config = _with_fields(config or WorldConfig(), fields, "world")
+    return GroundTruthWorld(config, device, reward, logs=DefaultLogs())
 
 
 def _taking_fields_of(factory: SimulatorFactory, *config_classes: type) -> SimulatorFactory:

@@ -10,6 +10,7 @@ both generates the default logs and serves as "reality" when measuring a fitted 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,8 @@ import torch.nn.functional as F
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import SimState
+
+World = TypeVar("World", bound="GroundTruthWorld")
 
 
 @dataclass(frozen=True)
@@ -116,18 +119,47 @@ class TrueInterest:
         return state | {"interest": F.normalize(moved, dim=-1)}
 
 
+class KnownFromLogs(Protocol):
+    """What a recommender that has a world's logs knows of it, which the world's own truth is not
+    (`recgym.data.synthetic.DefaultLogs`: its default logs, as `make_simulator("world")` gives it).
+    The logs are drawn from the world, so the world is handed this rather than importing them."""
+
+    def user_vectors(self, config: WorldConfig) -> torch.Tensor:
+        """[n_users, d'] on the CPU: each user as the logs show them."""
+        ...
+
+    def item_popularity(self, config: WorldConfig) -> torch.Tensor:
+        """[n_items] on the CPU: each item's clicks in the logs."""
+        ...
+
+
 class GroundTruthWorld(DynamicsSimulator):
     """The true user behaviour of the synthetic world, as a batched `UserSimulator`."""
 
     affinity: TrueInterest
 
+    logs: KnownFromLogs | None
+    """What its logs tell (the dense observation's user part, candidate actions' order); None: nothing."""
+
     def __init__(
-        self, config: WorldConfig | None = None, device: str | torch.device = "cpu", reward: str = "click"
+        self,
+        config: WorldConfig | None = None,
+        device: str | torch.device = "cpu",
+        reward: str = "click",
+        logs: KnownFromLogs | None = None,
     ):
         config = config or WorldConfig()
         super().__init__(
             TrueInterest.draw(config, torch.device(device)), DynamicsParams(config.dynamics), reward
         )
+        object.__setattr__(self, "logs", logs)
+
+    def with_dynamics(self: World, params: DynamicsParams) -> World:
+        """A new world with other dynamics, the same affinity, reward and logs (drawn with the new
+        dynamics when first read); this one is unchanged."""
+        world = super().with_dynamics(params)
+        object.__setattr__(world, "logs", self.logs)
+        return world
 
     @property
     def config(self) -> WorldConfig:
@@ -150,19 +182,14 @@ class GroundTruthWorld(DynamicsSimulator):
         return self.affinity.user_interest
 
     @property
-    def user_vectors(self) -> torch.Tensor:
-        """[n_users, dim]: what a recommender knows of each user, their click profile in this world's
-        default logs (`recgym.data.synthetic.logged_user_profiles`; drawn with this world's dynamics),
-        not their hidden interest; the dense observation's user part. Made on first use in each
-        process: a few seconds for the default world."""
-        from recgym.data.synthetic import logged_user_profiles  # the logs are drawn from this world
-
-        return logged_user_profiles(self.config).to(self.device)
+    def user_vectors(self) -> torch.Tensor | None:
+        """[n_users, d'] or None without `logs`: what a recommender knows of each user (with the default
+        logs, their click profile there, not their hidden interest); the dense observation's user part.
+        The default logs are drawn on first use in each process: a few seconds for the default world."""
+        return None if self.logs is None else self.logs.user_vectors(self.config).to(self.device)
 
     @property
-    def item_popularity(self) -> torch.Tensor:
-        """[n_items]: each item's clicks in the same default logs, what a recommender that has the logs
-        knows of the catalog (popular ranks by it; the candidate actions' default order)."""
-        from recgym.data.synthetic import logged_item_clicks
-
-        return logged_item_clicks(self.config).to(self.device)
+    def item_popularity(self) -> torch.Tensor | None:
+        """[n_items] or None without `logs`: each item's clicks in the logs, what a recommender that has
+        them knows of the catalog (popular ranks by it; the candidate actions' default order)."""
+        return None if self.logs is None else self.logs.item_popularity(self.config).to(self.device)
