@@ -92,6 +92,12 @@ def summary(returns: np.ndarray) -> dict[str, float | list[float]]:
     }
 
 
+def paired(differences: np.ndarray) -> list[float]:
+    """[mean, low, high]: per-session differences from popular's return, with their 95% interval."""
+    difference = summary(differences)
+    return [difference["return_mean"], *difference["return_ci95"]]
+
+
 def scored(client: str, budget: int, seed: int, seconds: float, act: Policy, sessions: Sessions) -> dict:
     """One table row: a policy's return on the sessions, the share of its steps that recommended an item
     already shown in the session, and each session's return."""
@@ -115,11 +121,7 @@ def versus_popular(rows: list[dict]) -> list[dict]:
     if len(populars) != 1:
         raise ValueError(f"rows need one popular row to compare with, got {len(populars)}")
     popular = np.asarray(populars[0]["returns"])
-    paired = []
-    for row in rows:
-        difference = summary(np.asarray(row["returns"]) - popular)
-        paired.append(row | {"minus_popular": [difference["return_mean"], *difference["return_ci95"]]})
-    return paired
+    return [row | {"minus_popular": paired(np.asarray(row["returns"]) - popular)} for row in rows]
 
 
 def popularity_order() -> np.ndarray:
@@ -160,8 +162,8 @@ def print_table(rows: list[dict]) -> None:
     for r in versus_popular(rows):
         low, high = r["return_ci95"]
         interval = f"{r['return_mean']:.3f} [{low:.3f}, {high:.3f}]"
-        paired = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["minus_popular"])
-        cells = [r["client"], r["budget"], r["seed"], interval, paired, f"{r['repeat_share']:.1%}"]
+        versus = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["minus_popular"])
+        cells = [r["client"], r["budget"], r["seed"], interval, versus, f"{r['repeat_share']:.1%}"]
         print("| " + " | ".join(map(str, cells)) + f" | {r['train_seconds']:.0f} |")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import tyro
-from clients import ENV, summary
+from clients import ENV, paired
 
 
 @dataclass
@@ -53,9 +53,7 @@ def pooled_minus_popular(results: list[dict], client: str) -> list[float]:
         raise ValueError(f"a (budget, seed) of {client!r} appears twice: {sorted(keys)}")
     if len({budget for budget, _ in keys}) != 1:
         raise ValueError(f"{client!r} rows have different budgets: {sorted(keys)}")
-    differences = np.mean([np.asarray(row["returns"]) for row in rows], axis=0) - populars[0]
-    difference = summary(differences)
-    return [difference["return_mean"], *difference["return_ci95"]]
+    return paired(np.mean([np.asarray(row["returns"]) for row in rows], axis=0) - populars[0])
 
 
 def main(args: Args) -> list[float]:

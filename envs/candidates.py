@@ -108,7 +108,7 @@ class CandidateEnv(gym.Wrapper):
         info["candidates"] = self._candidates.copy()
         info["action_mask"] = np.ones(self.k, np.int8)
         candidates = self._vectors[self._candidates].ravel()
-        return np.concatenate([observation[: self._kept], candidates]).astype(np.float32), info
+        return np.concatenate([observation[: self._kept], candidates], dtype=np.float32), info
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

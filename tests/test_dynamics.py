@@ -19,6 +19,7 @@ from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import Response, UserSimulator
+from recgym.simulators.registry import make_simulator
 from recgym.simulators.world import GroundTruthWorld, WorldConfig
 
 
@@ -385,3 +386,10 @@ def test_popular_items_are_shown_more_often(logs) -> None:
     popular, unpopular = order[:3], order[-3:]
     assert shown[popular].sum() > 1.5 * shown[unpopular].sum()
     assert shown[order[0]] > shown[order[-1]]
+
+
+def test_with_dynamics_keeps_what_a_subclass_was_given() -> None:
+    world = make_simulator("world", config=TINY_WORLD)
+    moved = world.with_dynamics(DynamicsParams(replace(TINY_WORLD.dynamics, fatigue_weight=0.0)))
+    assert type(moved) is type(world) and moved.logs is world.logs and moved.affinity is world.affinity
+    assert moved.params.config.fatigue_weight == 0.0 and world.params.config.fatigue_weight != 0.0

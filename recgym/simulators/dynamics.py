@@ -44,8 +44,9 @@ Simulator = TypeVar("Simulator", bound="DynamicsSimulator")
 class DynamicsSimulator:
     """A batched `UserSimulator` whose click logit is an affinity minus the shared dynamics' costs.
 
-    Subclasses (`GroundTruthWorld`, `LogFittedSimulator`, ...) only build an affinity in their
-    constructor and give typed views of it, so `with_dynamics` can rebuild any of them from its parts.
+    Subclasses (`GroundTruthWorld`, `LogFittedSimulator`, ...) build an affinity in their constructor
+    and give typed views of it; anything else they keep (the world's `logs`) is an attribute set with
+    `object.__setattr__`, so `with_dynamics` can rebuild any of them from its parts.
 
     :param affinity: how much a fresh user likes an item, and how consumption moves it.
     :param params: fatigue, repetition, leave and return settings (default `DynamicsParams()`).
@@ -86,10 +87,13 @@ class DynamicsSimulator:
         raise AttributeError(f"{type(self).__name__} is immutable (tried to delete {name!r})")
 
     def with_dynamics(self: Simulator, params: DynamicsParams) -> Simulator:
-        """A new simulator of the same class, affinity and reward with other dynamics (e.g.
-        `LearnedDynamics.params`); this one is unchanged."""
+        """A new simulator of the same class, affinity, reward and subclass attributes with other
+        dynamics (e.g. `LearnedDynamics.params`); this one is unchanged."""
         simulator = type(self).__new__(type(self))
         DynamicsSimulator.__init__(simulator, self.affinity, params, self.reward)
+        for name, value in vars(self).items():
+            if name not in vars(simulator):
+                object.__setattr__(simulator, name, value)
         return simulator
 
     @property

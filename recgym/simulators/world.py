@@ -10,7 +10,7 @@ both generates the default logs and serves as "reality" when measuring a fitted 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +18,6 @@ import torch.nn.functional as F
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import SimState
-
-World = TypeVar("World", bound="GroundTruthWorld")
 
 
 @dataclass(frozen=True)
@@ -152,14 +150,7 @@ class GroundTruthWorld(DynamicsSimulator):
         super().__init__(
             TrueInterest.draw(config, torch.device(device)), DynamicsParams(config.dynamics), reward
         )
-        object.__setattr__(self, "logs", logs)
-
-    def with_dynamics(self: World, params: DynamicsParams) -> World:
-        """A new world with other dynamics, the same affinity, reward and logs (drawn with the new
-        dynamics when first read); this one is unchanged."""
-        world = super().with_dynamics(params)
-        object.__setattr__(world, "logs", self.logs)
-        return world
+        object.__setattr__(self, "logs", logs)  # with_dynamics keeps it; read with the new dynamics
 
     @property
     def config(self) -> WorldConfig:
