@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import tyro
 
 from recgym.agents.training_run import RunConfig, initial_embeddings, train_agent
-from recgym.agents.zoo import AGENTS, AgentName
+from recgym.agents.zoo import AGENTS, AgentNames
 from recgym.baselines import GreedyPolicy
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import atomic_write_json
 from recgym.config_checks import check_at_least_one, check_seeds
 from recgym.config_record import config_record
@@ -28,21 +33,36 @@ from recgym.evaluation import evaluate
 from recgym.models.fitted import FittedUserModel, fit_user_model
 from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
 from recgym.world import World, build_world, world_name
-from recgym.world_cache import checked_cache_dir
 
-AgentOptions = dataclasses.make_dataclass(
-    "AgentOptions",
-    [(name.replace("-", "_"), config, field(default_factory=config)) for name, config in AGENTS.items()],
-    frozen=True,
-)
-AgentOptions.__doc__ = "Every agent's hyper-parameters, by name: `--agent-options.slateq.gradient-steps 2`."
+
+class AgentOptions(dict[str, Any]):
+    """Agents' hyper-parameters by name (`--agent-options.slateq.gradient-steps 2`); an agent it does not
+    hold runs with its config's defaults."""
+
+
+def agent_options_constructor() -> Callable[..., AgentOptions]:
+    """How tyro builds `AgentOptions`: one keyword (a group of options) per agent registered when the
+    command line is parsed."""
+    names = {name.replace("-", "_"): name for name in AGENTS}
+
+    def agent_options(**chosen: Any) -> AgentOptions:
+        return AgentOptions({names[key]: config for key, config in chosen.items()})
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter(key, keyword, default=AGENTS[name](), annotation=AGENTS[name])
+        for key, name in names.items()
+    ]
+    agent_options.__signature__ = inspect.Signature(parameters, return_annotation=AgentOptions)  # type: ignore[attr-defined]
+    agent_options.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": AgentOptions}
+    return agent_options
 
 
 @dataclass
 class CompareConfig:
     """Compare RL agents with the supervised baselines over seeds, in one simulator."""
 
-    agents: tuple[AgentName, ...] = tuple(AGENTS)
+    agents: AgentNames = tuple(AGENTS)
     """Agents to train (each with its `--agent-options.<agent>.*` hyper-parameters)."""
     greedy_models: tuple[ModelName, ...] = MODEL_NAMES
     """User models of the zoo whose greedy top-k is a baseline (each fitted on the same logs)."""
@@ -58,7 +78,9 @@ class CompareConfig:
     """Run nothing: summarise the cells already finished (each policy over the seeds it has)."""
     out: str = "runs/compare"
     """Parent folder; the comparison goes to `{out}/{world}__k{slate size}__{settings hash}`."""
-    agent_options: AgentOptions = field(default_factory=AgentOptions)  # type: ignore[valid-type]
+    agent_options: Annotated[AgentOptions, tyro.conf.arg(constructor_factory=agent_options_constructor)] = (
+        field(default_factory=AgentOptions)
+    )
     """Hyper-parameters of each agent."""
     run: RunConfig = field(default_factory=lambda: RunConfig(progress=False))
     """Logs, user model, simulator, budget and evaluation shared by every cell (see experiments.dqn);
@@ -67,6 +89,8 @@ class CompareConfig:
     def __post_init__(self) -> None:
         if not self.seeds:
             raise ValueError("give at least one seed")
+        for name in (*self.agents, *self.agent_options):
+            AGENTS[name]  # an unknown name fails here, with the closest known one
         check_seeds(self, "seeds")
         check_at_least_one(self, "workers", "curve_every", "curve_users")
         if self.run.agent != RunConfig().agent:
@@ -77,7 +101,7 @@ class CompareConfig:
 
     def agent_config(self, name: str) -> Any:
         """The hyper-parameters of agent `name`."""
-        return getattr(self.agent_options, name.replace("-", "_"))
+        return self.agent_options.get(name) or AGENTS[name]()
 
 
 def settings_hash(args: CompareConfig) -> str:
@@ -85,7 +109,13 @@ def settings_hash(args: CompareConfig) -> str:
     checkpoints, or which agents run: a rerun with more agents adds their cells to the same folder)."""
     unused = {"seed": 0, "out": "", "progress": False, "cache_dir": None, "checkpoint_every": 0}
     settings = config_record(dataclasses.replace(args.run, **unused))
-    settings["agent_options"] = config_record(args.agent_options)  # every agent's, so more agents join
+    settings[
+        "agent_options"
+    ] = {  # options set away from their defaults: registering an agent changes nothing
+        name: config_record(config)
+        for name, config in sorted(args.agent_options.items())
+        if config != AGENTS[name]()
+    }
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -106,7 +136,7 @@ class Cell:
     args: CompareConfig
     folder: str
     seed: int
-    agent: AgentName | None
+    agent: str | None
 
 
 def baseline_names(args: CompareConfig) -> list[str]:
@@ -161,7 +191,7 @@ def write_cell(folder: Path, policy: str, seed: int, content: dict[str, Any]) ->
 def comparison_world(args: CompareConfig) -> World:
     """The World every cell shares (built once, then loaded from the cache)."""
     run = args.run
-    return build_world(run.world, checked_cache_dir(run.cache_dir), run.device, run.progress)
+    return build_world(run.world, cache_folder(run.cache_dir), run.device, run.progress)
 
 
 def prepare_models(args: CompareConfig) -> None:
@@ -179,4 +209,4 @@ def fit_zoo_model(args: CompareConfig, world: World, model: ModelName) -> Fitted
     if model == run.user_model.model:
         return world.fitted
     config = dataclasses.replace(run.user_model, architecture=default_architecture(model))
-    return fit_user_model(world.log, config, checked_cache_dir(run.cache_dir), progress=run.progress)
+    return fit_user_model(world.log, config, cache_folder(run.cache_dir), progress=run.progress)

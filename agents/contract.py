@@ -3,7 +3,7 @@
 An agent is built from its config over a World's simulator (`AgentConfig.build`), learns with a step
 budget (`learn`), serves a recgym `Policy`, and saves and loads through one checkpoint format
 (`agents.checkpoint`). Experiments, benchmarks and tests talk to agents only through this contract,
-so adding an agent is one file in `agents/` and one entry in `agents.zoo.AGENTS`.
+so adding an agent is a config class registered with `agents.zoo.register_agent`, from any module.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 
@@ -47,6 +47,26 @@ Callback = Callable[[Any], bool]
 """`callback(agent)` after each of an agent's training iterations; False stops training."""
 
 
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a `learn` call runs, beside its budget: the same for every agent."""
+
+    callback: Callback | None = None
+    """Called after each training iteration; returning False stops training."""
+    checkpoint_dir: str | Path | None = None
+    """Where the run's checkpoints go (`recgym.checkpoint_series`): one every `checkpoint_every`
+    timesteps and one when training ends or stops."""
+    checkpoint_every: int = 0
+    """Timesteps between periodic checkpoints (0: only the last)."""
+    resume: bool = False
+    """Continue the run in progress (of a checkpoint loaded with `agents.zoo.load_agent`) to the total it
+    started with, exactly as if it had never stopped."""
+    log_dir: str | Path | None = None
+    """TensorBoard folder (SB3's tags: rollout/ep_rew_mean, train/loss, time/fps)."""
+    progress: bool = False
+    """Show a progress bar."""
+
+
 @runtime_checkable
 class Agent(Protocol):
     """What every recgym agent does."""
@@ -55,26 +75,9 @@ class Agent(Protocol):
     seed: int
     num_timesteps: int
 
-    def learn(
-        self,
-        total_timesteps: int,
-        *,
-        callback: Callback | None = None,
-        checkpoint_dir: str | Path | None = None,
-        checkpoint_every: int = 0,
-        resume: bool = False,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-    ) -> Agent:
-        """Train for total_timesteps user-steps.
-
-        :param callback: called after each training iteration; returning False stops training.
-        :param checkpoint_dir: where the run's checkpoints go (`recgym.checkpoint_series`): one every
-            `checkpoint_every` timesteps (0: none) and one when training ends or stops.
-        :param resume: continue the run in progress (of a checkpoint loaded with `agents.zoo.load_agent`)
-            to the total it started with, exactly as if it had never stopped.
-        :param log_dir: TensorBoard folder (SB3's tags: rollout/ep_rew_mean, train/loss, time/fps).
-        """
+    def learn(self, total_timesteps: int, options: TrainOptions | None = None) -> Agent:
+        """Train for total_timesteps user-steps, with callbacks, checkpoints, resume and logs as
+        `options` say."""
         ...
 
     def policy(self) -> Policy:
@@ -96,9 +99,10 @@ class Agent(Protocol):
 
 
 class AgentConfig(Protocol):
-    """An agent's hyper-parameters, which also know how to build it (one dataclass per agent)."""
+    """An agent's hyper-parameters, which also know how to build it (one dataclass per agent, registered
+    with `agents.zoo.register_agent`)."""
 
-    embedding_dim: int
+    name: ClassVar[str]
 
     def build(
         self,

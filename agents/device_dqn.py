@@ -14,14 +14,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
 from recgym.agents.dqn import QPolicy, make_q_network
 from recgym.agents.networks import embedding_dim
 from recgym.agents.replay import TensorReplay
@@ -153,7 +152,7 @@ class DeviceDQN:
         if "optimizer" in state:
             load_training_state(self, state)
 
-    def _new_run(self, total_timesteps: int) -> DQNRun:
+    def new_run(self, total_timesteps: int) -> DQNRun:
         batch = self.env.num_envs
         return DQNRun(
             total_timesteps=total_timesteps,
@@ -218,32 +217,13 @@ class DeviceDQN:
         self.optimizer.step()
         return loss.detach()
 
-    def learn(
-        self,
-        total_timesteps: int,
-        *,
-        callback: Callback | None = None,
-        checkpoint_dir: str | Path | None = None,
-        checkpoint_every: int = 0,
-        resume: bool = False,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-    ) -> DeviceDQN:
+    def learn(self, total_timesteps: int, options: TrainOptions | None = None) -> DeviceDQN:
         """Train for total_timesteps transitions (B per batched env step); `callback(self)` after each
         batched step. See `agents.contract.Agent.learn`."""
-        train(
-            self,
-            total_timesteps,
-            callback=callback,
-            checkpoint_dir=checkpoint_dir,
-            checkpoint_every=checkpoint_every,
-            resume=resume,
-            log_dir=log_dir,
-            progress=progress,
-        )
+        train(self, total_timesteps, options or TrainOptions())
         return self
 
-    def _iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
+    def iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
         """One batched env step of epsilon-greedy actions, stored, then `gradient_steps` updates; the
         statistics since the last log go to TensorBoard every 50 steps."""
         c, run, batch = self.config, self.run, self.env.num_envs

@@ -10,7 +10,6 @@ agents' configs: each says how to build its algorithm on the envs, the rest is s
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from recgym.agents.checkpoint import PeriodicCheckpoints
-from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.contract import Callback, Embeddings, EnvSpec, TrainOptions
 from recgym.agents.networks import embedding_dim, on_device
 from recgym.agents.sb3_state import load_sb3_state, sb3_state
 from recgym.envs.rec_env import RecEnv
@@ -75,29 +74,21 @@ class SB3Agent:
     def num_timesteps(self) -> int:
         return self.model.num_timesteps
 
-    def learn(
-        self,
-        total_timesteps: int,
-        *,
-        callback: Callback | None = None,
-        checkpoint_dir: str | Path | None = None,
-        checkpoint_every: int = 0,
-        resume: bool = False,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-    ) -> SB3Agent:
+    def learn(self, total_timesteps: int, options: TrainOptions | None = None) -> SB3Agent:
         """Train with SB3's `learn` up to total_timesteps (see `agents.contract.Agent.learn`); the
         callback runs after every env step, checkpoints at the first rollout start past each multiple
         of `checkpoint_every`, where SB3 holds nothing outside the model."""
-        callbacks: list[BaseCallback] = [_Progress(total_timesteps, progress)]
-        if callback is not None:
-            callbacks.append(_Each(self, callback))
-        if checkpoint_dir is not None:
-            callbacks.append(_Checkpoints(self, PeriodicCheckpoints(checkpoint_dir, checkpoint_every)))
-        if log_dir is not None:
-            self.model.set_logger(configure(str(log_dir), ["tensorboard"]))
+        options = options or TrainOptions()
+        callbacks: list[BaseCallback] = [_Progress(total_timesteps, options.progress)]
+        if options.callback is not None:
+            callbacks.append(_Each(self, options.callback))
+        if options.checkpoint_dir is not None:
+            checkpoints = PeriodicCheckpoints(options.checkpoint_dir, options.checkpoint_every)
+            callbacks.append(_Checkpoints(self, checkpoints))
+        if options.log_dir is not None:
+            self.model.set_logger(configure(str(options.log_dir), ["tensorboard"]))
         remaining = total_timesteps - self.model.num_timesteps  # all of it unless resumed
-        self.model.learn(remaining, callback=callbacks, reset_num_timesteps=not resume)
+        self.model.learn(remaining, callback=callbacks, reset_num_timesteps=not options.resume)
         return self
 
     def policy(self) -> SB3Policy:

@@ -17,14 +17,12 @@ from typing import Any
 from scipy.stats import kendalltau
 
 from recgym.agents.training_run import RunConfig, initial_embeddings, train_agent
+from recgym.cache_folder import cache_folder
 from recgym.config_checks import check_at_least_one, check_seeds
-from recgym.data.sources import SyntheticLogs
+from recgym.data.sources import true_simulator
 from recgym.evaluation import evaluate
-from recgym.simulators.plugin import PluginSimulator
 from recgym.simulators.protocol import UserSimulator
-from recgym.simulators.world import GroundTruthWorld
 from recgym.world import World, build_world
-from recgym.world_cache import checked_cache_dir
 
 
 @dataclass
@@ -45,9 +43,10 @@ class SimToRealConfig:
             raise ValueError("give at least one seed")
         check_seeds(self, "seeds")
         check_at_least_one(self, "workers")
-        if not isinstance(self.run.data, SyntheticLogs | PluginSimulator):
+        if not callable(getattr(self.run.data, "truth", None)):
             raise ValueError(
-                "sim-to-real needs a world whose truth is known: use run.data:synthetic or run.data:plugin"
+                f"sim-to-real needs a world whose truth is known; {self.run.data.label} has no `truth`: "
+                "use run.data:synthetic, run.data:plugin or a source with a `truth(reward, device)`"
             )
 
 
@@ -65,7 +64,7 @@ def seed_runs(config: SimToRealConfig, out: Path) -> list[SimToRealConfig]:
 def one_seed(config: SimToRealConfig) -> dict[str, Any]:
     """Both evaluations of every policy for config.run.seed, and Kendall's tau of their rankings."""
     run = config.run
-    world = build_world(run.world, checked_cache_dir(run.cache_dir), run.device)
+    world = build_world(run.world, cache_folder(run.cache_dir), run.device)
     truth = true_world(world, run)
     run_dir = Path(run.out) / f"seed_{run.seed}"
     initial = initial_embeddings(run, world)
@@ -92,12 +91,8 @@ def one_seed(config: SimToRealConfig) -> dict[str, Any]:
 def true_world(world: World, run: RunConfig) -> UserSimulator:
     """The truth behind world's logs: the plug-in simulator, or the synthetic world they were logged
     from; ValueError when the logs missed some of its users or items."""
-    data = run.data
-    if isinstance(data, PluginSimulator):
-        truth = data.build(run.device)
-    else:
-        assert isinstance(data, SyntheticLogs)
-        truth = GroundTruthWorld(data.logging.world, reward=run.reward)
+    truth = true_simulator(run.data, run.reward, run.device)
+    assert truth is not None  # SimToRealConfig checked it
     log = world.log
     if (log.n_users, log.n_items) != (truth.n_users, truth.n_items):
         raise ValueError(

@@ -25,14 +25,13 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from gymnasium import spaces
 from torch import nn
 
-from recgym.agents.contract import Callback, Embeddings, EnvSpec
+from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
 from recgym.agents.device_dqn import as_float
 from recgym.agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
 from recgym.agents.replay import to_device
@@ -213,7 +212,7 @@ class TopKReinforce:
         if "optimizer" in state:
             load_training_state(self, state)
 
-    def _new_run(self, total_timesteps: int) -> ReinforceRun:
+    def new_run(self, total_timesteps: int) -> ReinforceRun:
         per_rollout = self.config.rollout_steps * self.env.num_envs
         return ReinforceRun(
             total_timesteps=total_timesteps,
@@ -277,33 +276,13 @@ class TopKReinforce:
                 weight = weight * self.slate_size * (1.0 - pi_item) ** (self.slate_size - 1)
         return -(weight * batch["return"] * log_pi_item).mean()
 
-    def learn(
-        self,
-        total_timesteps: int,
-        *,
-        callback: Callback | None = None,
-        checkpoint_dir: str | Path | None = None,
-        checkpoint_every: int = 0,
-        resume: bool = False,
-        log_dir: str | Path | None = None,
-        progress: bool = False,
-    ) -> TopKReinforce:
+    def learn(self, total_timesteps: int, options: TrainOptions | None = None) -> TopKReinforce:
         """Train for total_timesteps user-steps; `callback(self)` after every collection (checkpoints
         too are checked after each). See `agents.contract.Agent.learn`."""
-        train(
-            self,
-            total_timesteps,
-            callback=callback,
-            checkpoint_dir=checkpoint_dir,
-            checkpoint_every=checkpoint_every,
-            resume=resume,
-            log_dir=log_dir,
-            progress=progress,
-            unit="collection",
-        )
+        train(self, total_timesteps, options or TrainOptions(), unit="collection")
         return self
 
-    def _iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
+    def iteration(self, observation: dict[str, torch.Tensor], log: Any) -> dict[str, torch.Tensor]:
         """One collection, replayed with the previous few for `updates_per_rollout` updates."""
         run = self.run
         assert run is not None

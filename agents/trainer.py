@@ -2,22 +2,23 @@
 
 `DeviceDQN` (and SlateQ, built on it) iterates batched env steps, `TopKReinforce` collections of steps;
 everything around an iteration is the same and lives here: starting or resuming a run, the progress
-bar, TensorBoard, periodic checkpoints and the callback. An agent provides `_new_run(total_timesteps)`
-and `_iteration(observation, writer)`; its run (a dataclass with `total_timesteps`, `iteration` and
-`n_iterations`, and whatever else the agent's iterations carry) is part of its checkpointed state.
+bar, TensorBoard, periodic checkpoints and the callback. An agent provides `new_run(total_timesteps)`
+and `iteration(observation, log)`; its run (a dataclass with `total_timesteps`, `iteration` and
+`n_iterations`, `state_dict` and `load_state_dict`, and whatever else the agent's iterations carry) is
+part of its checkpointed state, with its optimizer (if it has one), generator and env.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 from typing import Any, Protocol
 
+import torch
 from tqdm.auto import tqdm
 
 from recgym.agents.checkpoint import PeriodicCheckpoints
-from recgym.agents.contract import Callback, EnvSpec
+from recgym.agents.contract import EnvSpec, TrainOptions
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
@@ -30,14 +31,22 @@ class Run(Protocol):
 
 
 class OnDeviceAgent(Protocol):
+    """What the loop needs of an agent: its batched env, seed, counter, generator and run in progress."""
+
     env: Any
     seed: int
     num_timesteps: int
+    generator: torch.Generator
     run: Any
 
-    def _new_run(self, total_timesteps: int) -> Any: ...
+    def new_run(self, total_timesteps: int) -> Any:
+        """A fresh run to total_timesteps (a `Run`)."""
+        ...
 
-    def _iteration(self, observation: dict, writer: Any) -> dict: ...
+    def iteration(self, observation: dict, log: Any) -> dict:
+        """One training iteration from observation; the observation it ends on. `log.scalars(step,
+        values)` writes TensorBoard scalars (log is None without a log folder)."""
+        ...
 
 
 def batched_slate_env(simulator: UserSimulator, spec: EnvSpec) -> SlateVectorEnv:
@@ -50,7 +59,7 @@ def batched_slate_env(simulator: UserSimulator, spec: EnvSpec) -> SlateVectorEnv
     )
 
 
-def run_to_resume(run: Run | None, total_timesteps: int, agent_name: str) -> Run:
+def run_in_progress(run: Run | None, total_timesteps: int, agent_name: str) -> Run:
     """The agent's run in progress, if it continues to total_timesteps; ValueError otherwise."""
     if run is None:
         raise ValueError(
@@ -64,49 +73,38 @@ def run_to_resume(run: Run | None, total_timesteps: int, agent_name: str) -> Run
     return run
 
 
-def train(
-    agent: OnDeviceAgent,
-    total_timesteps: int,
-    *,
-    callback: Callback | None = None,
-    checkpoint_dir: str | Path | None = None,
-    checkpoint_every: int = 0,
-    resume: bool = False,
-    log_dir: str | Path | None = None,
-    progress: bool = False,
-    unit: str = "step",
-) -> None:
+def train(agent: OnDeviceAgent, total_timesteps: int, options: TrainOptions, unit: str = "step") -> None:
     """Run agent's iterations until its run reaches total_timesteps (see `agents.contract.Agent.learn`).
 
     :param unit: what an iteration is, for the progress bar.
     """
     from torch.utils.tensorboard import SummaryWriter
 
-    if resume:
-        run = agent.run = run_to_resume(agent.run, total_timesteps, type(agent).__name__)
+    if options.resume:
+        run = agent.run = run_in_progress(agent.run, total_timesteps, type(agent).__name__)
     else:
-        run = agent.run = agent._new_run(total_timesteps)
+        run = agent.run = agent.new_run(total_timesteps)
         agent.env.reset_tensors(agent.seed)
     observation = agent.env.observation_tensors()
-    saved_at = agent.num_timesteps if resume else None  # resumed from a checkpoint of this step
-    checkpoints = PeriodicCheckpoints(checkpoint_dir, checkpoint_every, saved_at)
-    writer = SummaryWriter(str(log_dir)) if log_dir is not None else None
+    saved_at = agent.num_timesteps if options.resume else None  # resumed from a checkpoint of this step
+    checkpoints = PeriodicCheckpoints(options.checkpoint_dir, options.checkpoint_every, saved_at)
+    writer = SummaryWriter(str(options.log_dir)) if options.log_dir is not None else None
     bar = tqdm(
         range(run.iteration, run.n_iterations),
         desc="train agent",
         unit=unit,
         initial=run.iteration,
         total=run.n_iterations,
-        disable=not progress,
+        disable=not options.progress,
         mininterval=2.0,
     )
     log = None if writer is None else _Log(writer, time.perf_counter())
     for iteration in bar:
         before = agent.num_timesteps
-        observation = agent._iteration(observation, log)
+        observation = agent.iteration(observation, log)
         run.iteration = iteration + 1
         checkpoints.after_step(agent, before)
-        if callback is not None and not callback(agent):
+        if options.callback is not None and not options.callback(agent):
             break
     checkpoints.save(agent)
     if writer is not None:
@@ -129,10 +127,11 @@ def env_sizes(env: Any) -> dict[str, Any]:
 
 
 def training_state(agent: Any) -> dict[str, Any]:
-    """What an on-device agent's training continues from, beside its networks: optimizer, generator,
-    counter, the run in progress and the env."""
+    """What an on-device agent's training continues from, beside its networks: optimizer (None for an
+    agent without one), generator, counter, the run in progress and the env."""
+    optimizer = getattr(agent, "optimizer", None)
     return {
-        "optimizer": agent.optimizer.state_dict(),
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
         "generator": agent.generator.get_state(),
         "num_timesteps": agent.num_timesteps,
         "run": None if agent.run is None else agent.run.state_dict(),
@@ -142,13 +141,14 @@ def training_state(agent: Any) -> dict[str, Any]:
 
 def load_training_state(agent: Any, state: dict[str, Any]) -> None:
     """Restore a `training_state` into agent (the networks are loaded by the agent itself)."""
-    agent.optimizer.load_state_dict(state["optimizer"])
+    if state["optimizer"] is not None:
+        agent.optimizer.load_state_dict(state["optimizer"])
     agent.generator.set_state(state["generator"])
     agent.num_timesteps = state["num_timesteps"]
     agent.env.load_state_dict(state["env"])
     agent.run = None
     if state["run"] is not None:
-        agent.run = agent._new_run(state["run"]["total_timesteps"])
+        agent.run = agent.new_run(state["run"]["total_timesteps"])
         agent.run.load_state_dict(state["run"])
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from recgym.agents.checkpoint import save_agent
-from recgym.agents.contract import Embeddings, EnvSpec
+from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
 from recgym.agents.slateq import SlateQConfig
 from recgym.agents.zoo import AgentChoice, load_agent, make_agent
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import atomic_write_json
 from recgym.checkpoint_series import latest_complete_checkpoint
 from recgym.config_checks import check_at_least_one, check_device, check_seeds
@@ -48,7 +49,6 @@ from recgym.world import (
     world_inputs,
     world_name,
 )
-from recgym.world_cache import checked_cache_dir
 
 
 @dataclass
@@ -126,7 +126,7 @@ def train_and_evaluate(config: RunConfig) -> dict[str, Any]:
     """The run of config: its folder, World, trained agent, evaluation and results (returned, and
     written to the folder as results.json, results.md and TensorBoard scalars)."""
     start = time.perf_counter()
-    cache_dir = checked_cache_dir(config.cache_dir)  # before anything is written
+    cache_dir = cache_folder(config.cache_dir)  # before anything is written
     world_config = config.world
     logs = read_world_logs(world_config, cache_dir, config.device, config.progress)
     run_dir = open_run_folder(config, world_inputs(world_config, logs.log))
@@ -186,8 +186,7 @@ def train_agent(
         agent = load_agent(latest_complete_checkpoint(checkpoints), simulator, spec, training=True)
     else:
         agent = make_agent(config.agent, simulator, spec, config.seed, initial_embeddings)
-    agent.learn(
-        config.total_timesteps,
+    options = TrainOptions(
         callback=None if curve is None else (lambda agent: curve.observe(agent.num_timesteps, agent.policy)),
         checkpoint_dir=checkpoints if config.checkpoint_every else None,
         checkpoint_every=config.checkpoint_every,
@@ -195,6 +194,7 @@ def train_agent(
         log_dir=run_dir / "train",
         progress=config.progress,
     )
+    agent.learn(config.total_timesteps, options)
     save_agent(agent, run_dir / "agent")
     return agent.policy()
 

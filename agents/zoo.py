@@ -1,17 +1,16 @@
-"""The agents recgym can train, by name: one place that maps a name to its config (which builds it),
+"""The agents recgym can train, by name: the registry that maps a name to its config (which builds it),
 and the one loader of every agent checkpoint.
 
-Adding an agent is a file in `agents/` with its config (a frozen dataclass with a `name` and a `build`
-that returns an object following `agents.contract.Agent`) and one entry in `AGENT_CONFIGS`: the
-command line, the comparison and the checkpoints then know it.
+An agent is a frozen dataclass config with a `name` and a `build` returning an object that follows
+`agents.contract.Agent`; `register_agent(MyConfig)`, from any module, makes it the choice
+`agent:<name>` of every run, a name for `--agents` and `--agent-options.<name>.*` of the comparison,
+and loadable from its checkpoints. The built-in agents are registered here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
-
-import tyro
+from typing import Any, TypeVar
 
 from recgym.agents.checkpoint import config_from, mismatch, read_agent
 from recgym.agents.contract import Agent, Embeddings, EnvSpec
@@ -21,11 +20,31 @@ from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
 from recgym.agents.slateq import SlateQConfig
 from recgym.agents.topk_reinforce import TopKReinforceConfig
 from recgym.checkpoint import CheckpointError
+from recgym.choices import ChoiceError, Choices
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 from recgym.tensor_tree import join_tree
 
-AGENT_CONFIGS: tuple[type, ...] = (
+ConfigT = TypeVar("ConfigT", bound=type)
+
+AGENTS = Choices("agent")
+"""Every registered agent's config class, by name ("sb3-dqn", "gpu-dqn", "slateq", ...)."""
+
+
+def register_agent(config_class: ConfigT) -> ConfigT:
+    """Make an agent config a choice everywhere agents are chosen (usable as a class decorator): its
+    `name` (a ClassVar) on the command line, its fields as the options, its `build(simulator, spec,
+    seed, initial_embeddings)` the agent."""
+    name = getattr(config_class, "name", None)
+    if not isinstance(name, str):
+        raise ChoiceError(f"{config_class!r} needs a `name: ClassVar[str]`, its command-line name")
+    if not callable(getattr(config_class, "build", None)):
+        raise ChoiceError(f"{config_class!r} needs a `build(simulator, spec, seed, initial_embeddings)`")
+    AGENTS.register(name, config_class)
+    return config_class
+
+
+for _builtin in (
     DQNConfig,
     DeviceDQNConfig,
     PPOConfig,
@@ -33,18 +52,13 @@ AGENT_CONFIGS: tuple[type, ...] = (
     QRDQNConfig,
     SlateQConfig,
     TopKReinforceConfig,
-)
-AGENTS: dict[str, type] = {config.name: config for config in AGENT_CONFIGS}
-"""Agent name ("sb3-dqn", "gpu-dqn", "sb3-ppo", "sb3-a2c", "sb3-qrdqn", "slateq", "topk-reinforce")
-to its config class."""
+):
+    register_agent(_builtin)
 
-AgentName = Literal[tuple(AGENTS)]  # type: ignore[valid-type]
-"""Any agent's name, as a command-line choice (`--agents slateq sb3-ppo`)."""
-
-AgentChoice = Union[  # noqa: UP007 (built from the zoo, for tyro's subcommands agent:<name>)
-    tuple(Annotated[config, tyro.conf.subcommand(config.name)] for config in AGENT_CONFIGS)  # type: ignore[misc]
-]
-"""Any agent's config, as a typed choice: `agent:sb3-ppo --agent.n-steps 256` on the command line."""
+AgentChoice: Any = AGENTS.field_type()
+"""Any registered agent's config, as a typed choice: `agent:sb3-ppo --agent.n-steps 256`."""
+AgentNames: Any = AGENTS.names_type()
+"""Registered agents' names, as a command-line option: `--agents slateq sb3-ppo`."""
 
 
 def make_agent(
@@ -54,11 +68,9 @@ def make_agent(
     seed: int = 0,
     initial_embeddings: Embeddings | None = None,
 ) -> Agent:
-    """The untrained agent of `config` (any config of `AGENTS`, or its name for the defaults), with its
+    """The untrained agent of `config` (a registered agent's config, or its name for the defaults), with its
     envs over simulator."""
     if isinstance(config, str):
-        if config not in AGENTS:
-            raise ValueError(f"unknown agent {config!r}; choose one of {sorted(AGENTS)}")
         config = AGENTS[config]()
     return config.build(simulator, spec or EnvSpec(), seed, initial_embeddings)
 
@@ -76,9 +88,10 @@ def load_agent(
     """
     tensors, meta = read_agent(folder, training)
     name = meta.get("agent")
-    if name not in AGENTS:
+    if not isinstance(name, str) or name not in AGENTS:
         raise CheckpointError(
-            f"checkpoint {folder} holds an unknown agent {name!r}; recgym knows {sorted(AGENTS)}"
+            f"checkpoint {folder} holds an agent {name!r} that is not registered; recgym knows "
+            f"{', '.join(AGENTS.names())} (import the module that registers it, e.g. `--import my_agents`)"
         )
     saved = meta.get("env", {})
     spec = spec or _spec_of(saved)

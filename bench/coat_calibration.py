@@ -46,6 +46,7 @@ import torch
 import tyro
 from matplotlib.figure import Figure
 
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import atomic_write_bytes, atomic_write_json
 from recgym.data.coat import CoatData, load_coat
 from recgym.data.interactions import InteractionLog
@@ -60,7 +61,6 @@ from recgym.models.probability_metrics import (
 )
 from recgym.models.training import TrainConfig
 from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
-from recgym.simulators.registry import default_cache_dir
 
 Target = Literal["chosen", "likes"]
 LIKE_RATING = 4.0
@@ -304,7 +304,7 @@ def main(args: Args) -> list[dict]:
             fitted = fit_user_model(
                 log,
                 model_config(name, args.epochs),
-                cache_dir=args.cache_dir or default_cache_dir(),
+                cache_dir=cache_folder(args.cache_dir),
                 progress=False,
             )
             fitted.model.set_context(log)  # AutoRec and sequence models read each user's positives

@@ -42,7 +42,7 @@ from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 from recgym.world import HandSetDynamics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,9 @@ def tiny_run(folder: Path, cache: Path | None = None) -> RunConfig:
         checkpoint_every=200,
         data=SyntheticLogs(
             LoggingConfig(
-                world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+                world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4),
+                sessions_per_user=6,
+                horizon=10,
             )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),

@@ -31,7 +31,7 @@ from recgym.checkpoint import atomic_write_json
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.simulators.choice import ChoiceConfig
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Args:
 
 
 def main(args: Args) -> dict:
-    world_config = WorldConfig(
+    world_config = GroundTruthConfig(
         n_users=args.n_users,
         n_items=args.n_items,
         n_topics=args.n_topics,

@@ -23,6 +23,7 @@ from stable_baselines3.common.vec_env import VecMonitor
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import GreedyPolicy
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
 from recgym.envs.rec_env import RecEnv
@@ -31,7 +32,6 @@ from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import fit_user_model
 from recgym.simulators.log_fitted import LogFittedSimulator
-from recgym.simulators.registry import default_cache_dir
 
 
 @dataclass
@@ -104,7 +104,7 @@ class PPOPolicy:
 
 def main(args: Args) -> list[dict]:
     log, _ = generate_logs()
-    fitted = fit_user_model(log, cache_dir=default_cache_dir(), progress=False)
+    fitted = fit_user_model(log, cache_dir=cache_folder(), progress=False)
     simulator = LogFittedSimulator(fitted, device=args.device)
     config = EvalConfig(n_users=1000, horizon=50, history_len=20, seed=0)
     greedy = evaluate(simulator, {"greedy": GreedyPolicy(fitted.scorer(args.device))}, config)["policies"][

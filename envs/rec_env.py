@@ -7,7 +7,8 @@ Action: one item (`Discrete(n_items)`). Observation (a `Dict`):
 Reward: the simulator's reward (click by default). Terminated when the user leaves; truncated at
 the horizon. `info["action_mask"]` [n_items] int8 marks the items that may still be recommended (not
 yet shown in the session), Gymnasium's convention; `action_masks()` gives it as bools.
-`render_mode="ansi"` renders the session as one line of text.
+`render_mode="ansi"` renders the session as one line of text, `render_mode="rgb_array"` as a small
+picture (`envs.render`: the recent steps, their clicks, the session's progress).
 
 This module also holds the checks every recgym env applies to what users pass: sizes, seeds, users and
 options are taken as Python or NumPy integers and stored as plain ints; anything else raises an error
@@ -28,6 +29,7 @@ from gymnasium import spaces
 
 from recgym.compiled_step import CompiledStep, compiled_step
 from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
+from recgym.envs.render import SessionPicture
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult
 from recgym.simulators.choice import ChoiceConfig
@@ -214,7 +216,8 @@ class RecEnv(gym.Env):
     :param horizon: steps after which the session is truncated.
     :param history_len: recent steps in the observation.
     :param simulator_kwargs: keyword arguments when `simulator` is a name.
-    :param render_mode: None, or "ansi": `render()` returns the session as a line of text.
+    :param render_mode: None; "ansi": `render()` returns the session as a line of text; "rgb_array": as a
+        picture, uint8 [height, width, 3] of a size fixed by the env (`envs.render`).
     :param observation: "dict" (ids, for recgym's agents) or "dense" (one float32 vector any MLP can
         learn from, for outside RL libraries: `envs.dense`).
     :param compile: step through the session step compiled ahead of time (`recgym.compiled_step`): the
@@ -223,7 +226,7 @@ class RecEnv(gym.Env):
         simulator in a process. Measured on CPUs only.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -256,9 +259,12 @@ class RecEnv(gym.Env):
         self._ended = False
         self._compile = bool(compile)
         self._compiled: CompiledStep | None = None
+        self._picture = (
+            SessionPicture(history_len, self._action_size()) if render_mode == "rgb_array" else None
+        )
 
     def _action_size(self) -> int:
-        """Item ids per action (the slate env's k), for the memory estimate."""
+        """Item ids per action (the slate env's k), for the memory estimate and the picture's cells."""
         return 1
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
@@ -302,6 +308,8 @@ class RecEnv(gym.Env):
             self._rng = RowStreams(torch.zeros(1, dtype=torch.int64, device=self.simulator.device))
             self._rng.load_state_dict(state["rng"])
         self._ended = state["ended"]
+        if self._picture is not None:
+            self._picture.clear()  # the picture records steps, not restored ones
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start a session (`options={"user": u}` picks its user); ValueError for a bad seed, option or
@@ -320,6 +328,8 @@ class RecEnv(gym.Env):
             user = chosen
         self.sessions.reset(user, self._rng)
         self._ended = False
+        if self._picture is not None:
+            self._picture.clear()
         return self._observation(), {"user": int(user.item()), "action_mask": self._mask_info()}
 
     def step(self, action):
@@ -348,12 +358,15 @@ class RecEnv(gym.Env):
         assert self._dense is not None
         return self._dense(sessions.observation(), sessions.length, sessions.shown)
 
-    def render(self) -> str:
-        """The session as one line: user, step, whether it ended, and the recent items with their rewards."""
+    def render(self) -> str | np.ndarray:
+        """ "ansi": the session as one line: user, step, whether it ended, and the recent items with their
+        rewards. "rgb_array": the session's picture (`envs.render`), blank before the first reset."""
+        if self._picture is not None:
+            return self._picture.frame(int(self.sessions.length[0]) / self.sessions.horizon)
         if self.render_mode != "ansi":
             raise RuntimeError(
                 f"{type(self).__name__} was built without a render mode: build it with render_mode='ansi' "
-                f"(the render modes are {self.metadata['render_modes']})"
+                f"or 'rgb_array' (the render modes are {self.metadata['render_modes']})"
             )
         if self._rng is None:
             return "no session: call reset()"
@@ -389,6 +402,8 @@ class RecEnv(gym.Env):
         compiled step made it); marks the session ended when it is."""
         terminated, truncated = result.terminated.item(), result.truncated.item()
         self._ended = terminated or truncated
+        if self._picture is not None:
+            self._picture.record(int(result.chosen.item()), terminated)
         info["action_mask"] = self._mask_info()
         observation = self._observation() if dense is None else dense[0].cpu().numpy()
         return observation, result.reward.item(), terminated, truncated, info

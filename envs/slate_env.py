@@ -60,8 +60,9 @@ class SlateEnv(RecEnv):
 
     :param choice: slate size, position bias and outside option of the user's choice.
     Other parameters (`observation="dense"` and `compile` included) as `RecEnv`. `info["chosen"]` is the
-    chosen position (k: none). The rendered history holds the item the user chose, or the first position's
-    where nothing was chosen.
+    chosen position (k: none). The ansi line's history holds the item the user chose, or the first position's
+    where nothing was chosen; the "rgb_array" picture has a cell per position, the chosen one green
+    (`envs.render`).
     """
 
     def __init__(

@@ -44,4 +44,4 @@ def main(args: CompareConfig) -> dict:
 
 
 if __name__ == "__main__":
-    run_cli(main, CompareConfig, prefix="run.", per_agent="agent-options.")
+    run_cli(main, CompareConfig)

@@ -13,8 +13,8 @@ The steps, in `recgym.agents.training_run.train_and_evaluate`: read the logs and
 (or check the run it resumes), build the World (user model fitted or loaded from the cache, dynamics
 learned from the logs' sessions), train the agent, evaluate it and the baselines on the same users,
 write results.json, results.md and TensorBoard scalars. Typed choices (`agent:`, `data:`,
-`user-model.model:`, `dynamics:`) and options come in any order; the flags of earlier versions
-(`--agent sb3-ppo`, `--data movielens --path ...`) still work, with a note naming the new spelling.
+`user-model.model:`, `dynamics:`) and options come in any order; `--import my_module` first imports a
+module of yours whose registered agents and data sources are then choices too.
 """
 
 from __future__ import annotations

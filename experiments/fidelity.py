@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import atomic_write_json, atomic_write_text
 from recgym.config_record import config_record
-from recgym.data.sources import SyntheticLogs
-from recgym.data.synthetic import generate_logs
+from recgym.data.sources import SyntheticLogs, logged_horizon, true_simulator
 from recgym.experiments.common import run_cli
 from recgym.fidelity import click_calibration, compare_samples, real_sample, simulate_logging, truth_errors
 from recgym.fidelity_report import dense_to_raw_ids, item_genres, markdown_report
@@ -34,7 +34,6 @@ from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import fitted_simulator
 from recgym.world import DataSource, WorldConfig, read_world_logs, world_name
-from recgym.world_cache import checked_cache_dir
 
 
 @dataclass
@@ -69,9 +68,9 @@ def main(args: Args) -> dict[str, Any]:
         else args.data
     )
     world = WorldConfig(data, args.user_model)
-    cache_dir = checked_cache_dir(args.cache_dir)
+    cache_dir = cache_folder(args.cache_dir)
     log = read_world_logs(world, cache_dir, progress=args.progress).log
-    logged = data.logging.horizon if isinstance(data, SyntheticLogs) else getattr(data, "horizon", None)
+    logged = logged_horizon(data)
     horizon = args.horizon or logged or 200
     run_dir = make_run_dir(args.out, world_name(world), "fidelity", args.seed)
     fitted = fit_user_model(log, args.user_model, cache_dir, progress=args.progress)
@@ -103,8 +102,9 @@ def main(args: Args) -> dict[str, Any]:
         "dynamics": learned.report,
         "config": config_record(args),
     }
-    if isinstance(data, SyntheticLogs):
-        truth, ids = generate_logs(data.logging)[1], dense_to_raw_ids(log)
+    truth = true_simulator(data)
+    if isinstance(truth, DynamicsSimulator):  # the true probabilities are known to compare against
+        ids = dense_to_raw_ids(log)
         results["truth_errors"] = {
             name: truth_errors(simulator, truth, held_out, log.like_threshold, horizon, *ids)
             for name, simulator in simulators.items()
@@ -119,4 +119,4 @@ def main(args: Args) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    run_cli(main, Args, own=("likes",))
+    run_cli(main, Args)

@@ -1,6 +1,6 @@
 """Fit and evaluate one user model of the zoo on logs; write results.json.
 
-    python -m experiments.fit_user_model                                 # SASRec on the synthetic logs
+    python -m experiments.fit_user_model                                 # NeuMF on the synthetic logs
     python -m experiments.fit_user_model user-model.model:neumf --preset paper  # He et al. 2017's settings
     python -m experiments.fit_user_model data:movielens --data.path ../shared/data/ml-100k
     python -m experiments.fit_user_model data:table --data.path my_log.csv --data.user uid \
@@ -29,7 +29,6 @@ from recgym.experiments.common import run_cli
 from recgym.models.fit_run import fit_and_report
 from recgym.models.fitted import UserModelConfig
 from recgym.models.presets import paper_preset, with_dim
-from recgym.models.sasrec import SASRecConfig
 from recgym.reporting import describe_user_model
 from recgym.run_folders import make_run_dir
 from recgym.world import DataSource, WorldConfig, read_world_logs, world_name
@@ -41,8 +40,9 @@ class Args:
 
     data: DataSource = field(default_factory=SyntheticLogs)
     """Logs to fit on (`data:movielens --data.path ml-100k`, `data:table --data.path log.csv ...`)."""
-    user_model: UserModelConfig = field(default_factory=lambda: UserModelConfig(SASRecConfig()))
-    """The model (`user-model.model:neumf`), its architecture, training and split."""
+    user_model: UserModelConfig = field(default_factory=UserModelConfig)
+    """The model (`user-model.model:sasrec`), its architecture, training and split; NeuMF, as in every
+    run, by default."""
     preset: Literal["default", "paper"] = "default"
     """"paper": the model's published architecture and training (recgym.models.presets), in place of
     --user-model's, before --epochs, --dim and --seed apply."""

@@ -44,4 +44,4 @@ def main(args: SimToRealConfig) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    run_cli(main, SimToRealConfig, prefix="run.", own=("seeds", "workers", "train-in-truth"))
+    run_cli(main, SimToRealConfig)

@@ -59,4 +59,4 @@ def main(args: Args) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    run_cli(main, Args, prefix="run.", own=("seeds", "workers"))
+    run_cli(main, Args)

@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "load_movielens": "recgym.data.loaders",
     "load_table": "recgym.data.loaders",
     "read_logs": "recgym.data.sources",
+    "LogSource": "recgym.data.sources",
+    "register_source": "recgym.data.sources",
     "SyntheticLogs": "recgym.data.sources",
     "MovieLensLogs": "recgym.data.sources",
     "TableLogs": "recgym.data.sources",
@@ -64,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "markdown_table": "recgym.reporting",
     # agents and training runs
     "AGENTS": "recgym.agents.zoo",
+    "register_agent": "recgym.agents.zoo",
+    "TrainOptions": "recgym.agents.contract",
     "make_agent": "recgym.agents.zoo",
     "load_agent": "recgym.agents.zoo",
     "save_agent": "recgym.agents.checkpoint",

@@ -15,6 +15,8 @@ from typing import Any
 
 import tyro
 
+from recgym.choices import resolved_union
+
 
 def config_record(config: Any) -> dict[str, Any]:
     """config (a dataclass) as a dict of plain values, each chosen alternative tagged with its `kind`."""
@@ -31,6 +33,8 @@ def config_record(config: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return config_record(value)
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -40,6 +44,7 @@ def _plain(value: Any) -> Any:
 
 def _choice_names(hint: Any) -> dict[type, str]:
     """The alternatives of a union-typed field and their subcommand names ({} when it is no union)."""
+    hint = resolved_union(hint)
     if typing.get_origin(hint) is typing.Annotated:
         hint = typing.get_args(hint)[0]
     if typing.get_origin(hint) not in (typing.Union, types.UnionType):

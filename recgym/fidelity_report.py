@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recgym.data import InteractionLog, LogError, load_movielens_genres
-from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
-from recgym.data.synthetic import generate_logs
-from recgym.world import DataSource
+from recgym.data import InteractionLog, LogError
+from recgym.data.sources import LogSource, source_genres
 
 
-def item_genres(data: DataSource, log: InteractionLog) -> tuple[np.ndarray | None, list[str]]:
-    """Primary genre per item: the synthetic world's topics, or MovieLens genres when the files have
-    them (none for a plug-in simulator or a table without them)."""
-    if isinstance(data, SyntheticLogs):
-        world = generate_logs(data.logging)[1]
-        topics = world.item_topics.cpu().numpy()
-        names = [f"topic {k}" for k in range(int(topics.max()) + 1)]
-        return topics[dense_to_raw_ids(log)[1]], names
-    if not isinstance(data, MovieLensLogs | TableLogs):
-        return None, []
+def item_genres(data: LogSource, log: InteractionLog) -> tuple[np.ndarray | None, list[str]]:
+    """Primary genre per item, as the source knows them (`recgym.data.sources.source_genres`): the
+    synthetic world's topics, MovieLens genres when the files have them; none otherwise."""
     try:
-        genres = load_movielens_genres(Path(data.path), log)
+        genres = source_genres(data, log)
     except LogError as error:
         print(f"no genre figures: {error}")
         return None, []
-    return genres.primary, genres.names
+    return (None, []) if genres is None else (genres.primary, genres.names)
 
 
 def dense_to_raw_ids(log: InteractionLog) -> tuple[np.ndarray, np.ndarray]:

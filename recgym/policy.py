@@ -31,15 +31,6 @@ class Policy(Protocol):
         ...
 
 
-@runtime_checkable
-class ScoringPolicy(Policy, Protocol):
-    """A policy that ranks the whole catalog: its slate is the best allowed items of `scores`."""
-
-    def scores(self, observation: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
-        """[B, n_items] preference of each user for each item (higher is recommended first)."""
-        ...
-
-
 def top_allowed(scores: torch.Tensor, action_mask: torch.Tensor, k: int = 1) -> torch.Tensor:
     """[B, k] the k best-scored items that action_mask [B, n_items] allows, best first; disallowed
     items fill the slate when too few are allowed (any item once none is)."""

@@ -17,21 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Any
 
 import numpy as np
 import torch
-import tyro
 
 from recgym.baselines import baseline_policies, log_popularity
+from recgym.choices import Choices
 from recgym.data.interactions import InteractionLog
-from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
+from recgym.data.sources import SOURCES, MovieLensLogs, SyntheticLogs, TableLogs, logged_horizon
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy
 from recgym.reporting import describe_dynamics, describe_user_model
 from recgym.run_inputs import run_inputs
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
-from recgym.simulators.plugin import PluginSimulator
+from recgym.simulators.plugin import PluginSimulator, SimulatorSource
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import fitted_simulator
 from recgym.simulators.rewards import RewardName
@@ -64,17 +64,13 @@ class HandSetDynamics(DynamicsConfig):
     """Fatigue, repetition and the leave rule as given here; no sessions needed."""
 
 
-DataSource = Union[  # noqa: UP007 (tyro's subcommands data:synthetic, data:movielens, ...)
-    Annotated[SyntheticLogs, tyro.conf.subcommand("synthetic")],
-    Annotated[MovieLensLogs, tyro.conf.subcommand("movielens")],
-    Annotated[TableLogs, tyro.conf.subcommand("table")],
-    Annotated[PluginSimulator, tyro.conf.subcommand("plugin")],
-]
-"""Where a World's logs come from; on the command line `data:movielens --data.path ml-100k`."""
-Dynamics = Union[  # noqa: UP007
-    Annotated[LearnDynamics, tyro.conf.subcommand("learn")],
-    Annotated[HandSetDynamics, tyro.conf.subcommand("hand-set")],
-]
+DataSource: Any = SOURCES.field_type()
+"""Any registered data source (`recgym.data.sources.register_source`); on the command line
+`data:movielens --data.path ml-100k`."""
+DYNAMICS = Choices("dynamics")
+DYNAMICS.register("learn", LearnDynamics)
+DYNAMICS.register("hand-set", HandSetDynamics)
+Dynamics: Any = DYNAMICS.field_type()
 """Learned or hand-set dynamics; on the command line `dynamics:hand-set --dynamics.leave-rate 0.1`."""
 
 
@@ -83,8 +79,9 @@ class WorldConfig:
     """Everything a World is made of."""
 
     data: DataSource = field(default_factory=SyntheticLogs)
-    """Where the logs come from: the synthetic world, MovieLens files, any table, or a plug-in simulator
-    (which is then the world: agents train in it, its logs fit the baselines' user models)."""
+    """Where the logs come from: the synthetic world, MovieLens files, any table, a plug-in simulator
+    (which is then the world: agents train in it, its logs fit the baselines' user models), or any
+    registered `LogSource`."""
     user_model: UserModelConfig = field(default_factory=UserModelConfig)
     """The user model of the zoo fitted on the logs, its training and split."""
     dynamics: Dynamics = field(default_factory=LearnDynamics)
@@ -143,15 +140,13 @@ def world_name(config: WorldConfig) -> str:
     """Short name of config's World, known before it is built: 'neumf-synthetic', 'sasrec-ml-100k', or
     a plug-in simulator's label."""
     data = config.data
-    return data.label if isinstance(data, PluginSimulator) else f"{config.user_model.model}-{data.label}"
+    return data.label if isinstance(data, SimulatorSource) else f"{config.user_model.model}-{data.label}"
 
 
 def world_inputs(config: WorldConfig, log: InteractionLog) -> dict[str, Any]:
     """Fingerprints of the log (and plug-in simulator) a World of config is built from."""
     data = config.data
-    if isinstance(data, PluginSimulator):
-        return run_inputs(log, data.name, data.arguments())
-    return run_inputs(log)
+    return data.inputs(log) if isinstance(data, SimulatorSource) else run_inputs(log)
 
 
 @dataclass(frozen=True)
@@ -172,8 +167,10 @@ def read_world_logs(
     """The log of config's data: read from files, made once (synthetic, then cached), or collected from
     the plug-in simulator, which is built and checked here."""
     data = config.data
-    plugin = data.build(device) if isinstance(data, PluginSimulator) else None
-    return WorldLogs(WorldCache(cache_dir).logs(data, plugin, progress), plugin)
+    if isinstance(data, SimulatorSource):
+        simulator = data.build(device)
+        return WorldLogs(WorldCache(cache_dir).collected_logs(data, simulator, progress), simulator)
+    return WorldLogs(WorldCache(cache_dir).logs(data, progress))
 
 
 def build_world(
@@ -203,8 +200,7 @@ def build_world(
     if not isinstance(config.dynamics, LearnDynamics):
         return World(config, log, fitted, simulator)
     assert isinstance(simulator, DynamicsSimulator)
-    censor = data.logging.horizon if isinstance(data, SyntheticLogs) else None
-    learned, report = cache.dynamics(log, fitted, simulator, censor, progress)
+    learned, report = cache.dynamics(log, fitted, simulator, logged_horizon(data), progress)
     return World(config, log, fitted, learned, report)
 
 

@@ -11,7 +11,6 @@ that cannot be written costs a warning, never the run.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -30,32 +29,21 @@ import torch
 from recgym.checkpoint import (
     CheckpointError,
     atomic_write_json,
-    check_cache_dir,
     load_checkpoint,
     save_checkpoint,
 )
+from recgym.data import sources
 from recgym.data.interactions import InteractionLog
-from recgym.data.sources import LogSource, SyntheticLogs, read_logs
 from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_store import load_dynamics, save_dynamics
 from recgym.simulators.learned_dynamics import learn_dynamics
-from recgym.simulators.plugin import PluginSimulator
+from recgym.simulators.plugin import SimulatorSource
 from recgym.simulators.protocol import UserSimulator
-from recgym.simulators.registry import default_cache_dir
 
 LOGS_FORMAT = "recgym-logs/1"
 DYNAMICS_FORMAT = "recgym-learned-dynamics/1"
 _COLUMNS = {"user": torch.int64, "item": torch.int64, "rating": torch.float64, "timestamp": torch.int64}
-
-
-def checked_cache_dir(cache_dir: str | None) -> Path:
-    """Where a run caches its World: cache_dir, else $RECGYM_CACHE or ~/.cache/recgym; ValueError
-    naming the option or variable when it is a file (checked before anything is written)."""
-    if cache_dir is None:
-        return default_cache_dir()
-    check_cache_dir(cache_dir, "--cache-dir", write=False)
-    return Path(cache_dir)
 
 
 class WorldCache:
@@ -64,27 +52,27 @@ class WorldCache:
     def __init__(self, folder: str | Path | None):
         self.folder = None if folder is None else Path(folder)
 
-    def logs(
-        self, data: LogSource | PluginSimulator, plugin: UserSimulator | None, progress: bool
+    def collected_logs(
+        self, data: SimulatorSource, simulator: UserSimulator, progress: bool
     ) -> InteractionLog:
-        """The log of `data`: collected from the plug-in, read from files, or the synthetic logs (made
-        once, then loaded)."""
-        if isinstance(data, PluginSimulator):
-            assert plugin is not None
-            _say(progress, f"collecting logs from {data.label}")
-            return data.logs(plugin)
-        if not isinstance(data, SyntheticLogs):
-            return read_logs(data)
-        entry = self._entry("logs", {"format": LOGS_FORMAT, "logging": dataclasses.asdict(data.logging)})
+        """The logs of a source that is the world, collected from the simulator it built."""
+        _say(progress, f"collecting logs from {data.label}")
+        return data.logs(simulator)
+
+    def logs(self, data: sources.LogSource, progress: bool) -> InteractionLog:
+        """The log of `data`: read, or when the source gives a `cache_key` (the synthetic logs), made
+        once and then loaded."""
+        key = sources.cache_key(data)
+        if key is None:
+            return sources.read_logs(data)
+        entry = self._entry("logs", {"format": LOGS_FORMAT} | key)
         if entry is not None and entry.exists():
             try:
                 return _load_log(entry)
             except CheckpointError as error:
-                warnings.warn(
-                    f"regenerating the synthetic logs: cached copy unusable ({error})", stacklevel=3
-                )
-        _say(progress, "generating the synthetic logs (cached afterwards)")
-        log = read_logs(data)
+                warnings.warn(f"remaking the {data.label} logs: cached copy unusable ({error})", stacklevel=3)
+        _say(progress, f"making the {data.label} logs (cached afterwards)")
+        log = sources.read_logs(data)
         if entry is not None:
             self._publish(entry, lambda folder: _save_log(folder, log))
         return log

@@ -12,14 +12,14 @@ sys.path.insert(0, str(Path(__file__).parent))  # so that tests can `import fake
 
 from fakes import FixedSimulator  # noqa: E402
 
-from recgym.simulators.world import GroundTruthWorld, WorldConfig  # noqa: E402
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld  # noqa: E402
 
 # Property tests (docs/ROBUSTNESS.md) draw the same examples on every run and keep no example database;
 # each test sets its own max_examples.
 settings.register_profile("recgym", deadline=None, derandomize=True, database=None, print_blob=True)
 settings.load_profile("recgym")
 
-TINY_WORLD = WorldConfig(n_users=20, n_items=15, n_topics=3, dim=4, seed=0)
+TINY_WORLD = GroundTruthConfig(n_users=20, n_items=15, n_topics=3, dim=4, seed=0)
 
 # user 0 clicks even items and leaves after 3 steps; user 1 clicks item 1 only and never leaves
 # within the tests' horizons; user 2 clicks everything and leaves after 1 step.

@@ -13,12 +13,12 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from recgym.data.synthetic import DefaultLogs, LoggingConfig, generate_logs
 from recgym.envs import CandidateEnv, RecEnv, SlateEnv
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
 HISTORY, HORIZON, K = 4, 6, 5
 
 
-def known_world(config: WorldConfig = TINY_WORLD) -> GroundTruthWorld:
+def known_world(config: GroundTruthConfig = TINY_WORLD) -> GroundTruthWorld:
     """The world knowing its default logs, as `make_simulator("world")` makes it."""
     return GroundTruthWorld(config, logs=DefaultLogs())
 
@@ -96,7 +96,7 @@ def test_the_observation_is_the_dense_one_then_the_candidates_vectors() -> None:
 
 def test_the_observations_width_does_not_grow_with_the_catalog() -> None:
     small = candidate_env(known_world())
-    large = candidate_env(known_world(WorldConfig(n_users=20, n_items=60, n_topics=3, dim=4, seed=0)))
+    large = candidate_env(known_world(GroundTruthConfig(n_users=20, n_items=60, n_topics=3, dim=4, seed=0)))
     assert small.observation_space.shape == large.observation_space.shape
     assert small.action_space == large.action_space == gym.spaces.Discrete(K)
 

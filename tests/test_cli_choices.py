@@ -1,11 +1,14 @@
 """Typed choices on the command line (`agent:sb3-ppo`, `data:movielens`, `user-model.model:sasrec`,
 `dynamics:hand-set`): a config holds only the alternative chosen, `--help` shows only what applies, and
-the flags of earlier versions still give the same config, with a note naming the new spelling."""
+the alternatives are whatever is registered when the line is parsed."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -13,16 +16,16 @@ from recgym.agents.comparison import CompareConfig
 from recgym.agents.sb3_agents import PPOConfig
 from recgym.agents.sim_to_real import SimToRealConfig
 from recgym.agents.slateq import SlateQConfig
-from recgym.agents.training_run import RunConfig
+from recgym.agents.training_run import RunConfig, open_run_folder
+from recgym.agents.zoo import AGENTS, register_agent
+from recgym.choices import ChoiceError
 from recgym.config_record import config_record
-from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
+from recgym.data.sources import SOURCES, MovieLensLogs, SyntheticLogs, register_source
 from recgym.experiments.common import parse
-from recgym.experiments.legacy_flags import modernise
 from recgym.experiments.tradeoff import Args as TradeoffArgs
 from recgym.models.fitted import UserModelConfig
 from recgym.models.sasrec import SASRecConfig
-from recgym.simulators.plugin import PluginSimulator
-from recgym.world import HandSetDynamics
+from recgym.world import world_name
 
 
 def test_typed_choices_and_options_come_in_any_order() -> None:
@@ -34,71 +37,41 @@ def test_typed_choices_and_options_come_in_any_order() -> None:
     assert parse(RunConfig, reordered.split()) == args
 
 
-def test_old_flags_give_the_same_config_as_the_new_spelling(capsys) -> None:
-    old = (
-        "--agent sb3-ppo --ppo.n-steps 64 --data movielens --path ml --likes --no-learn-dynamics "
-        "--user-model.model sasrec --user-model.sasrec.dim 32"
-    )
-    new = (
-        "agent:sb3-ppo --agent.n-steps 64 data:movielens --data.path ml --data.likes dynamics:hand-set "
-        "user-model.model:sasrec --user-model.model.dim 32"
-    )
-    assert parse(RunConfig, old.split()) == parse(RunConfig, new.split())
-    notes = capsys.readouterr().err
-    assert "`--agent sb3-ppo` is now spelled `agent:sb3-ppo`" in notes
-    assert "`--no-learn-dynamics` is now spelled `dynamics:hand-set`" in notes
-    args = parse(RunConfig, old.split())
-    assert args.user_model == UserModelConfig(SASRecConfig(dim=32)) and args.dynamics == HandSetDynamics()
-
-
-def test_old_table_synthetic_and_plugin_flags_land_in_their_data_source() -> None:
-    table = parse(
-        RunConfig, ["--data", "table", "--path", "log.csv", "--table.user", "uid", "--table.time", "ts"]
-    )
-    assert table.data == TableLogs("log.csv", user="uid", time="ts")
-    synthetic = parse(RunConfig, ["--synthetic.horizon=7", "--synthetic.world.n-items", "40"])
-    assert synthetic.data.logging.horizon == 7 and synthetic.data.logging.world.n_items == 40
-    plugin = parse(
-        RunConfig, ["--simulator", "world", "--simulator-kwargs", "{}", "--synthetic.horizon", "9"]
-    )
-    assert plugin.data == PluginSimulator("world", "{}", horizon=9)
-
-
-def test_the_studies_take_the_old_flat_flags_under_run() -> None:
-    args = parse(
-        TradeoffArgs,
-        ["--seeds", "0", "1", "--agent", "slateq", "--total-timesteps", "100"],
-        prefix="run.",
-        own=("seeds", "workers"),
-    )
-    assert args.seeds == (0, 1) and args.run.agent == SlateQConfig() and args.run.total_timesteps == 100
-    compare = parse(
-        CompareConfig,
-        ["--run.slateq.gradient-steps", "3", "--agents", "slateq"],
-        prefix="run.",
-        per_agent="agent-options.",
-    )
-    assert compare.agent_options.slateq.gradient_steps == 3 and compare.agents == ("slateq",)
-    study = parse(
-        SimToRealConfig,
-        ["--no-train-in-truth", "--horizon", "5"],
-        prefix="run.",
-        own=("seeds", "train-in-truth"),
-    )
+def test_studies_take_the_runs_options_under_run() -> None:
+    args = parse(TradeoffArgs, ["--seeds", "0", "1", "run.agent:slateq", "--run.total-timesteps", "100"])
+    assert args.seeds == (0, 1) and type(args.run.agent) is SlateQConfig and args.run.total_timesteps == 100
+    compare = parse(CompareConfig, ["--agent-options.slateq.gradient-steps", "3", "--agents", "slateq"])
+    assert compare.agent_config("slateq").gradient_steps == 3 and compare.agents == ("slateq",)
+    assert compare.agent_config("sb3-ppo") == PPOConfig()  # not given: the agent's defaults
+    study = parse(SimToRealConfig, ["--no-train-in-truth", "--run.horizon", "5"])
     assert not study.train_in_truth and study.run.horizon == 5
 
 
-def test_new_flags_pass_unchanged() -> None:
-    argv = [
-        "agent:slateq",
-        "--agent.gradient-steps",
-        "2",
-        "--user-model.model.dim",
-        "8",
-        "--dynamics.fatigue-decay",
-        "0.5",
-    ]
-    assert modernise(argv) == argv
+def test_the_flags_of_earlier_versions_are_refused(capsys) -> None:
+    """No rewriting of old spellings before 1.0 (CHANGELOG.md says which changed)."""
+    for old in (["--agent", "sb3-ppo"], ["--no-learn-dynamics"], ["--data", "movielens", "--path", "ml"]):
+        with pytest.raises(SystemExit):
+            parse(RunConfig, old)
+
+
+@pytest.mark.parametrize("name", AGENTS.names())
+def test_every_registered_agent_is_the_agent_its_choice_names(name: str, tmp_path) -> None:
+    """`agent:<name>` gives that agent's config, first or last on the line, and names the run folder
+    after it (the default agent's subclass must not answer for its base)."""
+    for argv in ([f"agent:{name}", "--out", str(tmp_path)], ["--out", str(tmp_path), f"agent:{name}"]):
+        args = parse(RunConfig, argv)
+        assert type(args.agent) is AGENTS[name], argv
+        assert config_record(args)["agent"]["kind"] == name
+    folder = open_run_folder(args, {})
+    assert folder.name.split("__")[:2] == [world_name(args.world), name]
+
+
+def test_a_typo_in_a_choice_is_answered_with_the_closest_name() -> None:
+    with pytest.raises(ChoiceError, match="did you mean 'sb3-ppo'"):
+        AGENTS["sb3-ppp"]
+    with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()) as error:
+        parse(RunConfig, ["agent:sb3-ppp"])
+    assert "did you mean 'agent:sb3-ppo'?" in error.getvalue()
 
 
 def test_help_shows_only_the_chosen_agents_options() -> None:
@@ -122,15 +95,31 @@ def test_a_model_cache_key_holds_the_chosen_architecture_only() -> None:
     assert not {"neumf", "mf", "autorec", "gru4rec", "caser", "architecture"} & set(fields)
 
 
-def test_every_place_that_names_agents_follows_the_zoo() -> None:
-    """Adding an agent is its file and one zoo entry: the command line's choice, the comparison's
-    names and options, and the checkpoint loader are all made from `AGENTS`."""
-    import typing
+def test_a_class_registered_after_import_is_a_choice_of_every_command_line() -> None:
+    """The choices are read when a command line is parsed: an agent registered later (as a user's own
+    module does) is `agent:<name>`, an `--agents` name with its `--agent-options`, and a data source
+    `data:<name>`."""
 
-    from recgym.agents.comparison import AgentOptions
-    from recgym.agents.zoo import AGENT_CONFIGS, AGENTS, AgentChoice, AgentName
+    @dataclass(frozen=True)
+    class LateConfig(SlateQConfig):
+        name: ClassVar[str] = "late-test-agent"
+        extra: int = 1
 
-    assert set(typing.get_args(AgentName)) == set(AGENTS)
-    assert [typing.get_args(choice)[0] for choice in typing.get_args(AgentChoice)] == list(AGENT_CONFIGS)
-    options = AgentOptions()
-    assert [type(getattr(options, name.replace("-", "_"))) for name in AGENTS] == list(AGENT_CONFIGS)
+    @dataclass(frozen=True)
+    class LateLogs(SyntheticLogs):
+        scale: int = 1
+
+    register_agent(LateConfig)
+    register_source("late-test-logs", LateLogs)
+    try:
+        args = parse(RunConfig, ["agent:late-test-agent", "--agent.extra", "3", "data:late-test-logs"])
+        assert args.agent == LateConfig(extra=3) and type(args.data) is LateLogs
+        compare = parse(
+            CompareConfig, ["--agents", "late-test-agent", "--agent-options.late-test-agent.extra", "4"]
+        )
+        assert compare.agent_config("late-test-agent") == LateConfig(extra=4)
+        with pytest.raises(ChoiceError, match="already"):
+            register_agent(dataclasses.make_dataclass("Other", [], bases=(LateConfig,), frozen=True))
+    finally:
+        AGENTS._classes.pop("late-test-agent")
+        SOURCES._classes.pop("late-test-logs")

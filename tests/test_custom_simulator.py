@@ -82,7 +82,7 @@ def test_a_plugin_is_named_by_import_path_with_clear_errors() -> None:
     with pytest.raises(ValueError, match="has no attribute 'Missing'"):
         make_simulator("recgym.simulators.world:Missing")
     with pytest.raises(TypeError, match="does not follow the UserSimulator protocol"):
-        make_simulator("recgym.simulators.world:WorldConfig")
+        make_simulator("recgym.simulators.world:GroundTruthConfig")
     with pytest.raises(ValueError, match="module.path:ClassName"):
         make_simulator("no-such-name")
     with pytest.raises(ValueError, match="JSON object"):
@@ -221,13 +221,16 @@ def test_fidelity_fit_and_sim_to_real_take_a_plugin_as_their_world(doc_module, t
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--simulator", "my_simulators:Nope"], "has no attribute 'Nope'"),
+        (["data:plugin", "--data.name", "my_simulators:Nope", "--seed", "1"], "has no attribute 'Nope'"),
         (["data:plugin", "--data.name", "my_simulators:Nope"], "has no attribute 'Nope'"),
-        (["--simulator", "nosuchmod:X"], "cannot import module 'nosuchmod'"),
-        (["--simulator", "world", "--simulator-kwargs", "{bad"], "must be a JSON object"),
-        (["--simulator", "my_simulators:BoredomWorld", "--simulator-kwargs", '{"n_itemz": 3}'], "n_itemz"),
+        (["data:plugin", "--data.name", "nosuchmod:X"], "cannot import module 'nosuchmod'"),
+        (["data:plugin", "--data.name", "world", "--data.kwargs", "{bad"], "must be a JSON object"),
         (
-            ["--simulator", "world", "--simulator-kwargs", '{"n_itemz": 3}'],
+            ["data:plugin", "--data.name", "my_simulators:BoredomWorld", "--data.kwargs", '{"n_itemz": 3}'],
+            "n_itemz",
+        ),
+        (
+            ["data:plugin", "--data.name", "world", "--data.kwargs", '{"n_itemz": 3}'],
             "unexpected keyword argument 'n_itemz'",
         ),
     ],

@@ -17,7 +17,7 @@ from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.registry import fitted_simulator
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
 HISTORY, HORIZON = 4, 6
 
@@ -25,7 +25,9 @@ HISTORY, HORIZON = 4, 6
 @pytest.fixture(scope="module")
 def fitted_neumf_simulator():
     """NeuMF fitted for two epochs on a tiny world's logs: a simulator with user vectors."""
-    logs = LoggingConfig(world=WorldConfig(n_users=30, n_items=40, n_topics=3, dim=4), sessions_per_user=4)
+    logs = LoggingConfig(
+        world=GroundTruthConfig(n_users=30, n_items=40, n_topics=3, dim=4), sessions_per_user=4
+    )
     config = UserModelConfig(train=TrainConfig(epochs=2))
     return fitted_simulator(fit_user_model(generate_logs(logs)[0], config))
 

@@ -8,15 +8,18 @@ from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 from test_sb3_agents import CLICKS, HORIZON, LIKED, N_USERS
 
+from recgym.agents.contract import TrainOptions
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
 from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import RandomPolicy
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
-TINY = WorldConfig(n_users=8, n_items=30, n_topics=3, dim=4, affinity_scale=5.0, quality_std=1.5, seed=1)
+TINY = GroundTruthConfig(
+    n_users=8, n_items=30, n_topics=3, dim=4, affinity_scale=5.0, quality_std=1.5, seed=1
+)
 FAST = DQNConfig(
     learning_starts=500, target_update_interval=500, buffer_size=20_000, embedding_dim=8, net_arch=(32,)
 )
@@ -108,7 +111,7 @@ def test_device_dqn_callback_can_stop_training() -> None:
         return len(calls) < 10
 
     agent = DeviceDQN(env, DeviceDQNConfig(learning_starts=10_000), seed=0)
-    agent.learn(64 * 100, callback=stop_at_the_tenth_step)
+    agent.learn(64 * 100, TrainOptions(callback=stop_at_the_tenth_step))
     assert calls == [64 * step for step in range(1, 11)] and agent.num_timesteps == 640
 
 

@@ -20,7 +20,7 @@ from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.protocol import Response, UserSimulator
 from recgym.simulators.registry import make_simulator
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
 
 def sigmoid(x: float) -> float:
@@ -199,8 +199,8 @@ def test_dynamics_config_accepts_the_range_edges() -> None:
 
 @pytest.mark.parametrize("field", ["n_users", "n_items", "n_topics", "dim"])
 def test_world_config_rejects_empty_sizes(field) -> None:
-    with pytest.raises(ValueError, match=f"WorldConfig.{field}"):
-        WorldConfig(**{field: 0})
+    with pytest.raises(ValueError, match=f"GroundTruthConfig.{field}"):
+        GroundTruthConfig(**{field: 0})
 
 
 # --- the ground-truth world --------------------------------------------------------------------

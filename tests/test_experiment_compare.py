@@ -20,7 +20,7 @@ from recgym.simulators.choice import ChoiceConfig
 
 def tiny_compare(tmp_path, **overrides) -> CompareConfig:
     run = dataclasses.replace(tiny_args(tmp_path), agent=SlateQConfig(gradient_steps=2), n_envs=16)
-    options = AgentOptions(topk_reinforce=TopKReinforceConfig(rollout_steps=5, batch_size=64))
+    options = AgentOptions({"topk-reinforce": TopKReinforceConfig(rollout_steps=5, batch_size=64)})
     defaults = {
         "agents": ("gpu-dqn", "topk-reinforce"),
         "greedy_models": ("neumf", "mf"),
@@ -105,7 +105,7 @@ def test_a_comparison_refuses_a_run_agent_it_would_not_train(tmp_path) -> None:
 
 
 def test_agent_options_change_the_comparison_folder(tmp_path) -> None:
-    other = AgentOptions(topk_reinforce=TopKReinforceConfig(rollout_steps=6, batch_size=64))
+    other = AgentOptions({"topk-reinforce": TopKReinforceConfig(rollout_steps=6, batch_size=64)})
     assert comparison_dir(tiny_compare(tmp_path, agent_options=other)) != comparison_dir(
         tiny_compare(tmp_path)
     )

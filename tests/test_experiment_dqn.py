@@ -16,7 +16,7 @@ from recgym.evaluation import EvalConfig  # noqa: F401  (schema documented besid
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
 from recgym.simulators.choice import ChoiceConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 from recgym.world import HandSetDynamics
 
 
@@ -32,7 +32,9 @@ def tiny_args(tmp_path) -> RunConfig:
         progress=False,
         data=SyntheticLogs(
             LoggingConfig(
-                world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+                world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4),
+                sessions_per_user=6,
+                horizon=10,
             )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),

@@ -24,10 +24,10 @@ from recgym.models.mf import MFConfig
 from recgym.models.neumf import NeuMFConfig
 from recgym.models.sasrec import SASRecConfig
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
 TINY_LOGS = LoggingConfig(
-    world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
+    world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6, horizon=10
 )
 
 

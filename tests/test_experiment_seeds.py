@@ -15,12 +15,12 @@ from recgym.experiments import sim_to_real, tradeoff
 from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
 
 def tiny_run(tmp_path, **overrides) -> RunConfig:
     logging = LoggingConfig(
-        world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=20, horizon=10
+        world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=20, horizon=10
     )
     settings = {
         "agent": DQNConfig(),

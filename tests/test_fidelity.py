@@ -15,7 +15,7 @@ from recgym.experiments.fidelity import Args, main
 from recgym.fidelity import SessionSample, compare_samples, gini, same_genre_rate, truth_errors
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
 
 def test_gini_is_zero_for_equal_counts_and_near_one_when_one_item_takes_all() -> None:
@@ -54,7 +54,9 @@ def tiny_args(tmp_path) -> Args:
         progress=False,
         data=SyntheticLogs(
             LoggingConfig(
-                world=WorldConfig(n_users=40, n_items=200, n_topics=3, dim=4), sessions_per_user=8, horizon=10
+                world=GroundTruthConfig(n_users=40, n_items=200, n_topics=3, dim=4),
+                sessions_per_user=8,
+                horizon=10,
             )
         ),
         user_model=UserModelConfig(train=TrainConfig(epochs=2)),
@@ -102,7 +104,9 @@ def test_movielens_files_without_genres_give_a_report_without_genre_figures(tmp_
 
 
 def test_the_truth_measured_against_itself_has_no_error() -> None:
-    config = LoggingConfig(world=WorldConfig(n_users=20, n_items=30, n_topics=3, dim=4), sessions_per_user=3)
+    config = LoggingConfig(
+        world=GroundTruthConfig(n_users=20, n_items=30, n_topics=3, dim=4), sessions_per_user=3
+    )
     log, world = generate_logs(config)
     sessions = split_sessions(log)
     users = log.raw_users(np.arange(log.n_users)).astype(np.int64)

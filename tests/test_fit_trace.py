@@ -11,9 +11,11 @@ from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
-TINY_LOGS = LoggingConfig(world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6)
+TINY_LOGS = LoggingConfig(
+    world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6
+)
 
 
 def test_a_fit_stopped_halfway_leaves_its_epochs_and_the_best_one(tmp_path, capsys) -> None:

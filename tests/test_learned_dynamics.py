@@ -23,9 +23,9 @@ from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.leave_model import leave_features
 from recgym.simulators.protocol import Response
 from recgym.simulators.replay import replay_sessions, replayed_click_logit
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
-SMALL_WORLD = WorldConfig(n_users=300, n_items=60, n_topics=4)
+SMALL_WORLD = GroundTruthConfig(n_users=300, n_items=60, n_topics=4)
 
 
 def small_logs(

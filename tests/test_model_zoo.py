@@ -26,7 +26,7 @@ from recgym.models.sasrec import SASRecConfig
 from recgym.models.sequential import last_items
 from recgym.models.training import TrainConfig, fit
 from recgym.models.zoo import MODEL_NAMES, build_model, default_architecture
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
 SEQUENCE_MODELS = ("gru4rec", "caser", "sasrec")
 ID_MODELS = ("neumf", "mf", "autorec")
@@ -61,7 +61,7 @@ def cyclic() -> InteractionLog:
 
 @pytest.fixture(scope="module")
 def taste_log() -> InteractionLog:
-    world = WorldConfig(n_users=120, n_items=150, n_topics=5, dim=8, seed=3)
+    world = GroundTruthConfig(n_users=120, n_items=150, n_topics=5, dim=8, seed=3)
     return generate_logs(LoggingConfig(world=world, sessions_per_user=12, seed=3))[0]
 
 

@@ -12,9 +12,9 @@ from recgym.models import contract
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.neumf import NeuMF, NeuMFConfig
 from recgym.models.training import TrainConfig, fit
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
-SMALL_WORLD = WorldConfig(n_users=120, n_items=150, n_topics=5, dim=8, seed=3)
+SMALL_WORLD = GroundTruthConfig(n_users=120, n_items=150, n_topics=5, dim=8, seed=3)
 
 
 def small_logs():

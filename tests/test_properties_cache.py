@@ -23,10 +23,10 @@ from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel, UserModelConfig, cache_key, fit_user_model
 from recgym.models.mf import MFConfig
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
 LOG, _ = generate_logs(
-    LoggingConfig(world=WorldConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
+    LoggingConfig(world=GroundTruthConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
 )
 CONFIG = UserModelConfig(MFConfig(dim=4), train=TrainConfig(epochs=1))
 Files = dict[str, bytes | None]  # meta.json and weights.pt's bytes; None for a missing file

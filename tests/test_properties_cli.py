@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from recgym.agents.comparison import CompareConfig
 from recgym.agents.training_run import RunConfig
 from recgym.agents.training_run import train_and_evaluate as main
-from recgym.agents.zoo import AgentName
+from recgym.agents.zoo import AGENTS as AGENT_REGISTRY
 from recgym.data import LogError
 from recgym.data.sources import MovieLensLogs
 from recgym.experiments.common import parse
@@ -36,7 +36,7 @@ def not_one_of(names: tuple[str, ...]) -> st.SearchStrategy[str]:
     return text.filter(lambda name: name not in names and not name.startswith("-"))  # "-a": an option
 
 
-AGENTS, MODELS = typing.get_args(AgentName), typing.get_args(ModelName)
+AGENTS, MODELS = tuple(AGENT_REGISTRY), typing.get_args(ModelName)
 DQN_OPTIONS = {
     "total-timesteps": BELOW_ONE | NOT_AN_INT,
     "n-envs": BELOW_ONE | NOT_AN_INT,

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from recgym.envs import RecEnv, RecVectorEnv
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
-WORLD = GroundTruthWorld(WorldConfig(n_users=6, n_items=5, n_topics=2, dim=3, seed=0))
+WORLD = GroundTruthWorld(GroundTruthConfig(n_users=6, n_items=5, n_topics=2, dim=3, seed=0))
 SEEDS = st.integers(0, 2**32)
 
 

@@ -16,9 +16,9 @@ from recgym.sessions import Sessions
 from recgym.simulators.dynamics_params import DynamicsParams
 from recgym.simulators.return_model import ReturnModel, fit_return_model
 from recgym.simulators.rewards import REWARD_SIGNALS, REWARDS
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
-WORLD = WorldConfig(n_users=50, n_items=30, n_topics=3)
+WORLD = GroundTruthConfig(n_users=50, n_items=30, n_topics=3)
 RETURNS = ReturnModel(weights=(-1.0, -2.0), bias=12.0, sigma=1.0, within_seconds=86_400.0, n_gaps=100)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from recgym.cache_folder import cache_folder
 from recgym.checkpoint import meta_checksum
 from recgym.data import InteractionLog, load_table
 from recgym.data.synthetic import LoggingConfig, generate_logs
@@ -31,10 +32,11 @@ from recgym.models.mf import MFConfig
 from recgym.models.training import TrainConfig
 from recgym.random import RowStreams
 from recgym.simulators.log_fitted import LogFittedSimulator
-from recgym.simulators.registry import default_cache_dir
-from recgym.simulators.world import WorldConfig
+from recgym.simulators.world import GroundTruthConfig
 
-TINY_LOGS = LoggingConfig(world=WorldConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6)
+TINY_LOGS = LoggingConfig(
+    world=GroundTruthConfig(n_users=30, n_items=200, n_topics=3, dim=4), sessions_per_user=6
+)
 FAST = UserModelConfig(train=TrainConfig(epochs=2))
 
 
@@ -116,7 +118,9 @@ def test_log_fitted_simulator_follows_the_model_and_reward_kinds() -> None:
 
 # --- a cache that cannot cost a run its fit ---------------------------------------------------------
 
-CACHE_LOGS = LoggingConfig(world=WorldConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3)
+CACHE_LOGS = LoggingConfig(
+    world=GroundTruthConfig(n_users=12, n_items=200, n_topics=2, dim=3), sessions_per_user=3
+)
 CACHED = UserModelConfig(MFConfig(dim=4), train=TrainConfig(epochs=1))
 
 
@@ -242,18 +246,18 @@ def test_a_bad_recgym_cache_is_named(tmp_path, monkeypatch, value: str, problem:
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("RECGYM_CACHE", str(tmp_path / value) if value else "")
     with pytest.raises(ValueError, match=problem):
-        default_cache_dir()
+        cache_folder()
     monkeypatch.setenv("RECGYM_CACHE", str(tmp_path / "cache"))
-    assert default_cache_dir() == tmp_path / "cache"
+    assert cache_folder() == tmp_path / "cache"
 
 
 def test_a_default_cache_that_is_a_file_is_named(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("RECGYM_CACHE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert default_cache_dir() == tmp_path / ".cache" / "recgym"
+    assert cache_folder() == tmp_path / ".cache" / "recgym"
     (tmp_path / ".cache").write_text("")
     with pytest.raises(ValueError, match="from the default, as RECGYM_CACHE is not set.*is a file"):
-        default_cache_dir()
+        cache_folder()
 
 
 def test_a_full_disk_is_one_warning_and_leaves_no_entry(tmp_path, small_log, monkeypatch) -> None:

@@ -15,7 +15,7 @@ from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import UserModelConfig, log_fingerprint
 from recgym.models.training import TrainConfig
-from recgym.simulators.world import WorldConfig as TruthConfig
+from recgym.simulators.world import GroundTruthConfig as TruthConfig
 from recgym.world import HandSetDynamics, PluginSimulator, SyntheticLogs, WorldConfig, build_world
 
 TINY = SyntheticLogs(

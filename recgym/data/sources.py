@@ -1,18 +1,93 @@
-"""Where a World's logs come from, as typed choices: the synthetic world, MovieLens files, any table.
+"""Where a World's logs come from: the `LogSource` protocol, its registry, and the built-in sources (the
+synthetic world, MovieLens files, any table; a plug-in simulator is `recgym.simulators.plugin`'s).
 
-Each source is a frozen dataclass that says everything needed to read its log again, so a config
-names its data completely (a plug-in simulator, the fourth source, lives in
-`recgym.simulators.plugin`). `read_logs(source)` reads the log; `source.label` names it in run folders.
+A source is a frozen dataclass that says everything needed to read its log again, so a config names
+its data completely: `read()` gives the log, `label` names it in run folders. What else a source can
+tell is optional, and each piece has one reader here, so no code asks which source it holds:
+
+- `cache_key()`: the source is slow to make and wholly decided by this dict; the World cache keeps it.
+- `logged_horizon`: the longest session its logging policy ran, which censors the learned leaving.
+- `truth(reward, device)`: the simulator its logs were drawn from (what sim-to-real and fidelity score
+  against).
+- `item_genres(log)`: each item's genres (`recgym.data.ItemGenres`), which fidelity splits sessions by.
+
+`register_source("name", MySource)` makes a source of the user's own module the choice `data:name`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
+from recgym.choices import Choices
 from recgym.data.interactions import Feedback, InteractionLog
+from recgym.data.item_genres import ItemGenres, load_movielens_genres
 from recgym.data.loaders import load_movielens, load_table
 from recgym.data.synthetic import LoggingConfig, generate_logs
+
+if TYPE_CHECKING:
+    from recgym.simulators.protocol import UserSimulator
+
+
+@runtime_checkable
+class LogSource(Protocol):
+    """Anything a World's logs can be read from."""
+
+    @property
+    def label(self) -> str:
+        """Short name for run folders ('synthetic', 'ml-100k')."""
+        ...
+
+    def read(self) -> InteractionLog:
+        """The log, read again from scratch."""
+        ...
+
+
+SourceT = TypeVar("SourceT", bound=type)
+
+SOURCES = Choices("data source")
+"""Every registered source class by its command-line name (`data:movielens`)."""
+
+
+def register_source(name: str, source_class: SourceT) -> SourceT:
+    """Make source_class (a frozen dataclass with `label` and `read()`) the choice `data:<name>` of every
+    command line; from the user's own module, `--import` that module on the command line."""
+    if not callable(getattr(source_class, "read", None)) or not hasattr(source_class, "label"):
+        raise TypeError(f"a data source needs `label` and `read()` (`LogSource`): {source_class!r}")
+    SOURCES.register(name, source_class)
+    return source_class
+
+
+def read_logs(source: LogSource) -> InteractionLog:
+    """The log `source` describes; TypeError naming what is missing when it is no `LogSource`."""
+    if not isinstance(source, LogSource):
+        raise TypeError(f"{source!r} is no data source: it needs `label` and `read()`")
+    return source.read()
+
+
+def cache_key(source: LogSource) -> dict[str, Any] | None:
+    """What decides source's log when it is worth caching (None: read it each time)."""
+    key = getattr(source, "cache_key", None)
+    return None if key is None else key()
+
+
+def logged_horizon(source: LogSource) -> int | None:
+    """The longest session source's logging policy ran (None: unknown, sessions ended by themselves)."""
+    return getattr(source, "logged_horizon", None)
+
+
+def true_simulator(source: LogSource, reward: str = "click", device: str = "cpu") -> UserSimulator | None:
+    """The simulator source's logs were drawn from (None: the truth is unknown, as for real data)."""
+    truth = getattr(source, "truth", None)
+    return None if truth is None else truth(reward, device)
+
+
+def source_genres(source: LogSource, log: InteractionLog) -> ItemGenres | None:
+    """The genres of log's items that source knows (None: none)."""
+    genres = getattr(source, "item_genres", None)
+    return None if genres is None else genres(log)
+
 
 MOVIELENS_NAMES = ("u.data", "ratings.dat", "ratings.csv")
 """Files named by their format, not their content: a run is named after their folder instead."""
@@ -30,6 +105,26 @@ class SyntheticLogs:
     def label(self) -> str:
         return "synthetic"
 
+    @property
+    def logged_horizon(self) -> int:
+        return self.logging.horizon
+
+    def read(self) -> InteractionLog:
+        return generate_logs(self.logging)[0]
+
+    def cache_key(self) -> dict[str, Any]:
+        return {"logging": asdict(self.logging)}
+
+    def truth(self, reward: str = "click", device: str = "cpu") -> UserSimulator:
+        """The world, on the device its config names (device is the run's, for sources that take one)."""
+        from recgym.simulators.world import GroundTruthWorld
+
+        return GroundTruthWorld(self.logging.world, reward=reward)  # type: ignore[arg-type]
+
+    def item_genres(self, log: InteractionLog) -> ItemGenres:
+        """The world's topic of each item, as a genre."""
+        return world_topics(self.logging, log)
+
 
 @dataclass(frozen=True)
 class MovieLensLogs:
@@ -44,6 +139,13 @@ class MovieLensLogs:
     @property
     def label(self) -> str:
         return file_label(self.path)
+
+    def read(self) -> InteractionLog:
+        log = load_movielens(self.path)
+        return log.as_likes() if self.likes else log
+
+    def item_genres(self, log: InteractionLog) -> ItemGenres:
+        return load_movielens_genres(Path(self.path), log)
 
 
 @dataclass(frozen=True)
@@ -72,24 +174,31 @@ class TableLogs:
     def label(self) -> str:
         return file_label(self.path)
 
+    def read(self) -> InteractionLog:
+        columns = {"user": self.user, "item": self.item}
+        optional = (("rating", self.rating), ("timestamp", self.time))
+        columns |= {ours: theirs for ours, theirs in optional if theirs}
+        log = load_table(self.path, columns, feedback=self.feedback, sep=self.sep)
+        return log.as_likes() if self.likes else log
 
-LogSource = SyntheticLogs | MovieLensLogs | TableLogs
-"""A log read from data (a plug-in simulator's logs are collected from it instead)."""
+    def item_genres(self, log: InteractionLog) -> ItemGenres:
+        """MovieLens-style item files beside the table, if there are any."""
+        return load_movielens_genres(Path(self.path), log)
 
 
-def read_logs(source: LogSource) -> InteractionLog:
-    """The log `source` describes (likes applied when it asks for them)."""
-    if isinstance(source, SyntheticLogs):
-        return generate_logs(source.logging)[0]
-    if isinstance(source, MovieLensLogs):
-        log = load_movielens(source.path)
-    else:
-        columns = {"user": source.user, "item": source.item}
-        columns |= {
-            ours: theirs for ours, theirs in (("rating", source.rating), ("timestamp", source.time)) if theirs
-        }
-        log = load_table(source.path, columns, feedback=source.feedback, sep=source.sep)
-    return log.as_likes() if source.likes else log
+register_source("synthetic", SyntheticLogs)
+register_source("movielens", MovieLensLogs)
+register_source("table", TableLogs)
+
+
+def world_topics(logging: LoggingConfig, log: InteractionLog) -> ItemGenres:
+    """The synthetic world's topic of each of log's items (its dense ids), as a genre."""
+    import numpy as np
+
+    topics = generate_logs(logging)[1].item_topics.cpu().numpy()
+    names = [f"topic {k}" for k in range(int(topics.max()) + 1)]
+    primary = topics[log.raw_items(np.arange(log.n_items)).astype(np.int64)]
+    return ItemGenres(names=names, matrix=np.eye(len(names), dtype=bool)[primary], primary=primary)
 
 
 def file_label(path: str) -> str:

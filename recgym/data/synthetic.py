@@ -17,14 +17,14 @@ from recgym.baselines import log_popularity
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
 from recgym.data.user_profiles import click_profiles
-from recgym.simulators.world import GroundTruthWorld, WorldConfig
+from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
     """How the synthetic logs are collected."""
 
-    world: WorldConfig = field(default_factory=WorldConfig)
+    world: GroundTruthConfig = field(default_factory=GroundTruthConfig)
     """The world that is observed."""
     sessions_per_user: int = 20
     """Sessions logged for every user."""
@@ -56,14 +56,14 @@ def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, 
     return log, world
 
 
-def logged_user_profiles(config: WorldConfig) -> torch.Tensor:
+def logged_user_profiles(config: GroundTruthConfig) -> torch.Tensor:
     """[n_users, dim] on the CPU: each user's click profile (`recgym.data.user_profiles`) in the default
     logs of the world of config, the logs that popular ranks by and the fitted simulators learn from.
     Made once per config and process (a few seconds for the default world)."""
     return _logged_user_profiles(config).clone()
 
 
-def logged_item_clicks(config: WorldConfig) -> torch.Tensor:
+def logged_item_clicks(config: GroundTruthConfig) -> torch.Tensor:
     """[n_items] on the CPU: each item's clicks in the same default logs, what popular ranks by; an
     item the logs never showed has zero. The logs are drawn once per config and process."""
     log, _ = _default_logs(config)
@@ -76,20 +76,20 @@ class DefaultLogs:
     """The world's default logs as a recommender that has them knows the world (`GroundTruthWorld`'s
     `logs=`, a `KnownFromLogs`): the users' click profiles and the items' clicks."""
 
-    def user_vectors(self, config: WorldConfig) -> torch.Tensor:
+    def user_vectors(self, config: GroundTruthConfig) -> torch.Tensor:
         return logged_user_profiles(config)
 
-    def item_popularity(self, config: WorldConfig) -> torch.Tensor:
+    def item_popularity(self, config: GroundTruthConfig) -> torch.Tensor:
         return logged_item_clicks(config)
 
 
 @lru_cache(maxsize=8)
-def _default_logs(config: WorldConfig) -> tuple[InteractionLog, GroundTruthWorld]:
+def _default_logs(config: GroundTruthConfig) -> tuple[InteractionLog, GroundTruthWorld]:
     return generate_logs(LoggingConfig(world=config))
 
 
 @lru_cache(maxsize=8)
-def _logged_user_profiles(config: WorldConfig) -> torch.Tensor:
+def _logged_user_profiles(config: GroundTruthConfig) -> torch.Tensor:
     log, observed = _default_logs(config)
     logged = click_profiles(log, observed.item_vectors[torch.as_tensor(log.item_ids)])
     profiles = torch.zeros(config.n_users, logged.shape[1])  # a user the logs never saw: zeros

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from recgym.checkpoint import atomic_write_json
+from recgym.config_record import config_record
 from recgym.data.interactions import InteractionLog
 from recgym.data.sources import LogSource, read_logs
 from recgym.fit_trace import FitTrace
@@ -80,6 +81,6 @@ def run_fit(run: FitRun) -> dict[str, Any]:
     data = run.source.label
     run_dir = make_run_dir(run.out, f"{run.config.model}-{data}", "fit", run.config.train.seed)
     atomic_write_json(
-        run_dir / "config.json", {"source": asdict(run.source), "user_model": asdict(run.config)}
+        run_dir / "config.json", {"source": config_record(run.source), "user_model": asdict(run.config)}
     )
     return fit_and_report(log, run.config, run_dir, data)

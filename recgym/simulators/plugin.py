@@ -11,15 +11,38 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
+from recgym.data.sources import register_source
+from recgym.run_inputs import run_inputs
 from recgym.simulators.check import check_simulator
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import SimulatorError, check_simulator_arguments, make_simulator
+
+
+@runtime_checkable
+class SimulatorSource(Protocol):
+    """A data source that is itself the world: agents train in the simulator it builds, and its logs are
+    collected from that simulator (the World is then named by its `label` alone)."""
+
+    @property
+    def label(self) -> str: ...
+
+    def build(self, device: str | torch.device = "cpu") -> UserSimulator:
+        """The simulator, checked, on device."""
+        ...
+
+    def logs(self, simulator: UserSimulator) -> InteractionLog:
+        """The logs collected from simulator (the one `build` gave)."""
+        ...
+
+    def inputs(self, log: InteractionLog) -> dict[str, Any]:
+        """Fingerprints of log and of the simulator's code and arguments (`recgym.run_inputs`)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +91,21 @@ class PluginSimulator:
         check_simulator(simulator)
         return simulator
 
+    @property
+    def logged_horizon(self) -> int:
+        return self.horizon
+
+    def read(self) -> InteractionLog:
+        """The logs of a simulator built on the CPU."""
+        return self.logs(self.build())
+
+    def truth(self, reward: str = "click", device: str | torch.device = "cpu") -> UserSimulator:
+        """The simulator itself, which pays its own reward."""
+        return self.build(device)
+
+    def inputs(self, log: InteractionLog) -> dict[str, Any]:
+        return run_inputs(log, self.name, self.arguments())
+
     def logs(self, simulator: UserSimulator) -> InteractionLog:
         """Logs of every user under a uniform logging policy; every user and item must appear, so that
         ids match the simulator's."""
@@ -80,6 +118,9 @@ class PluginSimulator:
                 "that every item is shown"
             )
         return log
+
+
+register_source("plugin", PluginSimulator)
 
 
 def _parameters(factory: Any) -> set[str]:

@@ -21,7 +21,7 @@ from recgym.simulators.protocol import SimState
 
 
 @dataclass(frozen=True)
-class WorldConfig:
+class GroundTruthConfig:
     """Size and behaviour of the synthetic world."""
 
     n_users: int = 500
@@ -50,14 +50,14 @@ class WorldConfig:
     def __post_init__(self) -> None:
         for name in ("n_users", "n_items", "n_topics", "dim"):
             if getattr(self, name) < 1:
-                raise ValueError(f"WorldConfig.{name} must be >= 1, got {getattr(self, name)}")
+                raise ValueError(f"GroundTruthConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True, eq=False)
 class TrueInterest:
     """The world's affinity: interest vectors, item vectors and qualities drawn from the config's seed."""
 
-    config: WorldConfig
+    config: GroundTruthConfig
     device: torch.device
     item_topics: torch.Tensor  # [n_items] long
     item_vectors: torch.Tensor  # [n_items, dim] unit rows
@@ -66,7 +66,7 @@ class TrueInterest:
     rating_scale: tuple[float, float] = (1.0, 1.0)
 
     @classmethod
-    def draw(cls, config: WorldConfig, device: torch.device) -> TrueInterest:
+    def draw(cls, config: GroundTruthConfig, device: torch.device) -> TrueInterest:
         """Topics, items and users drawn on the CPU from `config.seed` (the same on every device)."""
         g = torch.Generator().manual_seed(config.seed)
         centres = F.normalize(torch.randn(config.n_topics, config.dim, generator=g), dim=-1)
@@ -122,11 +122,11 @@ class KnownFromLogs(Protocol):
     (`recgym.data.synthetic.DefaultLogs`: its default logs, as `make_simulator("world")` gives it).
     The logs are drawn from the world, so the world is handed this rather than importing them."""
 
-    def user_vectors(self, config: WorldConfig) -> torch.Tensor:
+    def user_vectors(self, config: GroundTruthConfig) -> torch.Tensor:
         """[n_users, d'] on the CPU: each user as the logs show them."""
         ...
 
-    def item_popularity(self, config: WorldConfig) -> torch.Tensor:
+    def item_popularity(self, config: GroundTruthConfig) -> torch.Tensor:
         """[n_items] on the CPU: each item's clicks in the logs."""
         ...
 
@@ -141,19 +141,19 @@ class GroundTruthWorld(DynamicsSimulator):
 
     def __init__(
         self,
-        config: WorldConfig | None = None,
+        config: GroundTruthConfig | None = None,
         device: str | torch.device = "cpu",
         reward: str = "click",
         logs: KnownFromLogs | None = None,
     ):
-        config = config or WorldConfig()
+        config = config or GroundTruthConfig()
         super().__init__(
             TrueInterest.draw(config, torch.device(device)), DynamicsParams(config.dynamics), reward
         )
         object.__setattr__(self, "logs", logs)  # with_dynamics keeps it; read with the new dynamics
 
     @property
-    def config(self) -> WorldConfig:
+    def config(self) -> GroundTruthConfig:
         """The world's config, with the dynamics this simulator runs (`with_dynamics` may change them)."""
         return replace(self.affinity.config, dynamics=self.dynamics)
 
