@@ -169,7 +169,7 @@ def test_a_log_without_usable_timestamps_is_a_clear_error() -> None:
     log = InteractionLog.from_frame(
         pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), feedback="click"
     )
-    with pytest.raises(LogError, match="no-learn-dynamics"):
+    with pytest.raises(LogError, match="dynamics:hand-set"):
         learn_dynamics(GroundTruthWorld(SMALL_WORLD), log)
 
 
@@ -197,5 +197,5 @@ def test_an_untimed_log_is_refused_by_name_with_the_way_out(gap_seconds: float |
     rows = [(user, item, float(item % 2), 10 * user + item) for user in range(20) for item in range(5)]
     frame = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
     log = InteractionLog.from_frame(frame, feedback="click", name="clicks.csv", timed=False)
-    with pytest.raises(LogError, match="clicks.csv: the log has no time column .*--no-learn-dynamics"):
+    with pytest.raises(LogError, match="clicks.csv: the log has no time column .*dynamics:hand-set"):
         learn_dynamics(GroundTruthWorld(SMALL_WORLD), log, gap_seconds=gap_seconds)

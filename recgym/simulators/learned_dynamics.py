@@ -79,14 +79,14 @@ def learn_dynamics(
     if not 0.0 < holdout < 1.0:
         raise ValueError(f"holdout must be in (0, 1), got {holdout}")
     log.require_times(
-        "sessions cannot be seen and no dynamics can be learned; use hand-set dynamics (--no-learn-dynamics)"
+        "sessions cannot be seen and no dynamics can be learned; use hand-set dynamics (dynamics:hand-set)"
     )
     sessions = split_sessions(log, gap_seconds)
     if sessions.gap_seconds == float("inf"):
         raise LogError(
             f"{log.name}: its timestamps do not separate visits (fewer than two distinct gaps between a "
             "user's rows), so no session ends can be seen; give gap_seconds, or keep the hand-set dynamics "
-            "(--no-learn-dynamics)"
+            "(dynamics:hand-set)"
         )
     if len(sessions.sessions) < 10:
         found = len(sessions.sessions)
