@@ -109,13 +109,8 @@ def settings_hash(args: CompareConfig) -> str:
     checkpoints, or which agents run: a rerun with more agents adds their cells to the same folder)."""
     unused = {"seed": 0, "out": "", "progress": False, "cache_dir": None, "checkpoint_every": 0}
     settings = config_record(dataclasses.replace(args.run, **unused))
-    settings[
-        "agent_options"
-    ] = {  # options set away from their defaults: registering an agent changes nothing
-        name: config_record(config)
-        for name, config in sorted(args.agent_options.items())
-        if config != AGENTS[name]()
-    }
+    changed = {name: c for name, c in sorted(args.agent_options.items()) if c != AGENTS[name]()}
+    settings["agent_options"] = {name: config_record(c) for name, c in changed.items()}  # defaults: none
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

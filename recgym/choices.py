@@ -42,6 +42,11 @@ class Choices:
         self._classes[name] = config_class
         return config_class
 
+    def unregister(self, name: str) -> None:
+        """Forget the choice `name` (a test's, or a plug-in's being reloaded); unknown names are an error."""
+        self[name]
+        del self._classes[name]
+
     def names(self) -> list[str]:
         """Registered names, in the order they were registered."""
         return list(self._classes)

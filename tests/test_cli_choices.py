@@ -121,5 +121,5 @@ def test_a_class_registered_after_import_is_a_choice_of_every_command_line() -> 
         with pytest.raises(ChoiceError, match="already"):
             register_agent(dataclasses.make_dataclass("Other", [], bases=(LateConfig,), frozen=True))
     finally:
-        AGENTS._classes.pop("late-test-agent")
-        SOURCES._classes.pop("late-test-logs")
+        AGENTS.unregister("late-test-agent")
+        SOURCES.unregister("late-test-logs")

@@ -33,8 +33,8 @@ def toys(tmp_path, monkeypatch):
     shutil.copy(TOY, folder / "my_toys.py")
     monkeypatch.syspath_prepend(str(folder))
     yield importlib.import_module("my_toys")
-    AGENTS._classes.pop("epsilon-greedy", None)
-    SOURCES._classes.pop("memory", None)
+    AGENTS.unregister("epsilon-greedy")
+    SOURCES.unregister("memory")
     sys.modules.pop("my_toys", None)
 
 
