@@ -2,7 +2,7 @@
 
 An agent is built from its config over a World's simulator (`AgentConfig.build`), learns with a step
 budget (`learn`), serves a recgym `Policy`, and saves and loads through one checkpoint format
-(`agents.checkpoint`). Experiments, benchmarks and tests talk to agents only through this contract,
+(`agents.training.checkpoint`). Experiments, benchmarks and tests talk to agents only through this contract,
 so adding an agent is a config class registered with `agents.zoo.register_agent`, from any module.
 """
 
@@ -54,7 +54,7 @@ class TrainOptions:
     callback: Callback | None = None
     """Called after each training iteration; returning False stops training."""
     checkpoint_dir: str | Path | None = None
-    """Where the run's checkpoints go (`recgym.checkpoint_series`): one every `checkpoint_every`
+    """Where the run's checkpoints go (`recgym.runs.checkpoint_series`): one every `checkpoint_every`
     timesteps and one when training ends or stops."""
     checkpoint_every: int = 0
     """Timesteps between periodic checkpoints (0: only the last)."""

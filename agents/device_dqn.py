@@ -4,7 +4,7 @@ stable-baselines3 steps its envs through NumPy and copies every transition to th
 batched env on a GPU that round-trip is the bottleneck. Here a training step is: Q-values for B users,
 epsilon-greedy actions, `RecVectorEnv.step_tensors`, B transitions written into a ring buffer of
 tensors, and `gradient_steps` updates on sampled mini-batches; no host copy except the periodic
-logging. Same network (`agents.dqn.make_q_network`), observation, action and reward as the SB3
+logging. Same network (`agents.sb3.dqn.make_q_network`), observation, action and reward as the SB3
 agent, and the same TensorBoard tags (`rollout/ep_rew_mean`, `rollout/exploration_rate`,
 `train/loss`, `time/fps`).
 """
@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
-from recgym.agents.dqn import QPolicy, make_q_network
-from recgym.agents.networks import embedding_dim
-from recgym.agents.replay import TensorReplay
-from recgym.agents.trainer import env_sizes, load_training_state, train, training_state
+from recgym.agents.sb3.dqn import QPolicy, make_q_network
+from recgym.agents.training.networks import embedding_dim
+from recgym.agents.training.replay import TensorReplay
+from recgym.agents.training.trainer import env_sizes, load_training_state, train, training_state
 from recgym.envs.vector_env import RecVectorEnv, TensorStep
 from recgym.simulators.protocol import UserSimulator
 
@@ -118,7 +118,7 @@ class DeviceDQN:
     :param env: the batched env (its simulator's device is used).
     :param config: hyper-parameters.
     :param seed: seed of the network initialisation, exploration, replay sampling and the env.
-    :param initial_embeddings: optional (user, item) embeddings, as for `agents.dqn.make_dqn`; the
+    :param initial_embeddings: optional (user, item) embeddings, as for `agents.sb3.dqn.make_dqn`; the
         agent's `config.embedding_dim` is then theirs.
     """
 

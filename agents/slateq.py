@@ -24,9 +24,9 @@ from torch import nn
 
 from recgym.agents.contract import Embeddings, EnvSpec
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig, as_float
-from recgym.agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
-from recgym.agents.replay import TensorReplay
-from recgym.agents.trainer import batched_slate_env
+from recgym.agents.training.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
+from recgym.agents.training.replay import TensorReplay
+from recgym.agents.training.trainer import batched_slate_env
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.envs.vector_env import TensorStep
 from recgym.policy import RankingPolicy, top_allowed

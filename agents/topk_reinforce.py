@@ -33,9 +33,21 @@ from torch import nn
 
 from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
 from recgym.agents.device_dqn import as_float
-from recgym.agents.networks import HistoryExtractor, embedding_dim, extractor_kwargs, on_device, query_head
-from recgym.agents.replay import to_device
-from recgym.agents.trainer import batched_slate_env, env_sizes, load_training_state, train, training_state
+from recgym.agents.training.networks import (
+    HistoryExtractor,
+    embedding_dim,
+    extractor_kwargs,
+    on_device,
+    query_head,
+)
+from recgym.agents.training.replay import to_device
+from recgym.agents.training.trainer import (
+    batched_slate_env,
+    env_sizes,
+    load_training_state,
+    train,
+    training_state,
+)
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.policy import RankingPolicy, top_allowed
 from recgym.simulators.protocol import UserSimulator

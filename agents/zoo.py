@@ -12,18 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from recgym.agents.checkpoint import config_from, mismatch, read_agent
 from recgym.agents.contract import Agent, Embeddings, EnvSpec
 from recgym.agents.device_dqn import DeviceDQNConfig
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.sb3.algorithms import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.sb3.dqn import DQNConfig
 from recgym.agents.slateq import SlateQConfig
 from recgym.agents.topk_reinforce import TopKReinforceConfig
-from recgym.checkpoint import CheckpointError
+from recgym.agents.training.checkpoint import config_from, mismatch, read_agent
 from recgym.choices import ChoiceError, Choices
+from recgym.runs.checkpoint import CheckpointError
+from recgym.runs.tensor_tree import join_tree
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
-from recgym.tensor_tree import join_tree
 
 ConfigT = TypeVar("ConfigT", bound=type)
 
@@ -78,7 +78,7 @@ def make_agent(
 def load_agent(
     folder: str | Path, simulator: UserSimulator, spec: EnvSpec | None = None, training: bool = False
 ) -> Agent:
-    """The agent saved in folder (`agents.checkpoint.save_agent`), rebuilt over simulator.
+    """The agent saved in folder (`agents.training.checkpoint.save_agent`), rebuilt over simulator.
 
     :param spec: the envs to rebuild it on; None: those it was trained in (what resuming needs).
         `training=False` loads the networks only, to serve or evaluate the agent in envs of any batch

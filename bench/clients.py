@@ -36,8 +36,8 @@ from cleanrl_dqn import (
     ranked_allowed,
 )
 
-from recgym.checkpoint import atomic_write_json
 from recgym.envs import candidates
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.registry import make_simulator
 
 ENV = "recgym.envs:recgym/SyntheticWorld-Dense-v0"

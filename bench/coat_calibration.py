@@ -47,7 +47,6 @@ import tyro
 from matplotlib.figure import Figure
 
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import atomic_write_bytes, atomic_write_json
 from recgym.data.coat import CoatData, load_coat
 from recgym.data.interactions import InteractionLog
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
@@ -61,6 +60,7 @@ from recgym.models.probability_metrics import (
 )
 from recgym.models.training import TrainConfig
 from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
+from recgym.runs.checkpoint import atomic_write_bytes, atomic_write_json
 
 Target = Literal["chosen", "likes"]
 LIKE_RATING = 4.0

@@ -34,14 +34,14 @@ import pandas as pd
 import tyro
 from stable_baselines3 import DQN
 
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.training_run import RunConfig
-from recgym.agents.training_run import train_and_evaluate as run
-from recgym.checkpoint import atomic_write_json
+from recgym.agents.sb3.dqn import DQNConfig
+from recgym.agents.studies.training_run import RunConfig
+from recgym.agents.studies.training_run import train_and_evaluate as run
 from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.world import GroundTruthConfig
 from recgym.world import HandSetDynamics
 
@@ -275,7 +275,7 @@ class Cases:
         )
 
     def cache_full(self) -> Outcome:
-        import recgym.checkpoint as checkpoint
+        import recgym.runs.checkpoint as checkpoint
 
         folder, real = self.folder("cache-full"), checkpoint.atomic_write_bytes
 

@@ -33,7 +33,6 @@ import torch
 import tyro
 from power_law_log import power_law_frame
 
-from recgym.checkpoint import atomic_write_json
 from recgym.data.interactions import InteractionLog
 from recgym.data.splits import leave_last_out
 from recgym.models.fitted import UserModelConfig, fit_user_model
@@ -41,6 +40,7 @@ from recgym.models.metrics import evaluate_ranking
 from recgym.models.presets import paper_preset
 from recgym.models.train_config import TrainConfig
 from recgym.models.zoo import ModelName, build_model, default_architecture
+from recgym.runs.checkpoint import atomic_write_json
 
 
 @dataclass

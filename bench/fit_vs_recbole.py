@@ -38,12 +38,12 @@ from typing import Any, Literal
 import tyro
 from power_law_log import power_law_frame, write_atomic_inter
 
-from recgym.checkpoint import atomic_write_json
 from recgym.data.sources import MovieLensLogs
 from recgym.models.fit_run import FitRun, run_fit
 from recgym.models.fitted import UserModelConfig
 from recgym.models.presets import paper_preset, with_dim
 from recgym.models.zoo import default_architecture
+from recgym.runs.checkpoint import atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RECBOLE_NAMES = {"neumf": "NeuMF", "sasrec": "SASRec"}

@@ -27,9 +27,9 @@ import tyro
 
 from recgym.agents.topk_reinforce import TopKReinforce, TopKReinforceConfig
 from recgym.baselines import GreedyPolicy, PopularPolicy, RandomPolicy
-from recgym.checkpoint import atomic_write_json
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 

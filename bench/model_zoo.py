@@ -24,7 +24,6 @@ import pandas as pd
 import torch
 import tyro
 
-from recgym.checkpoint import atomic_write_json
 from recgym.data.sources import MovieLensLogs, read_logs
 from recgym.data.splits import leave_last_out
 from recgym.models.fit_run import FitRun, run_fit
@@ -33,6 +32,7 @@ from recgym.models.metrics import evaluate_ranking
 from recgym.models.popularity import MostPopular
 from recgym.models.train_config import TrainConfig
 from recgym.models.zoo import MODEL_NAMES, default_architecture
+from recgym.runs.checkpoint import atomic_write_json
 
 
 @dataclass

@@ -28,8 +28,8 @@ from cleanrl_dqn import greedy, greedy_allowed, ranked_allowed
 from clients import ENV, Sessions, baseline_rows, popularity_order, print_table, scored
 from torch import nn
 
-from recgym.checkpoint import atomic_write_json
 from recgym.random import RowStreams
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.registry import make_simulator
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 import tyro
 
-from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
 from recgym.models.fitted import UserModelConfig, train_user_model
 from recgym.models.training import TrainConfig
 from recgym.models.zoo import MODEL_NAMES, default_architecture
 from recgym.random import RowStreams
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.protocol import Response
 from recgym.simulators.registry import fitted_simulator
 

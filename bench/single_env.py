@@ -21,7 +21,7 @@ import torch
 import tyro
 from throughput import recsim_rates, single_env_rate
 
-from recgym.checkpoint import atomic_write_json
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.registry import make_simulator
 
 

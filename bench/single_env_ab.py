@@ -22,7 +22,7 @@ from pathlib import Path
 
 import tyro
 
-from recgym.checkpoint import atomic_write_json
+from recgym.runs.checkpoint import atomic_write_json
 
 MEASURE = """
 import json, sys, time, numpy as np, torch

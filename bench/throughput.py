@@ -33,11 +33,11 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from recgym.checkpoint import atomic_write_json
 from recgym.envs.candidates import CandidateEnv
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.envs.vector_env import RecVectorEnv
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.registry import make_simulator
 
 

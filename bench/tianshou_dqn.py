@@ -102,7 +102,7 @@ def train(args: Args) -> tuple[torch.nn.Module, float]:
 def main(args: Args) -> list[dict]:
     from clients import Sessions, baseline_rows, client_rows, print_table, versus_popular
 
-    from recgym.checkpoint import atomic_write_json
+    from recgym.runs.checkpoint import atomic_write_json
 
     torch.set_num_threads(1)
     net, seconds = train(args)

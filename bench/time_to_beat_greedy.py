@@ -21,16 +21,16 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecMonitor
 
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
+from recgym.agents.sb3.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import GreedyPolicy
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import atomic_write_json
 from recgym.data.synthetic import generate_logs
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
 from recgym.models.fitted import fit_user_model
+from recgym.runs.checkpoint import atomic_write_json
 from recgym.simulators.log_fitted import LogFittedSimulator
 
 

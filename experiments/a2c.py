@@ -6,8 +6,8 @@ option of it applies (`--help`), with the agent defaulting to `agent:sb3-a2c`.
 
 from __future__ import annotations
 
-from recgym.agents.sb3_agents import A2CConfig
-from recgym.agents.training_run import RunConfig, train_and_evaluate
+from recgym.agents.sb3.algorithms import A2CConfig
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from recgym.checkpoint import CheckpointError
 from recgym.data import LogError
+from recgym.runs.checkpoint import CheckpointError
 from recgym.simulators.registry import SimulatorError
 
 INPUT_ERRORS = (LogError, CheckpointError, SimulatorError, FileNotFoundError)

@@ -8,20 +8,26 @@
 
 Each (agent, seed) cell trains in the World the run settings (`--run.*`, as in experiments.dqn)
 build, records a learning curve and is evaluated on seed s's users with the random streams of the
-baselines of seed s (`recgym.agents.comparison`). Finished cells are kept, so a rerun with the same
+baselines of seed s (`recgym.agents.studies.comparison`). Finished cells are kept, so a rerun with the same
 settings skips them. Then: intervals and tests against the best baseline, a table, CSV, TensorBoard
 and figures.
 """
 
 from __future__ import annotations
 
-from recgym.agents.comparison import CompareConfig, comparison_dir, pending_cells, prepare_models, run_cell
-from recgym.checkpoint import atomic_write_json
-from recgym.comparison_report import summarize_comparison, write_comparison
-from recgym.config_record import config_record
+from recgym.agents.studies.comparison import (
+    CompareConfig,
+    comparison_dir,
+    pending_cells,
+    prepare_models,
+    run_cell,
+)
 from recgym.experiments.common import run_cli
-from recgym.plots.comparison import plot_comparison
-from recgym.processes import run_in_processes
+from recgym.reports.comparison import summarize_comparison, write_comparison
+from recgym.reports.plots.comparison import plot_comparison
+from recgym.runs.checkpoint import atomic_write_json
+from recgym.runs.config_record import config_record
+from recgym.runs.processes import run_in_processes
 
 
 def main(args: CompareConfig) -> dict:

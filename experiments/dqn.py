@@ -9,7 +9,7 @@
     python -m experiments.dqn --help                   # the options; `agent:sb3-ppo --help` for PPO's
     tensorboard --logdir runs
 
-The steps, in `recgym.agents.training_run.train_and_evaluate`: read the logs and open the run folder
+The steps, in `recgym.agents.studies.training_run.train_and_evaluate`: read the logs and open the run folder
 (or check the run it resumes), build the World (user model fitted or loaded from the cache, dynamics
 learned from the logs' sessions), train the agent, evaluate it and the baselines on the same users,
 write results.json, results.md and TensorBoard scalars. Typed choices (`agent:`, `data:`,
@@ -19,7 +19,7 @@ module of yours whose registered agents and data sources are then choices too.
 
 from __future__ import annotations
 
-from recgym.agents.training_run import RunConfig, train_and_evaluate
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
 
 if __name__ == "__main__":

@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.config_record import config_record
 from recgym.data.sources import SyntheticLogs, logged_horizon, true_simulator
 from recgym.experiments.common import run_cli
 from recgym.fidelity import click_calibration, compare_samples, real_sample, simulate_logging, truth_errors
-from recgym.fidelity_report import dense_to_raw_ids, item_genres, markdown_report
 from recgym.models.fitted import UserModelConfig, fit_user_model
-from recgym.plots.fidelity import plot_fidelity
-from recgym.run_folders import make_run_dir
+from recgym.reports.fidelity import dense_to_raw_ids, item_genres, markdown_report
+from recgym.reports.plots.fidelity import plot_fidelity
+from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import fitted_simulator

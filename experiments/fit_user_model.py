@@ -22,15 +22,15 @@ from typing import Any, Literal
 
 import torch
 
-from recgym.checkpoint import atomic_write_json
-from recgym.config_record import config_record
 from recgym.data.sources import SyntheticLogs
 from recgym.experiments.common import run_cli
 from recgym.models.fit_run import fit_and_report
 from recgym.models.fitted import UserModelConfig
 from recgym.models.presets import paper_preset, with_dim
-from recgym.reporting import describe_user_model
-from recgym.run_folders import make_run_dir
+from recgym.reports.results import describe_user_model
+from recgym.runs.checkpoint import atomic_write_json
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
 from recgym.world import DataSource, WorldConfig, read_world_logs, world_name
 
 

@@ -7,7 +7,7 @@ The synthetic world's logs (or a plug-in simulator's) fit a simulator (user mode
 dynamics), the agent trains in that simulator, and every policy (the agent, greedy on the fitted
 model, most popular, random, and the agent trained in the true world for reference) is evaluated in
 both the simulator and the true world, on the same users and random streams
-(`recgym.agents.sim_to_real`). Per seed: each policy's return in both, the gap, and Kendall's tau
+(`recgym.agents.studies.sim_to_real`). Per seed: each policy's return in both, the gap, and Kendall's tau
 between the two rankings; across seeds, means with 95% intervals. Writes results.json, report.md and
 sim_vs_real.png.
 """
@@ -17,14 +17,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from recgym.agents.sim_to_real import SimToRealConfig, one_seed, seed_runs
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.config_record import config_record
+from recgym.agents.studies.sim_to_real import SimToRealConfig, one_seed, seed_runs
 from recgym.experiments.common import run_cli
-from recgym.plots.sim_to_real import plot_sim_vs_real
-from recgym.processes import map_in_processes
-from recgym.run_folders import make_run_dir
-from recgym.sim_to_real_report import markdown_report, summarize_sim_to_real
+from recgym.reports.plots.sim_to_real import plot_sim_vs_real
+from recgym.reports.sim_to_real import markdown_report, summarize_sim_to_real
+from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
+from recgym.runs.processes import map_in_processes
 from recgym.world import world_name
 
 

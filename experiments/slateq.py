@@ -8,7 +8,7 @@ option of it applies (`--help`), with the agent defaulting to `agent:slateq` and
 from __future__ import annotations
 
 from recgym.agents.slateq import SlateQConfig
-from recgym.agents.training_run import RunConfig, train_and_evaluate
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
 from recgym.simulators.choice import ChoiceConfig
 

@@ -8,8 +8,8 @@ option of it applies (`--help`), with the agent defaulting to `agent:topk-reinfo
 
 from __future__ import annotations
 
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.agents.topk_reinforce import TopKReinforceConfig
-from recgym.agents.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
 from recgym.simulators.choice import ChoiceConfig
 

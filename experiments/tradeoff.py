@@ -7,7 +7,7 @@ Runs `experiments.dqn` with the `--run.*` settings (learned dynamics by default)
 puts every policy's return, session length and click rate over seeds side by side with 95% intervals,
 plus the paired (same seed, same users) difference of the agent and greedy, and says plainly whether
 greedy has the best click rate and whether the agent gets longer sessions and a higher return
-(`recgym.tradeoff_report`). Writes results.json, report.md and tradeoff.png.
+(`recgym.reports.tradeoff`). Writes results.json, report.md and tradeoff.png.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from recgym.agents.training_run import RunConfig, train_and_evaluate
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.config_record import config_record
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
-from recgym.plots.tradeoff import plot_tradeoff
-from recgym.processes import run_seeds
-from recgym.run_folders import make_run_dir
-from recgym.tradeoff_report import markdown_report, summarize_tradeoff
+from recgym.reports.plots.tradeoff import plot_tradeoff
+from recgym.reports.tradeoff import markdown_report, summarize_tradeoff
+from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
+from recgym.runs.processes import run_seeds
 from recgym.world import world_name
 
 

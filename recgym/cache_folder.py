@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from recgym.checkpoint import check_cache_dir
+from recgym.runs.checkpoint import check_cache_dir
 
 
 def cache_folder(cache_dir: str | Path | None = None) -> Path:

@@ -28,8 +28,8 @@ from recgym.data.interactions import InteractionLog
 from recgym.data.sources import SOURCES, MovieLensLogs, SyntheticLogs, TableLogs, logged_horizon
 from recgym.models.fitted import FittedUserModel, UserModelConfig, fit_user_model
 from recgym.policy import Policy
-from recgym.reporting import describe_dynamics, describe_user_model
-from recgym.run_inputs import run_inputs
+from recgym.reports.results import describe_dynamics, describe_user_model
+from recgym.runs.inputs import run_inputs
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.plugin import PluginSimulator, SimulatorSource
 from recgym.simulators.protocol import UserSimulator
@@ -131,7 +131,7 @@ class World:
         return None if dot_embeddings is None else dot_embeddings()
 
     def inputs(self) -> dict[str, Any]:
-        """Fingerprints of what the World was built from (`recgym.run_inputs`), to refuse a resumed run
+        """Fingerprints of what the World was built from (`recgym.runs.inputs`), to refuse a resumed run
         whose data changed."""
         return world_inputs(self.config, self.log)
 
@@ -185,7 +185,7 @@ def build_world(
     from `cache_dir`), the simulator made with its dynamics (learned, or loaded from the cache).
 
     :param progress: show the fit's progress bar and say what is being made.
-    :param on_epoch: called after each epoch of a fit (`recgym.fit_trace.FitTrace`).
+    :param on_epoch: called after each epoch of a fit (`recgym.models.fit_trace.FitTrace`).
     :param logs: the logs already read by `read_world_logs(config, ...)`, not read again.
     """
     config = config or WorldConfig()

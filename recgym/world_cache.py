@@ -2,7 +2,7 @@
 `gym.make` of a registered id) takes seconds: the synthetic logs, the fitted user model
 (`recgym.models.fitted`) and the dynamics learned from the logs' sessions.
 
-Entries are code-free checkpoints (`recgym.checkpoint`) under `{cache}/logs/` and `{cache}/dynamics/`,
+Entries are code-free checkpoints (`recgym.runs.checkpoint`) under `{cache}/logs/` and `{cache}/dynamics/`,
 keyed by the SHA-256 of everything that decides them plus a format version. An entry is written into a
 temporary folder and renamed into place; one that cannot be read is rebuilt with a warning, and a cache
 that cannot be written costs a warning, never the run.
@@ -26,15 +26,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recgym.checkpoint import (
+from recgym.data import sources
+from recgym.data.interactions import InteractionLog
+from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
+from recgym.runs.checkpoint import (
     CheckpointError,
     atomic_write_json,
     load_checkpoint,
     save_checkpoint,
 )
-from recgym.data import sources
-from recgym.data.interactions import InteractionLog
-from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_store import load_dynamics, save_dynamics
 from recgym.simulators.learned_dynamics import learn_dynamics

@@ -14,18 +14,18 @@ import pytest
 import torch
 from conftest import TINY_WORLD
 
-from recgym import checkpoint
-from recgym.agents.checkpoint import save_agent
 from recgym.agents.contract import Agent, EnvSpec, TrainOptions
 from recgym.agents.device_dqn import DeviceDQNConfig
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.sb3.algorithms import A2CConfig, PPOConfig, QRDQNConfig
+from recgym.agents.sb3.dqn import DQNConfig
 from recgym.agents.topk_reinforce import TopKReinforceConfig
+from recgym.agents.training.checkpoint import save_agent
 from recgym.agents.zoo import AGENTS, load_agent, make_agent
-from recgym.checkpoint import CheckpointError
-from recgym.checkpoint_series import latest_checkpoint
 from recgym.envs.vector_env import RecVectorEnv
 from recgym.evaluation import EvalConfig, evaluate
+from recgym.runs import checkpoint
+from recgym.runs.checkpoint import CheckpointError
+from recgym.runs.checkpoint_series import latest_checkpoint
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from recgym import checkpoint
-from recgym.checkpoint import (
+from recgym.runs import checkpoint
+from recgym.runs.checkpoint import (
     CheckpointError,
     atomic_write_bytes,
     check_cache_dir,

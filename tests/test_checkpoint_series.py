@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from recgym.checkpoint import CheckpointError, load_checkpoint
-from recgym.checkpoint_series import latest_checkpoint, latest_complete_checkpoint, save_in_series
-from recgym.tensor_tree import join_tree, split_tree
+from recgym.runs.checkpoint import CheckpointError, load_checkpoint
+from recgym.runs.checkpoint_series import latest_checkpoint, latest_complete_checkpoint, save_in_series
+from recgym.runs.tensor_tree import join_tree, split_tree
 
 
 def test_a_nested_state_round_trips_with_int_keys_tuples_and_plain_values() -> None:

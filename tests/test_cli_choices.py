@@ -12,19 +12,19 @@ from typing import ClassVar
 
 import pytest
 
-from recgym.agents.comparison import CompareConfig
-from recgym.agents.sb3_agents import PPOConfig
-from recgym.agents.sim_to_real import SimToRealConfig
+from recgym.agents.sb3.algorithms import PPOConfig
 from recgym.agents.slateq import SlateQConfig
-from recgym.agents.training_run import RunConfig, open_run_folder
+from recgym.agents.studies.comparison import CompareConfig
+from recgym.agents.studies.sim_to_real import SimToRealConfig
+from recgym.agents.studies.training_run import RunConfig, open_run_folder
 from recgym.agents.zoo import AGENTS, register_agent
 from recgym.choices import ChoiceError
-from recgym.config_record import config_record
 from recgym.data.sources import SOURCES, MovieLensLogs, SyntheticLogs, register_source
 from recgym.experiments.common import parse
 from recgym.experiments.tradeoff import Args as TradeoffArgs
 from recgym.models.fitted import UserModelConfig
 from recgym.models.sasrec import SASRecConfig
+from recgym.runs.config_record import config_record
 from recgym.world import world_name
 
 

@@ -13,7 +13,7 @@ import torch
 from test_experiment_compare import tiny_compare
 from test_experiment_dqn import tiny_args
 
-from recgym.agents.training_run import RunConfig, train_and_evaluate
+from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.agents.zoo import AGENTS
 from recgym.envs import RecEnv
 from recgym.experiments import compare
@@ -197,7 +197,7 @@ def test_plugin_kwargs_reach_the_simulator(doc_module) -> None:
 
 
 def test_fidelity_fit_and_sim_to_real_take_a_plugin_as_their_world(doc_module, tmp_path) -> None:
-    from recgym.agents.sim_to_real import SimToRealConfig
+    from recgym.agents.studies.sim_to_real import SimToRealConfig
     from recgym.experiments import fidelity, fit_user_model, sim_to_real
     from recgym.models.fitted import UserModelConfig
     from recgym.models.mf import MFConfig

@@ -10,7 +10,7 @@ from test_sb3_agents import CLICKS, HORIZON, LIKED, N_USERS
 
 from recgym.agents.contract import TrainOptions
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
+from recgym.agents.sb3.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.baselines import RandomPolicy
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.vector_env import RecVectorEnv

@@ -10,11 +10,11 @@ import pytest
 from test_experiment_dqn import tiny_args
 
 import recgym.experiments.compare as compare
-from recgym.agents.comparison import AgentOptions, CompareConfig, comparison_dir
 from recgym.agents.slateq import SlateQConfig
+from recgym.agents.studies.comparison import AgentOptions, CompareConfig, comparison_dir
 from recgym.agents.topk_reinforce import TopKReinforceConfig
-from recgym.comparison_report import holm
 from recgym.experiments.compare import main
+from recgym.reports.comparison import holm
 from recgym.simulators.choice import ChoiceConfig
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.training_run import RunConfig
-from recgym.agents.training_run import train_and_evaluate as main
+from recgym.agents.sb3.dqn import DQNConfig
+from recgym.agents.studies.training_run import RunConfig
+from recgym.agents.studies.training_run import train_and_evaluate as main
 from recgym.agents.zoo import AGENTS
 from recgym.data.sources import SyntheticLogs
 from recgym.data.synthetic import LoggingConfig

@@ -28,6 +28,6 @@ def test_each_command_prints_its_help(name: str, monkeypatch, capsys) -> None:
 
 def test_the_command_line_default_is_the_quick_run() -> None:
     from recgym.agents.slateq import SlateQConfig
-    from recgym.agents.training_run import RunConfig
+    from recgym.agents.studies.training_run import RunConfig
 
     assert RunConfig().agent == SlateQConfig(gradient_steps=2) and RunConfig().total_timesteps == 300_000

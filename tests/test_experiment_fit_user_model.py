@@ -12,7 +12,7 @@ import pytest
 from test_experiment_dqn import tiny_args
 from test_model_zoo import TINY
 
-from recgym.agents.training_run import train_and_evaluate
+from recgym.agents.studies.training_run import train_and_evaluate
 from recgym.data import LogError
 from recgym.data.sources import MovieLensLogs, SyntheticLogs, TableLogs
 from recgym.data.synthetic import LoggingConfig

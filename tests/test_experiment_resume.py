@@ -12,10 +12,10 @@ from stable_baselines3 import DQN
 from test_experiment_dqn import tiny_args
 
 from recgym.agents.device_dqn import DeviceDQN, DeviceDQNConfig
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.training_run import train_and_evaluate as main
-from recgym.checkpoint import CheckpointError
+from recgym.agents.sb3.dqn import DQNConfig
+from recgym.agents.studies.training_run import train_and_evaluate as main
 from recgym.data.sources import MovieLensLogs
+from recgym.runs.checkpoint import CheckpointError
 from recgym.world import HandSetDynamics
 
 UPDATES = {"learning_starts": 96, "batch_size": 32, "buffer_size": 1_000, "target_update_interval": 10}

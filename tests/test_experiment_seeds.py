@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.sim_to_real import SimToRealConfig
-from recgym.agents.training_run import RunConfig
+from recgym.agents.sb3.dqn import DQNConfig
+from recgym.agents.studies.sim_to_real import SimToRealConfig
+from recgym.agents.studies.training_run import RunConfig
 from recgym.data.sources import MovieLensLogs, SyntheticLogs
 from recgym.data.synthetic import LoggingConfig
 from recgym.experiments import sim_to_real, tradeoff
-from recgym.intervals import format_interval, mean_interval, metric_interval
 from recgym.models.fitted import UserModelConfig
 from recgym.models.training import TrainConfig
+from recgym.reports.intervals import format_interval, mean_interval, metric_interval
 from recgym.simulators.world import GroundTruthConfig
 
 

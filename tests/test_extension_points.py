@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from test_experiment_dqn import tiny_args
 
-from recgym.agents.comparison import CompareConfig
 from recgym.agents.contract import TrainOptions
+from recgym.agents.studies.comparison import CompareConfig
 from recgym.agents.zoo import AGENTS, load_agent
-from recgym.checkpoint_series import latest_checkpoint
 from recgym.data.sources import SOURCES, read_logs
 from recgym.experiments.compare import main as compare
+from recgym.runs.checkpoint_series import latest_checkpoint
 from recgym.world import HandSetDynamics
 
 TOY = Path(__file__).parent / "toy_extensions.py"
@@ -54,7 +54,7 @@ def toy_run(tmp_path, toys):
 
 
 def test_a_users_source_and_agent_train_evaluate_and_resume(tmp_path, toys) -> None:
-    from recgym.agents.training_run import train_and_evaluate
+    from recgym.agents.studies.training_run import train_and_evaluate
 
     run = toy_run(tmp_path, toys)
     results = train_and_evaluate(run)

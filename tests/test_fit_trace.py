@@ -8,7 +8,7 @@ import json
 import pytest
 
 from recgym.data.synthetic import LoggingConfig, generate_logs
-from recgym.fit_trace import FitTrace
+from recgym.models.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.models.training import TrainConfig
 from recgym.simulators.world import GroundTruthConfig

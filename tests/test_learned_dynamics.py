@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import TINY_WORLD
 
-from recgym.checkpoint import CheckpointError
 from recgym.data import InteractionLog, LogError
 from recgym.data.log_sessions import LogSessions
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.random import RowStreams
+from recgym.runs.checkpoint import CheckpointError
 from recgym.sessions import Sessions
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.dynamics_store import load_dynamics, save_dynamics

@@ -18,11 +18,11 @@ import torch
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from recgym.checkpoint import meta_checksum
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models.fitted import FittedUserModel, UserModelConfig, cache_key, fit_user_model
 from recgym.models.mf import MFConfig
 from recgym.models.training import TrainConfig
+from recgym.runs.checkpoint import meta_checksum
 from recgym.simulators.world import GroundTruthConfig
 
 LOG, _ = generate_logs(

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recgym.agents.comparison import CompareConfig
-from recgym.agents.training_run import RunConfig
-from recgym.agents.training_run import train_and_evaluate as main
+from recgym.agents.studies.comparison import CompareConfig
+from recgym.agents.studies.training_run import RunConfig
+from recgym.agents.studies.training_run import train_and_evaluate as main
 from recgym.agents.zoo import AGENTS as AGENT_REGISTRY
 from recgym.data import LogError
 from recgym.data.sources import MovieLensLogs

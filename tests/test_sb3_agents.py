@@ -7,9 +7,9 @@ import torch
 from fakes import FixedSimulator
 from stable_baselines3.common.env_util import make_vec_env
 
-from recgym.agents.dqn import DQNConfig, QPolicy, make_dqn
-from recgym.agents.sb3_agent import SB3Policy
-from recgym.agents.sb3_agents import A2CConfig, PPOConfig, QRDQNConfig, make_sb3_agent
+from recgym.agents.sb3.adapter import SB3Policy
+from recgym.agents.sb3.algorithms import A2CConfig, PPOConfig, QRDQNConfig, make_sb3_agent
+from recgym.agents.sb3.dqn import DQNConfig, QPolicy, make_dqn
 from recgym.envs.rec_env import RecEnv
 from recgym.evaluation import EvalConfig, evaluate
 

@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import meta_checksum
 from recgym.data import InteractionLog, load_table
 from recgym.data.synthetic import LoggingConfig, generate_logs
 from recgym.models import fitted as fitted_module
@@ -31,6 +30,7 @@ from recgym.models.fitted import (
 from recgym.models.mf import MFConfig
 from recgym.models.training import TrainConfig
 from recgym.random import RowStreams
+from recgym.runs.checkpoint import meta_checksum
 from recgym.simulators.log_fitted import LogFittedSimulator
 from recgym.simulators.world import GroundTruthConfig
 

@@ -15,7 +15,7 @@ import torch
 
 import recgym
 from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
-from recgym.agents.trainer import env_sizes, load_training_state, train, training_state
+from recgym.agents.training.trainer import env_sizes, load_training_state, train, training_state
 from recgym.envs.vector_env import RecVectorEnv
 from recgym.policy import RankingPolicy
 from recgym.simulators.protocol import UserSimulator

@@ -16,13 +16,13 @@ from typing import Any
 
 import torch
 
-from recgym.checkpoint import atomic_write_json
-from recgym.config_record import config_record
 from recgym.data.interactions import InteractionLog
 from recgym.data.sources import LogSource, read_logs
-from recgym.fit_trace import FitTrace
+from recgym.models.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
-from recgym.run_folders import make_run_dir
+from recgym.runs.checkpoint import atomic_write_json
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
 
 METRICS = ("split", "sampled", "full", "auc", "logloss", "ece")
 """The user model's held-out figures a fit reports."""

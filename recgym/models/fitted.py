@@ -30,7 +30,6 @@ import pandas as pd
 import torch
 import tyro
 
-from recgym.checkpoint import CheckpointError, check_cache_dir, load_checkpoint, replace_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.data.sampling import sample_negatives, user_item_sets
 from recgym.data.splits import Split, leave_last_out, random_leave_one_out, random_positive_per_user
@@ -41,6 +40,7 @@ from recgym.models.neumf import NeuMFConfig
 from recgym.models.probability_metrics import auc, expected_calibration_error, log_loss
 from recgym.models.training import TrainConfig, fit
 from recgym.models.zoo import ArchitectureChoice, ModelName, build_model, model_name
+from recgym.runs.checkpoint import CheckpointError, check_cache_dir, load_checkpoint, replace_checkpoint
 
 SplitChoice = Literal["auto", "leave-last-out", "random", "none"]
 SPLITS: tuple[str, ...] = get_args(SplitChoice)

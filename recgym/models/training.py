@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from recgym.checkpoint import save_checkpoint
 from recgym.data.interactions import InteractionLog
 from recgym.models.metrics import evaluate_ranking
 from recgym.models.train_config import TrainConfig
+from recgym.runs.checkpoint import save_checkpoint
 
 if TYPE_CHECKING:
     from recgym.models.contract import UserModel

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from recgym.models.logistic import LogisticFit
+from recgym.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_params import DynamicsConfig, DynamicsParams
 from recgym.simulators.leave_model import LeaveModel

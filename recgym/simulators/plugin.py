@@ -18,7 +18,7 @@ import torch
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
 from recgym.data.sources import register_source
-from recgym.run_inputs import run_inputs
+from recgym.runs.inputs import run_inputs
 from recgym.simulators.check import check_simulator
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import SimulatorError, check_simulator_arguments, make_simulator
@@ -41,7 +41,7 @@ class SimulatorSource(Protocol):
         ...
 
     def inputs(self, log: InteractionLog) -> dict[str, Any]:
-        """Fingerprints of log and of the simulator's code and arguments (`recgym.run_inputs`)."""
+        """Fingerprints of log and of the simulator's code and arguments (`recgym.runs.inputs`)."""
         ...
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recgym.intervals import format_interval, mean_interval, metric_interval
+from recgym.reports.intervals import format_interval, mean_interval, metric_interval
 
 METRICS = ("return_mean", "session_length", "ctr", "coverage", "diversity")
 BASELINES = ("greedy", "popular", "random")

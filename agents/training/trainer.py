@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import torch
 from tqdm.auto import tqdm
 
-from recgym.agents.checkpoint import PeriodicCheckpoints
 from recgym.agents.contract import EnvSpec, TrainOptions
+from recgym.agents.training.checkpoint import PeriodicCheckpoints
 from recgym.envs.slate_env import SlateVectorEnv
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator

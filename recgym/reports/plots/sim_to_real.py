@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from recgym.checkpoint import atomic_write_bytes  # noqa: E402
+from recgym.runs.checkpoint import atomic_write_bytes  # noqa: E402
 
 
 def plot_sim_vs_real(policies: dict[str, dict[str, Any]], path: Path) -> None:

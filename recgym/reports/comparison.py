@@ -17,9 +17,9 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import stats
 
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.intervals import format_interval, mean_interval, metric_interval
-from recgym.tags import EVAL_METRICS, eval_tag
+from recgym.reports.intervals import format_interval, mean_interval, metric_interval
+from recgym.reports.tags import EVAL_METRICS, eval_tag
+from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
 
 METRICS = EVAL_METRICS
 """Per-policy metrics summarised across seeds (return, session length, CTR, coverage, diversity, novelty)."""

@@ -16,9 +16,9 @@ from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from recgym.agents.dqn import DQNConfig
-from recgym.agents.networks import HistoryExtractor, extractor_kwargs
-from recgym.agents.sb3_agent import SB3Config
+from recgym.agents.sb3.adapter import SB3Config
+from recgym.agents.sb3.dqn import DQNConfig
+from recgym.agents.training.networks import HistoryExtractor, extractor_kwargs
 
 SB3AgentName = Literal["sb3-ppo", "sb3-a2c", "sb3-qrdqn"]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
-from recgym.agents.training_run import RunConfig, initial_embeddings, train_agent
+from recgym.agents.studies.training_run import RunConfig, initial_embeddings, train_agent
 from recgym.cache_folder import cache_folder
-from recgym.config_checks import check_at_least_one, check_seeds
 from recgym.data.sources import true_simulator
 from recgym.evaluation import evaluate
+from recgym.runs.config_checks import check_at_least_one, check_seeds
 from recgym.simulators.protocol import UserSimulator
 from recgym.world import World, build_world
 

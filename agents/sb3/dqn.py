@@ -20,8 +20,8 @@ from stable_baselines3 import DQN
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from recgym.agents.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
-from recgym.agents.sb3_agent import SB3Config
+from recgym.agents.sb3.adapter import SB3Config
+from recgym.agents.training.networks import HistoryExtractor, extractor_kwargs, on_device, query_head
 from recgym.policy import RankingPolicy
 
 

@@ -21,17 +21,17 @@ from typing import Annotated, Any
 
 import tyro
 
-from recgym.agents.training_run import RunConfig, initial_embeddings, train_agent
+from recgym.agents.studies.training_run import RunConfig, initial_embeddings, train_agent
 from recgym.agents.zoo import AGENTS, AgentNames
 from recgym.baselines import GreedyPolicy
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import atomic_write_json
-from recgym.config_checks import check_at_least_one, check_seeds
-from recgym.config_record import config_record
 from recgym.curves import LearningCurve
 from recgym.evaluation import evaluate
 from recgym.models.fitted import FittedUserModel, fit_user_model
 from recgym.models.zoo import MODEL_NAMES, ModelName, default_architecture
+from recgym.runs.checkpoint import atomic_write_json
+from recgym.runs.config_checks import check_at_least_one, check_seeds
+from recgym.runs.config_record import config_record
 from recgym.world import World, build_world, world_name
 
 

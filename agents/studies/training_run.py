@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recgym.agents.checkpoint import save_agent
 from recgym.agents.contract import Embeddings, EnvSpec, TrainOptions
 from recgym.agents.slateq import SlateQConfig
+from recgym.agents.training.checkpoint import save_agent
 from recgym.agents.zoo import AgentChoice, load_agent, make_agent
 from recgym.cache_folder import cache_folder
-from recgym.checkpoint import atomic_write_json
-from recgym.checkpoint_series import latest_complete_checkpoint
-from recgym.config_checks import check_at_least_one, check_device, check_seeds
-from recgym.config_record import config_record
 from recgym.curves import LearningCurve
 from recgym.data.sources import SyntheticLogs
 from recgym.evaluation import EvalConfig, evaluate
-from recgym.fit_trace import FitTrace
+from recgym.models.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig
 from recgym.policy import Policy
-from recgym.reporting import log_to_tensorboard, markdown_table, write_results
-from recgym.run_folders import make_run_dir
-from recgym.run_resume import run_to_resume
+from recgym.reports.results import log_to_tensorboard, markdown_table, write_results
+from recgym.runs.checkpoint import atomic_write_json
+from recgym.runs.checkpoint_series import latest_complete_checkpoint
+from recgym.runs.config_checks import check_at_least_one, check_device, check_seeds
+from recgym.runs.config_record import config_record
+from recgym.runs.folders import make_run_dir
+from recgym.runs.resume import run_to_resume
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_store import save_dynamics

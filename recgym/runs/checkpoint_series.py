@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from recgym.checkpoint import CheckpointError, atomic_write_text, save_checkpoint, verify_checkpoint
+from recgym.runs.checkpoint import CheckpointError, atomic_write_text, save_checkpoint, verify_checkpoint
 
 LATEST = "LATEST"
 STEP_FOLDER = re.compile(r"step-(\d+)(?:-(\d+))?")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recgym.checkpoint import atomic_write_json
-from recgym.tags import FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG
+from recgym.reports.tags import FIT_LOSS, FIT_VALID_HR, FIT_VALID_NDCG
+from recgym.runs.checkpoint import atomic_write_json
 
 
 class FitTrace:

@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recgym.checkpoint import atomic_write_bytes  # noqa: E402
 from recgym.fidelity import SessionSample, genre_shares, lorenz_curve  # noqa: E402
 from recgym.models.probability_metrics import reliability_table  # noqa: E402
+from recgym.runs.checkpoint import atomic_write_bytes  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path) -> None:

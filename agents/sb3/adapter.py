@@ -2,7 +2,7 @@
 
 `SB3Agent` wraps a built algorithm and its `DummyVecEnv` of single-user `RecEnv`s: `learn` runs SB3's
 own loop with a progress bar, the agent's callback and periodic checkpoints in recgym's one format
-(`agents.checkpoint`; the state itself is `agents.sb3_state`'s), `policy` serves the algorithm's
+(`agents.training.checkpoint`; the state itself is `agents.sb3.state`'s), `policy` serves the algorithm's
 scores over the catalog (Q-values, actor logits or mean quantiles). `SB3Config` is the base of the SB3
 agents' configs: each says how to build its algorithm on the envs, the rest is shared.
 """
@@ -23,10 +23,10 @@ from stable_baselines3.dqn.policies import DQNPolicy
 from torch import nn
 from tqdm.auto import tqdm
 
-from recgym.agents.checkpoint import PeriodicCheckpoints
 from recgym.agents.contract import Callback, Embeddings, EnvSpec, TrainOptions
-from recgym.agents.networks import embedding_dim, on_device
-from recgym.agents.sb3_state import load_sb3_state, sb3_state
+from recgym.agents.sb3.state import load_sb3_state, sb3_state
+from recgym.agents.training.checkpoint import PeriodicCheckpoints
+from recgym.agents.training.networks import embedding_dim, on_device
 from recgym.envs.rec_env import RecEnv
 from recgym.policy import RankingPolicy
 from recgym.simulators.protocol import UserSimulator

@@ -1,12 +1,12 @@
 """Every agent saved as one kind of code-free checkpoint, and loaded only into envs it fits.
 
-A checkpoint (`recgym.checkpoint`) holds the agent's tensors in `weights.pt`: its networks and, with the
+A checkpoint (`recgym.runs.checkpoint`) holds the agent's tensors in `weights.pt`: its networks and, with the
 training state, its optimizer, replay buffer or recent collections, random states and its envs'
 sessions. `meta.json` holds the agent's name in the zoo, its config, seed and counters, the sizes of
 the envs it was trained in, and the skeleton that puts the nested state back together
-(`recgym.tensor_tree`). `agents.zoo.load_agent` reads the name, rebuilds the agent from its config and
+(`recgym.runs.tensor_tree`). `agents.zoo.load_agent` reads the name, rebuilds the agent from its config and
 checks the sizes before loading anything, so another catalog or agent is named instead of failing
-inside `load_state_dict`. A training run writes a series of them (`recgym.checkpoint_series`) through
+inside `load_state_dict`. A training run writes a series of them (`recgym.runs.checkpoint_series`) through
 `PeriodicCheckpoints`.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from recgym.agents.contract import Agent
-from recgym.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from recgym.checkpoint_series import save_in_series
-from recgym.tensor_tree import split_tree
+from recgym.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from recgym.runs.checkpoint_series import save_in_series
+from recgym.runs.tensor_tree import split_tree
 
 FORMAT = "recgym-agent/2"
 

@@ -1,7 +1,7 @@
 """Finding the run an experiment's `--resume` continues, and checking it is the same experiment.
 
 Checked before anything is fitted: the run's options (config.json), the fingerprints of what it computed
-from (inputs.json, `recgym.run_inputs`) and that it has a checkpoint to continue from.
+from (inputs.json, `recgym.runs.inputs`) and that it has a checkpoint to continue from.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from recgym.checkpoint import CheckpointError
-from recgym.checkpoint_series import latest_complete_checkpoint
-from recgym.run_inputs import changed_inputs
+from recgym.runs.checkpoint import CheckpointError
+from recgym.runs.checkpoint_series import latest_complete_checkpoint
+from recgym.runs.inputs import changed_inputs
 
 MAY_DIFFER = ("resume", "progress", "checkpoint_every", "out", "cache_dir")
 """Options that change how a run is watched, saved or found, not what it computes (a run folder found

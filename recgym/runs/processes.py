@@ -1,6 +1,6 @@
 """Running one experiment over several seeds (in parallel processes) and summarising across them.
 
-Intervals across seeds are `recgym.intervals`'.
+Intervals across seeds are `recgym.reports.intervals`'.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
-from recgym.intervals import format_interval, mean_interval, metric_interval
+from recgym.reports.intervals import format_interval, mean_interval, metric_interval
 
 
 def summarize_sim_to_real(per_seed: list[dict[str, Any]]) -> dict[str, Any]:

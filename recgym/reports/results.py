@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recgym.checkpoint import atomic_write_json, atomic_write_text
-from recgym.tags import EVAL_METRICS, eval_tag
+from recgym.reports.tags import EVAL_METRICS, eval_tag
+from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
 
 
 def markdown_table(results: dict[str, Any]) -> str:
