@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import torch
 
 from recgym.policy import Policy
+from recgym.sessions import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 
@@ -28,9 +29,9 @@ class EnvSpec:
     """The envs an agent trains in over a simulator: every agent builds its own (SB3 agents step
     single-user envs, the on-device agents one batched env)."""
 
-    horizon: int = 50
+    horizon: int = HORIZON
     """Longest session, in recommendations."""
-    history_len: int = 20
+    history_len: int = HISTORY_LEN
     """Recent recommendations and responses in the observation."""
     choice: ChoiceConfig | None = None
     """Slates and the user's choice among them; None recommends single items. Single-item agents train

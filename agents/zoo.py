@@ -22,6 +22,7 @@ from recgym.agents.training.checkpoint import config_from, mismatch, read_agent
 from recgym.choices import ChoiceError, Choices
 from recgym.runs.checkpoint import CheckpointError
 from recgym.runs.tensor_tree import join_tree
+from recgym.sessions import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 
@@ -114,8 +115,8 @@ def _spec_of(saved: dict[str, Any]) -> EnvSpec:
     """The envs a checkpoint was trained in."""
     choice = saved.get("choice")
     return EnvSpec(
-        horizon=saved.get("horizon", 50),
-        history_len=saved.get("history_len", 20),
+        horizon=saved.get("horizon", HORIZON),
+        history_len=saved.get("history_len", HISTORY_LEN),
         choice=None if choice is None else ChoiceConfig(**choice),
         n_envs=saved.get("n_envs"),
     )

@@ -31,7 +31,7 @@ from recgym.compiled_step import CompiledStep, compiled_step
 from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
 from recgym.envs.render import SessionPicture
 from recgym.random import RowStreams
-from recgym.sessions import Sessions, StepResult
+from recgym.sessions import HISTORY_LEN, HORIZON, Sessions, StepResult
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator
@@ -231,8 +231,8 @@ class RecEnv(gym.Env):
     def __init__(
         self,
         simulator: UserSimulator | str = "world",
-        horizon: int = 50,
-        history_len: int = 10,
+        horizon: int = HORIZON,
+        history_len: int = HISTORY_LEN,
         simulator_kwargs: dict[str, Any] | None = None,
         render_mode: str | None = None,
         observation: ObservationKind = "dict",

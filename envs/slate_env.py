@@ -21,7 +21,7 @@ from recgym.envs.dense import ObservationKind
 from recgym.envs.rec_env import RecEnv, as_int
 from recgym.envs.vector_env import RecVectorEnv, check_actions
 from recgym.random import RowStreams
-from recgym.sessions import StepResult
+from recgym.sessions import HISTORY_LEN, HORIZON, StepResult
 from recgym.simulators.choice import ChoiceConfig, SlateSimulator
 from recgym.simulators.protocol import UserSimulator
 
@@ -68,8 +68,8 @@ class SlateEnv(RecEnv):
     def __init__(
         self,
         simulator: UserSimulator | str = "world",
-        horizon: int = 50,
-        history_len: int = 10,
+        horizon: int = HORIZON,
+        history_len: int = HISTORY_LEN,
         simulator_kwargs: dict[str, Any] | None = None,
         choice: ChoiceConfig | None = None,
         render_mode: str | None = None,
@@ -103,8 +103,8 @@ class SlateVectorEnv(RecVectorEnv):
         self,
         simulator: UserSimulator | str = "world",
         num_envs: int = 1024,
-        horizon: int = 50,
-        history_len: int = 10,
+        horizon: int = HORIZON,
+        history_len: int = HISTORY_LEN,
         simulator_kwargs: dict[str, Any] | None = None,
         compile: bool = False,
         choice: ChoiceConfig | None = None,

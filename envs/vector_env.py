@@ -37,7 +37,7 @@ from recgym.envs.rec_env import (
     simulator_observation_space,
 )
 from recgym.random import RowStreams
-from recgym.sessions import Sessions, StepResult, check_items
+from recgym.sessions import HISTORY_LEN, HORIZON, Sessions, StepResult, check_items
 from recgym.simulators.protocol import UserSimulator
 
 CHECK_EVERY = 1024
@@ -100,8 +100,8 @@ class RecVectorEnv(gym.vector.VectorEnv):
         self,
         simulator: UserSimulator | str = "world",
         num_envs: int = 1024,
-        horizon: int = 50,
-        history_len: int = 10,
+        horizon: int = HORIZON,
+        history_len: int = HISTORY_LEN,
         simulator_kwargs: dict[str, Any] | None = None,
         compile: bool = False,
         observation: ObservationKind = "dict",

@@ -16,7 +16,7 @@ import torch
 
 from recgym.policy import Policy
 from recgym.random import RowStreams
-from recgym.sessions import Sessions
+from recgym.sessions import HISTORY_LEN, HORIZON, Sessions
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 
@@ -27,9 +27,9 @@ class EvalConfig:
 
     n_users: int = 1000
     """Simulated sessions per policy (users drawn from the simulator's population)."""
-    horizon: int = 50
+    horizon: int = HORIZON
     """Longest session."""
-    history_len: int = 10
+    history_len: int = HISTORY_LEN
     """Recent steps in the observation (must match what agents were trained with)."""
     seed: int = 0
     """Seed of the user sample and of the simulator's and policies' random streams."""

@@ -41,6 +41,13 @@ that keeps it (every `DynamicsSimulator` does, for its repeat penalty) lends it 
 keeps no copy of its own."""
 
 
+HORIZON = 50
+"""Longest session, in recommendations, wherever none is given (envs, evaluation, runs, agents)."""
+HISTORY_LEN = 20
+"""Recent recommendations and responses in the observation wherever none is given: one default, so an
+agent trained with the defaults is evaluated and served with the history it learned from."""
+
+
 class Sessions:
     """State of B sessions: the simulator's state plus the observable history.
 
@@ -50,7 +57,13 @@ class Sessions:
     :param horizon: steps after which a session is truncated.
     """
 
-    def __init__(self, simulator: UserSimulator, batch_size: int, history_len: int = 10, horizon: int = 50):
+    def __init__(
+        self,
+        simulator: UserSimulator,
+        batch_size: int,
+        history_len: int = HISTORY_LEN,
+        horizon: int = HORIZON,
+    ):
         for name, value in (("batch_size", batch_size), ("history_len", history_len), ("horizon", horizon)):
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")

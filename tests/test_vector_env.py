@@ -18,6 +18,7 @@ import recgym.envs.rec_env
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.envs.vector_env import RecVectorEnv
+from recgym.sessions import HISTORY_LEN
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.world import GroundTruthWorld
 
@@ -82,7 +83,7 @@ def test_make_vec_builds_the_batched_env() -> None:
     env = gym.make_vec("recgym/SyntheticWorld-v0", num_envs=16, vectorization_mode="vector_entry_point")
     assert isinstance(env.unwrapped, RecVectorEnv) and env.num_envs == 16
     observation, _ = env.reset(seed=0)
-    assert observation["recent_items"].shape == (16, 10)
+    assert observation["recent_items"].shape == (16, HISTORY_LEN)
 
 
 @pytest.mark.parametrize("algorithm", ["dqn", "ppo"])

@@ -33,6 +33,7 @@ from recgym.runs.config_checks import check_at_least_one, check_device, check_se
 from recgym.runs.config_record import config_record
 from recgym.runs.folders import make_run_dir
 from recgym.runs.resume import run_to_resume
+from recgym.sessions import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_store import save_dynamics
@@ -78,9 +79,9 @@ class RunConfig:
     """Slates: --choice.slate-size k recommends k items per step, of which users pick at most one."""
     eval_users: int = 2000
     """Simulated sessions per policy in the evaluation."""
-    horizon: int = 50
+    horizon: int = HORIZON
     """Longest session, in recommendations."""
-    history_len: int = 20
+    history_len: int = HISTORY_LEN
     """Recent recommendations and responses in the observation."""
     seed: int = 0
     """Seed of the agent and the evaluation; the simulator stays fixed (its own:
