@@ -7,6 +7,7 @@
         --data.item iid --data.rating stars --data.time ts               # any CSV or parquet table
     python -m experiments.fit_user_model --user-model.split none         # fit on every interaction
     tensorboard --logdir runs                                            # curves under fit/
+    python -m experiments.dqn                  # loads this fit from the cache: same logs, same config
 
 Ranking quality is HR@10 and NDCG@10 of each user's latest interaction under two protocols (against
 99 sampled negatives; against every item the user has not interacted with); the click probability
@@ -22,6 +23,7 @@ from typing import Any, Literal
 
 import torch
 
+from recgym.cache_folder import cache_folder
 from recgym.data.sources import SyntheticLogs
 from recgym.experiments.common import run_cli
 from recgym.models.fit_run import fit_and_report
@@ -56,6 +58,9 @@ class Args:
     """Torch CPU threads (default: torch's)."""
     out: str = "runs"
     """Folder that receives the run folder `{model}-{data}__fit__{seed}__{time}`."""
+    cache_dir: str | None = None
+    """Cache the fit is saved in, where the runs (`experiments.dqn`, `compare`) load it instead of
+    refitting; default $RECGYM_CACHE or ~/.cache/recgym."""
     progress: bool = True
     """Show progress bars (else a line per epoch)."""
 
@@ -66,8 +71,8 @@ def resolved_config(args: Args) -> UserModelConfig:
     if args.preset == "paper":
         architecture, train = paper_preset(model)
         config = dataclasses.replace(config, architecture=architecture, train=train)
-    epochs = {"epochs": args.epochs} if args.epochs is not None else {}
-    train = dataclasses.replace(config.train, seed=args.seed, **epochs)
+    epochs = config.train.epochs if args.epochs is None else args.epochs
+    train = dataclasses.replace(config.train, seed=args.seed, epochs=epochs)
     architecture = config.architecture if args.dim is None else with_dim(config.architecture, args.dim)
     return dataclasses.replace(config, architecture=architecture, train=train)
 
@@ -77,16 +82,17 @@ def main(args: Args) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     config = resolved_config(args)
     world = WorldConfig(args.data, config)
-    log = read_world_logs(world, progress=args.progress).log
+    cache_dir = cache_folder(args.cache_dir)  # before anything is written
+    log = read_world_logs(world, cache_dir, progress=args.progress).log
     run_dir = make_run_dir(args.out, world_name(world), "fit", args.seed)
     atomic_write_json(run_dir / "config.json", config_record(args) | {"user_model": config_record(config)})
     print(
         f"run folder: {run_dir}\nlogs: {log.name}, {log.n_users} users, {log.n_items} items, {len(log)} rows"
     )
-    results = fit_and_report(log, config, run_dir, args.data.label, args.progress)
+    results = fit_and_report(log, config, run_dir, args.data.label, args.progress, cache_dir)
     line = describe_user_model(results["model"], results["metrics"])
     print(f"{line} | {results['data']}, {results['epochs']} epochs, {results['fit_seconds']:.0f} s")
-    print(f"wrote {run_dir}/results.json")
+    print(f"wrote {run_dir}/results.json; runs of these logs and this config load the fit from {cache_dir}")
     return results
 
 

@@ -31,6 +31,12 @@ CLICKS = [
 LEAVE_AFTER = [3, 1000, 1]
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs that fill the default cache (`experiments.fit_user_model`) fill a test's own, never ~/.cache."""
+    monkeypatch.setenv("RECGYM_CACHE", str(tmp_path_factory.mktemp("recgym-cache")))
+
+
 @pytest.fixture
 def tiny_world() -> GroundTruthWorld:
     return GroundTruthWorld(TINY_WORLD)

@@ -140,3 +140,27 @@ def test_the_library_fit_run_is_what_the_command_runs(tmp_path) -> None:
     assert library["metrics"] == command["metrics"] and library["data"] == command["data"] == "synthetic"
     (run_dir,) = (tmp_path / "library").iterdir()
     assert run_dir.name.startswith("mf-synthetic__fit__0__") and (run_dir / "results.json").exists()
+
+
+def test_a_fit_fills_the_cache_the_runs_load_it_from(tmp_path, monkeypatch) -> None:
+    from recgym.models import fitted
+    from recgym.world import WorldConfig, build_world
+
+    cache = tmp_path / "cache"
+    args = Args(data=SyntheticLogs(TINY_LOGS), user_model=UserModelConfig(MFConfig()), epochs=1)
+    args = dataclasses.replace(args, out=str(tmp_path / "runs"), cache_dir=str(cache), progress=False)
+    results = main(args)
+
+    def no_fit(*_args, **_kwargs):
+        raise AssertionError("the run refitted a model the fit had cached")
+
+    monkeypatch.setattr(fitted, "train_user_model", no_fit)
+    world = build_world(WorldConfig(args.data, resolved_config(args)), cache)
+    assert world.fitted.metrics["auc"] == results["metrics"]["auc"]
+
+
+def test_the_fit_defaults_are_the_runs_defaults() -> None:
+    from recgym.agents.studies.training_run import RunConfig
+
+    run = RunConfig()
+    assert resolved_config(Args()) == run.user_model and Args().data == run.data

@@ -29,14 +29,29 @@ METRICS = ("split", "sampled", "full", "auc", "logloss", "ece")
 
 
 def fit_and_report(
-    log: InteractionLog, config: UserModelConfig, run_dir: Path, data: str, progress: bool = False
+    log: InteractionLog,
+    config: UserModelConfig,
+    run_dir: Path,
+    data: str,
+    progress: bool = False,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Fit config's model on log with its per-epoch trace in run_dir (TensorBoard curves under fit/,
-    the best epoch's weights under best_epoch/), write run_dir/results.json and return it."""
+    the best epoch's weights under best_epoch/), write run_dir/results.json and return it.
+
+    :param cache_dir: the user-model cache the fit replaces its entry in, so that a run of the same
+        logs and config loads this fit (None: nothing cached).
+    """
     start = time.perf_counter()
     trace = FitTrace(run_dir / "fit", lines=not progress)
     fitted = fit_user_model(
-        log, config, progress=progress, on_epoch=trace, checkpoint_dir=run_dir / "best_epoch"
+        log,
+        config,
+        cache_dir,
+        progress=progress,
+        on_epoch=trace,
+        checkpoint_dir=run_dir / "best_epoch",
+        refit=True,
     )
     trace.finish(fitted.fit_report["history"])
     history = fitted.fit_report["history"]

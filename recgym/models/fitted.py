@@ -445,6 +445,7 @@ def fit_user_model(
     progress: bool = True,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     checkpoint_dir: str | Path | None = None,
+    refit: bool = False,
 ) -> FittedUserModel:
     """Load the fitted model for (log, config) from cache_dir, or fit it and save it there.
 
@@ -452,14 +453,15 @@ def fit_user_model(
     entry is refitted, and a cache that cannot be written skipped, each with a warning.
 
     `on_epoch(epoch, row)` sees each epoch's loss and validation metrics; `checkpoint_dir` receives
-    the best epoch's weights while training runs.
+    the best epoch's weights while training runs. `refit` fits even when cache_dir holds the model,
+    and replaces the entry (`experiments.fit_user_model` fills the cache the runs read).
     """
     config = config or UserModelConfig()
     if cache_dir is None:
         return train_user_model(log, config, progress, on_epoch, checkpoint_dir)
     check_cache_dir(cache_dir, "the cache_dir argument", write=False)
     folder = Path(cache_dir) / cache_key(log, config)
-    if folder.exists() or folder.is_symlink():
+    if not refit and (folder.exists() or folder.is_symlink()):
         try:
             loaded = _load(folder, log, config)
         except CheckpointError as error:
