@@ -21,8 +21,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import torch
-
 from recgym.cache_folder import cache_folder
 from recgym.data.sources import SyntheticLogs
 from recgym.experiments.common import run_cli
@@ -54,8 +52,6 @@ class Args:
     """Most training epochs (early stopping may end sooner)."""
     seed: int = 0
     """Seed of the split, initialisation and sampling (--user-model.train.seed)."""
-    threads: int | None = None
-    """Torch CPU threads (default: torch's)."""
     out: str = "runs"
     """Folder that receives the run folder `{model}-{data}__fit__{seed}__{time}`."""
     cache_dir: str | None = None
@@ -78,8 +74,6 @@ def resolved_config(args: Args) -> UserModelConfig:
 
 
 def main(args: Args) -> dict[str, Any]:
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
     config = resolved_config(args)
     world = WorldConfig(args.data, config)
     cache_dir = cache_folder(args.cache_dir)  # before anything is written
