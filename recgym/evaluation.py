@@ -9,10 +9,12 @@ the result does not depend on how many users are evaluated together.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from recgym.policy import Policy
 from recgym.random import RowStreams
@@ -86,8 +88,10 @@ def rollout(
     users: torch.Tensor,
     config: EvalConfig,
     item_popularity: np.ndarray | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> Episodes:
-    """Run one session per user to the end under policy (slates of `config.choice` when set).
+    """Run one session per user to the end under policy (slates of `config.choice` when set),
+    calling `on_step` after each batched step.
 
     Diversity is 1 - the mean pairwise cosine similarity of the items shown in a session (every slate
     item counts), using the simulator's `item_vectors` when it has them (else items count as
@@ -135,6 +139,8 @@ def rollout(
         if information is not None:
             novelty += information[items].float().mean(1) * weight
         active &= ~(result.terminated | result.truncated)
+        if on_step is not None:
+            on_step()
         if not bool(active.any()):
             break
     n = lengths.float() * (1 if config.choice is None else config.choice.slate_size)  # items shown
@@ -185,16 +191,28 @@ def evaluate(
     policies: dict[str, Policy],
     config: EvalConfig | None = None,
     item_popularity: np.ndarray | None = None,
+    progress: bool = False,
 ) -> dict[str, dict]:
     """Evaluate every policy on the same users; returns {"policies": {name: summary}, "config": ...}.
 
     Every policy serves slates of `config.choice.slate_size` items (one without `config.choice`).
-    `item_popularity` [n_items] (logged interactions per item) adds novelty.
+    `item_popularity` [n_items] (logged interactions per item) adds novelty. `progress` shows a bar
+    of session steps over all policies, since on a large catalog the evaluation takes minutes.
     """
     config = config or EvalConfig()
     users = evaluation_users(simulator, config.n_users, config.seed)
-    results = {
-        name: summarize(rollout(simulator, policy, users, config, item_popularity), config.seed)
-        for name, policy in policies.items()
-    }
+    bar = tqdm(
+        total=len(policies) * config.horizon,
+        desc=f"evaluate {len(policies)} policies",
+        unit="step",
+        disable=not progress,
+        mininterval=2.0,
+    )
+    results = {}
+    with bar:
+        for done, (name, policy) in enumerate(policies.items(), start=1):
+            bar.set_postfix_str(name, refresh=False)
+            episodes = rollout(simulator, policy, users, config, item_popularity, lambda: bar.update())
+            bar.update(done * config.horizon - bar.n)  # the steps a session that ended early left
+            results[name] = summarize(episodes, config.seed)
     return {"policies": results, "config": asdict(config)}

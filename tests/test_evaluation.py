@@ -197,3 +197,14 @@ def test_a_users_session_does_not_depend_on_how_many_are_evaluated(tiny_world) -
     few = rollout(tiny_world, policy, evaluation_users(tiny_world, 5, seed=4), config)
     assert np.array_equal(few.returns, many.returns[:5])
     assert np.array_equal(few.lengths, many.lengths[:5])
+
+
+def test_evaluation_progress_counts_every_policys_steps_and_changes_no_figure(tiny_world, capsys) -> None:
+    policies = {"first": RandomPolicy(tiny_world.n_items), "second": RandomPolicy(tiny_world.n_items)}
+    eval_config = EvalConfig(n_users=12, horizon=10, history_len=3, seed=5)
+    quiet = evaluate(tiny_world, policies, eval_config)
+    capsys.readouterr()
+    shown = evaluate(tiny_world, policies, eval_config, progress=True)
+    bar = capsys.readouterr().err
+    assert shown == quiet
+    assert "evaluate 2 policies" in bar and "20/20" in bar and "second" in bar

@@ -144,7 +144,7 @@ def train_and_evaluate(config: RunConfig) -> dict[str, Any]:
     train_seconds = time.perf_counter() - start
 
     policies = {config.agent.name: agent} | world.baselines(config.device)
-    results = evaluate(world.simulator, policies, config.evaluation(), world.popularity())
+    results = evaluate(world.simulator, policies, config.evaluation(), world.popularity(), config.progress)
     results["config"] = config_record(config)
     results["user_model"] = {"metrics": world.fitted.metrics, "fit": world.fitted.fit_report}
     results["dynamics"] = world.dynamics_report
