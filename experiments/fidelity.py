@@ -27,9 +27,9 @@ from recgym.fidelity import click_calibration, compare_samples, real_sample, sim
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.reports.fidelity import dense_to_raw_ids, item_genres, markdown_report
 from recgym.reports.plots.fidelity import plot_fidelity
-from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.checkpoint import atomic_write_text
 from recgym.runs.config_record import config_record
-from recgym.runs.folders import make_run_dir
+from recgym.runs.folders import finish_run_dir, make_run_dir
 from recgym.simulators.dynamics import DynamicsConfig, DynamicsSimulator
 from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.registry import fitted_simulator
@@ -111,8 +111,8 @@ def main(args: Args) -> dict[str, Any]:
         }
     results["wall_seconds"] = time.perf_counter() - start
     plot_fidelity(run_dir, samples, calibration, horizon, log.n_items, genres, genre_names)
-    atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "report.md", markdown_report(results))
+    finish_run_dir(run_dir, results)
     print(markdown_report(results))
     print(f"wrote {run_dir}/report.md in {results['wall_seconds']:.0f} s")
     return results

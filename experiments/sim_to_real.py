@@ -21,9 +21,9 @@ from recgym.agents.studies.sim_to_real import SimToRealConfig, one_seed, seed_ru
 from recgym.experiments.common import run_cli
 from recgym.reports.plots.sim_to_real import plot_sim_vs_real
 from recgym.reports.sim_to_real import markdown_report, summarize_sim_to_real
-from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.checkpoint import atomic_write_text
 from recgym.runs.config_record import config_record
-from recgym.runs.folders import make_run_dir
+from recgym.runs.folders import finish_run_dir, make_run_dir
 from recgym.runs.processes import map_in_processes
 from recgym.world import world_name
 
@@ -35,9 +35,9 @@ def main(args: SimToRealConfig) -> dict[str, Any]:
     results = {"seeds": list(args.seeds)} | summarize_sim_to_real(per_seed)
     results |= {"per_seed": per_seed, "config": config_record(args)}
     results["wall_seconds"] = time.perf_counter() - start
-    atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "report.md", markdown_report(results))
     plot_sim_vs_real(results["policies"], run_dir / "sim_vs_real.png")
+    finish_run_dir(run_dir, results)
     print(markdown_report(results))
     print(f"wrote {run_dir}/report.md in {results['wall_seconds']:.0f} s")
     return results

@@ -21,9 +21,9 @@ from recgym.agents.studies.training_run import RunConfig, train_and_evaluate
 from recgym.experiments.common import run_cli
 from recgym.reports.plots.tradeoff import plot_tradeoff
 from recgym.reports.tradeoff import markdown_report, summarize_tradeoff
-from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.checkpoint import atomic_write_text
 from recgym.runs.config_record import config_record
-from recgym.runs.folders import make_run_dir
+from recgym.runs.folders import finish_run_dir, make_run_dir
 from recgym.runs.processes import run_seeds
 from recgym.world import world_name
 
@@ -50,9 +50,9 @@ def main(args: Args) -> dict[str, Any]:
     results["dynamics"] = per_seed[0].get("dynamics")
     results["config"] = config_record(args)
     results["wall_seconds"] = time.perf_counter() - start
-    atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "report.md", markdown_report(results))
     plot_tradeoff(results["policies"], run_dir / "tradeoff.png", title=f"{name}, {len(args.seeds)} seeds")
+    finish_run_dir(run_dir, results)
     print(markdown_report(results))
     print(f"wrote {run_dir}/report.md in {results['wall_seconds']:.0f} s")
     return results

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch._inductor import aoti_compile_and_package, aoti_load_package
 
 from recgym.random import RowStreams
 from recgym.sessions import Sessions, StepResult, check_rewards
@@ -114,6 +113,8 @@ class CompiledStep:
                 f"{str(error).splitlines()[0] if str(error) else ''}); a step that reads tensor values in "
                 "Python (item(), bool(), if on a tensor) cannot be compiled: build the env with compile=False"
             ) from error
+        from torch._inductor import aoti_compile_and_package, aoti_load_package  # 1.5 s: on first use
+
         with tempfile.TemporaryDirectory() as folder:
             try:
                 package = aoti_compile_and_package(

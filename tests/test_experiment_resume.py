@@ -16,6 +16,7 @@ from recgym.agents.sb3.dqn import DQNConfig
 from recgym.agents.studies.training_run import train_and_evaluate as main
 from recgym.data.sources import MovieLensLogs
 from recgym.runs.checkpoint import CheckpointError
+from recgym.runs.folders import UNFINISHED
 from recgym.world import HandSetDynamics
 
 UPDATES = {"learning_starts": 96, "batch_size": 32, "buffer_size": 1_000, "target_update_interval": 10}
@@ -54,7 +55,7 @@ def test_resume_after_a_crash_gives_the_uninterrupted_results(tmp_path, monkeypa
         with pytest.raises(KeyboardInterrupt):
             main(killed)
     (run_dir,) = (tmp_path / "killed").iterdir()
-    assert not (run_dir / "results.json").exists()
+    assert not (run_dir / "results.json").exists() and (run_dir / UNFINISHED).is_file()
     latest = (run_dir / "checkpoints" / "LATEST").read_text().strip()
     assert json.loads((run_dir / "checkpoints" / latest / "meta.json").read_text())["num_timesteps"] > 0
 
@@ -62,6 +63,7 @@ def test_resume_after_a_crash_gives_the_uninterrupted_results(tmp_path, monkeypa
     assert resumed["policies"] == uninterrupted["policies"]
     assert [path.name for path in (tmp_path / "killed").iterdir()] == [run_dir.name]
     assert json.loads((run_dir / "results.json").read_text())["policies"] == uninterrupted["policies"]
+    assert not (run_dir / UNFINISHED).exists()
     assert {path.name for path in (run_dir / "agent").iterdir()} == {"meta.json", "weights.pt"}
 
 

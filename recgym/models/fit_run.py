@@ -22,7 +22,7 @@ from recgym.models.fit_trace import FitTrace
 from recgym.models.fitted import UserModelConfig, fit_user_model
 from recgym.runs.checkpoint import atomic_write_json
 from recgym.runs.config_record import config_record
-from recgym.runs.folders import make_run_dir
+from recgym.runs.folders import finish_run_dir, make_run_dir
 
 METRICS = ("split", "sampled", "full", "auc", "logloss", "ece")
 """The user model's held-out figures a fit reports."""
@@ -70,7 +70,7 @@ def fit_and_report(
         "threads": torch.get_num_threads(),
         "history": history,
     }
-    atomic_write_json(run_dir / "results.json", results)
+    finish_run_dir(run_dir, results)
     return results
 
 

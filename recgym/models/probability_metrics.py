@@ -21,9 +21,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import log_loss as sklearn_log_loss
-from sklearn.metrics import roc_auc_score
 
 ArrayLike = np.ndarray | torch.Tensor
 
@@ -34,6 +31,8 @@ def auc(probabilities: ArrayLike, labels: ArrayLike) -> float:
     p, y = _checked(probabilities, labels)
     if np.unique(y).size < 2:
         raise ValueError(f"AUC needs both classes in labels; all {y.size} labels are {int(y[0])}")
+    from sklearn.metrics import roc_auc_score  # scikit-learn costs a second to import: on first use
+
     return float(roc_auc_score(y, p))
 
 
@@ -41,6 +40,8 @@ def log_loss(probabilities: ArrayLike, labels: ArrayLike) -> float:
     """Mean negative log-likelihood of the labels (natural log). Probabilities of exactly 0 or 1 are
     clipped by scikit-learn to the float64 machine epsilon, so a confident mistake costs about 36."""
     p, y = _checked(probabilities, labels)
+    from sklearn.metrics import log_loss as sklearn_log_loss
+
     return float(sklearn_log_loss(y, p, labels=[0, 1]))
 
 
@@ -125,6 +126,8 @@ def fit_isotonic(probabilities: ArrayLike, labels: ArrayLike) -> Callable[[Array
     before lower AUC a little.
     """
     p, y = _checked(probabilities, labels)
+    from sklearn.isotonic import IsotonicRegression
+
     regression = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     regression.fit(p, y)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from recgym.reports.tags import EVAL_METRICS, eval_tag
-from recgym.runs.checkpoint import atomic_write_json, atomic_write_text
+from recgym.runs.checkpoint import atomic_write_text
+from recgym.runs.folders import finish_run_dir
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -54,10 +55,11 @@ def describe_dynamics(report: dict[str, Any]) -> str:
 
 
 def write_results(folder: str | Path, results: dict[str, Any]) -> None:
-    """results.json (schema in docs/results_schema.md) and results.md, both written atomically."""
+    """results.md, then results.json (schema in docs/results.md), both written atomically; the run
+    folder's UNFINISHED mark goes with the last."""
     folder = Path(folder)
-    atomic_write_json(folder / "results.json", results)
     atomic_write_text(folder / "results.md", markdown_table(results))
+    finish_run_dir(folder, results)
 
 
 def log_to_tensorboard(folder: str | Path, results: dict[str, Any], step: int) -> None:
