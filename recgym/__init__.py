@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "load_movielens": "recgym.data.loaders",
     "load_table": "recgym.data.loaders",
     "read_logs": "recgym.data.sources",
+    "FeatureTable": "recgym.data.features",
+    "read_feature_table": "recgym.data.feature_files",
     "LogSource": "recgym.data.sources",
     "register_source": "recgym.data.sources",
     "SyntheticLogs": "recgym.data.sources",

@@ -4,8 +4,9 @@ Evaluation", ICML 2016): 290 users, 300 coats, ratings 1-5.
 `train.ascii` holds the ratings users gave to coats they chose themselves (missing not at random);
 `test.ascii` holds 16 ratings per user on coats shown to them at random, so it measures what a user
 thinks of an item they did not pick: the exposure a simulator's recommendations create. Both are
-whitespace-separated users x items matrices with 0 for "not rated". The propensities and the user and
-item features that ship with the data are not loaded.
+whitespace-separated users x items matrices with 0 for "not rated". The user and item features in
+`user_item_features/`, when there, come with the train log (`recgym.data.feature_files`); the
+propensities are not loaded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recgym.data.feature_files import read_coat_features
 from recgym.data.interactions import InteractionLog, LogError
 from recgym.data.loaders import _existing, _read_text
 
@@ -56,7 +58,10 @@ def load_coat(path: str | Path) -> CoatData:
         )
     if not train.any():
         raise LogError(f"{train_path}: no ratings (every entry is 0)")
-    return CoatData(train=_train_log(train), test=_rated_entries(test))
+    log = _train_log(train)
+    if (folder / "user_item_features").is_dir():
+        log = log.with_features(*read_coat_features(folder))
+    return CoatData(train=log, test=_rated_entries(test))
 
 
 def _train_log(matrix: np.ndarray) -> InteractionLog:

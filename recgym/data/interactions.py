@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # features.py raises this module's LogError
+    from recgym.data.features import FeatureTable
 
 Feedback = Literal["click", "rating"]
 COLUMNS = ("user", "item", "rating", "timestamp")
@@ -60,6 +63,10 @@ class InteractionLog:
     report: CleaningReport = field(default_factory=CleaningReport)
     timed: bool = True
     """True when `timestamp` holds real times; False when it is the row order of a file without them."""
+    user_features: FeatureTable | None = None
+    """Side information of users, keyed by raw ids (it may hold users the log never saw); `with_features`."""
+    item_features: FeatureTable | None = None
+    """Side information of items, keyed by raw ids (it may hold items the log never saw)."""
 
     @property
     def n_users(self) -> int:
@@ -106,7 +113,31 @@ class InteractionLog:
             name=self.name,
             report=self.report,
             timed=self.timed,
+            user_features=self.user_features,
+            item_features=self.item_features,
         )
+
+    def with_features(
+        self, users: FeatureTable | None = None, items: FeatureTable | None = None
+    ) -> InteractionLog:
+        """The log with user and item feature tables attached (None keeps what it has). `LogError`
+        when a table shares no id with the log, since it must be keyed by the log's ids."""
+        for table, ids, what in ((users, self.user_ids, "users"), (items, self.item_ids, "items")):
+            if table is not None:
+                table.aligned(ids, what)
+        return replace(
+            self,
+            user_features=self.user_features if users is None else users,
+            item_features=self.item_features if items is None else items,
+        )
+
+    def user_feature_rows(self) -> FeatureTable | None:
+        """User features in the order of the log's user indices (rows of unlisted users marked missing)."""
+        return None if self.user_features is None else self.user_features.aligned(self.user_ids, "users")
+
+    def item_feature_rows(self) -> FeatureTable | None:
+        """Item features in the order of the log's item indices (rows of unlisted items marked missing)."""
+        return None if self.item_features is None else self.item_features.aligned(self.item_ids, "items")
 
     def require_times(self, purpose: str) -> None:
         """Raise `LogError` saying that `purpose` needs real times when the log has none.

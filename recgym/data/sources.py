@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
 from recgym.choices import Choices
-from recgym.data.interactions import Feedback, InteractionLog
+from recgym.data.feature_files import movielens_features, read_feature_table
+from recgym.data.features import KINDS, FeatureKind
+from recgym.data.interactions import Feedback, InteractionLog, LogError
 from recgym.data.item_genres import ItemGenres, load_movielens_genres
 from recgym.data.loaders import load_movielens, load_table
 from recgym.data.synthetic import LoggingConfig, generate_logs
@@ -135,6 +137,9 @@ class MovieLensLogs:
     likes: bool = False
     """Fit on likes (a rating in the top quarter of the scale), lower ratings counting as items shown
     and not clicked, instead of treating every rating as an interaction."""
+    features: bool = True
+    """Read the user and item features the release keeps beside its ratings (u.user and u.item,
+    users.dat and movies.dat, movies.csv and tags.csv, RecBole's .user and .item)."""
 
     @property
     def label(self) -> str:
@@ -142,6 +147,8 @@ class MovieLensLogs:
 
     def read(self) -> InteractionLog:
         log = load_movielens(self.path)
+        if self.features:
+            log = log.with_features(*movielens_features(self.path))
         return log.as_likes() if self.likes else log
 
     def item_genres(self, log: InteractionLog) -> ItemGenres:
@@ -169,6 +176,15 @@ class TableLogs:
     """Field separator of a CSV file."""
     likes: bool = False
     """Fit on likes (top quarter of the rating scale), lower ratings counting as non-clicks."""
+    user_features: str | None = None
+    """CSV or parquet of user features, one row per user, keyed by a column named as `user`."""
+    item_features: str | None = None
+    """CSV or parquet of item features, one row per item, keyed by a column named as `item`."""
+    feature_kinds: tuple[str, ...] = ()
+    """`column:kind` for feature columns not to be inferred (kinds: token, token_seq, float,
+    float_seq), e.g. `genres:token_seq`; bags in text cells are split on `bag_separator`."""
+    bag_separator: str = "|"
+    """What separates the entries of a token_seq or float_seq cell."""
 
     @property
     def label(self) -> str:
@@ -179,6 +195,14 @@ class TableLogs:
         optional = (("rating", self.rating), ("timestamp", self.time))
         columns |= {ours: theirs for ours, theirs in optional if theirs}
         log = load_table(self.path, columns, feedback=self.feedback, sep=self.sep)
+        kinds = feature_kinds(self.feature_kinds)
+        tables = [
+            None
+            if path is None
+            else read_feature_table(path, key, kinds, sep=self.sep, separator=self.bag_separator)
+            for path, key in ((self.user_features, self.user), (self.item_features, self.item))
+        ]
+        log = log.with_features(*tables)
         return log.as_likes() if self.likes else log
 
     def item_genres(self, log: InteractionLog) -> ItemGenres:
@@ -199,6 +223,17 @@ def world_topics(logging: LoggingConfig, log: InteractionLog) -> ItemGenres:
     names = [f"topic {k}" for k in range(int(topics.max()) + 1)]
     primary = topics[log.raw_items(np.arange(log.n_items)).astype(np.int64)]
     return ItemGenres(names=names, matrix=np.eye(len(names), dtype=bool)[primary], primary=primary)
+
+
+def feature_kinds(pairs: tuple[str, ...]) -> dict[str, FeatureKind]:
+    """`("genres:token_seq", ...)` as {column: kind}; `LogError` for a pair without a known kind."""
+    kinds: dict[str, FeatureKind] = {}
+    for pair in pairs:
+        column, _, kind = pair.rpartition(":")
+        if not column or kind not in KINDS:
+            raise LogError(f"feature kind {pair!r} must be column:kind with kind one of {', '.join(KINDS)}")
+        kinds[column] = cast(FeatureKind, kind)
+    return kinds
 
 
 def file_label(path: str) -> str:

@@ -141,13 +141,17 @@ class FittedUserModel:
 
 def log_fingerprint(log: InteractionLog) -> str:
     """SHA-256 of a log's rows (each column in its own dtype, so ids and nanosecond times beyond 2^53
-    stay distinct), its raw ids and its feedback type: the data part of the cache key."""
+    stay distinct), its raw ids, its feedback type and its feature tables: the data part of the cache
+    key."""
     digest = hashlib.sha256()
     for column in log.frame.columns:
         digest.update(np.ascontiguousarray(log.frame[column].to_numpy()).tobytes())
     for ids in (log.user_ids, log.item_ids):
         digest.update("\x1f".join(map(str, ids.tolist())).encode())
     digest.update(f"{log.feedback}{log.rating_range}{log.n_users}{log.n_items}".encode())
+    for what, table in (("users", log.user_features), ("items", log.item_features)):
+        if table is not None:  # a log without features keeps the key it always had
+            digest.update(f"{what} features {table.fingerprint()}".encode())
     return digest.hexdigest()
 
 
