@@ -111,6 +111,11 @@ class World:
         """A few lines for the console: the logs, the user model's test figures, the learned dynamics."""
         log = self.log
         lines = [f"{self.name}: {log.n_users} users, {log.n_items} items, {len(log)} rows"]
+        lines += [
+            f"features: {table.describe()}"
+            for table in (log.user_features, log.item_features)
+            if table is not None
+        ]
         lines.append(describe_user_model(self.fitted.config.model, self.fitted.metrics))
         if self.dynamics_report is not None:
             lines.append(describe_dynamics(self.dynamics_report))

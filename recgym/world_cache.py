@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 
 from recgym.data import sources
+from recgym.data.features import FeatureTable
 from recgym.data.interactions import InteractionLog
 from recgym.models.fitted import FittedUserModel, cache_key, log_fingerprint
 from recgym.runs.checkpoint import (
@@ -41,7 +42,7 @@ from recgym.simulators.learned_dynamics import learn_dynamics
 from recgym.simulators.plugin import SimulatorSource
 from recgym.simulators.protocol import UserSimulator
 
-LOGS_FORMAT = "recgym-logs/1"
+LOGS_FORMAT = "recgym-logs/2"
 DYNAMICS_FORMAT = "recgym-learned-dynamics/1"
 _COLUMNS = {"user": torch.int64, "item": torch.int64, "rating": torch.float64, "timestamp": torch.int64}
 
@@ -139,21 +140,29 @@ def _save_log(folder: Path, log: InteractionLog) -> None:
         name: torch.tensor(log.frame[name].to_numpy(), dtype=dtype) for name, dtype in _COLUMNS.items()
     }
     tensors |= {"user_ids": torch.as_tensor(log.user_ids), "item_ids": torch.as_tensor(log.item_ids)}
-    meta = {
+    meta: dict[str, Any] = {
         "format": LOGS_FORMAT,
         "name": log.name,
         "feedback": log.feedback,
         "rating_range": list(log.rating_range),
         "timed": log.timed,
     }
+    for what, table in (("user_features", log.user_features), ("item_features", log.item_features)):
+        if table is not None:
+            table_tensors, meta[what] = table.to_tensors(what)
+            tensors |= table_tensors
     save_checkpoint(folder, tensors, meta)
 
 
 def _load_log(folder: Path) -> InteractionLog:
     tensors, meta = load_checkpoint(folder)
-    if meta.get("format") != LOGS_FORMAT or set(tensors) != {*_COLUMNS, "user_ids", "item_ids"}:
+    if meta.get("format") != LOGS_FORMAT or not {*_COLUMNS, "user_ids", "item_ids"} <= set(tensors):
         raise CheckpointError(f"{folder} holds no {LOGS_FORMAT} log")
     frame = pd.DataFrame({name: tensors[name].numpy() for name in _COLUMNS})
+    features = {
+        what: FeatureTable.from_tensors(what, tensors, meta[what]) if what in meta else None
+        for what in ("user_features", "item_features")
+    }
     return InteractionLog(
         frame=frame,
         user_ids=np.asarray(tensors["user_ids"].numpy()),
@@ -162,6 +171,8 @@ def _load_log(folder: Path) -> InteractionLog:
         rating_range=tuple(meta["rating_range"]),
         name=meta["name"],
         timed=meta["timed"],
+        user_features=features["user_features"],
+        item_features=features["item_features"],
     )
 
 

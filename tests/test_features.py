@@ -111,3 +111,11 @@ def test_features_survive_likes_and_splits_and_enter_the_fingerprint() -> None:
         log_fingerprint(log.with_features(items=changed)),
     }
     assert len(prints) == 3
+
+
+@pytest.mark.parametrize("ids", [[10, 20, 30], ["a", "b", "c"]])
+def test_a_table_round_trips_through_tensors(ids) -> None:
+    table = FeatureTable.from_frame(items_frame().assign(item=ids), "item", {"tags": "token_seq"})
+    tensors, meta = table.to_tensors("items")
+    again = FeatureTable.from_tensors("items", tensors, meta)
+    assert again.fingerprint() == table.fingerprint() and again.ids.tolist() == ids

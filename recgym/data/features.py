@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import torch
 
 from recgym.data.interactions import LogError
 
@@ -94,6 +95,40 @@ class FeatureTable:
             if column.lengths is not None:
                 digest.update(column.lengths.tobytes())
         return digest.hexdigest()
+
+    def to_tensors(self, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """The table as tensors named `prefix.*` and JSON metadata, for a cache entry (`from_tensors`)."""
+        tensors = {f"{prefix}.present": torch.as_tensor(self.present)}
+        integer_ids = self.ids.dtype.kind in "iu"
+        if integer_ids:
+            tensors[f"{prefix}.ids"] = torch.as_tensor(self.ids.astype(np.int64))
+        columns = []
+        for position, (name, column) in enumerate(self.columns.items()):
+            tensors[f"{prefix}.{position}.values"] = torch.as_tensor(column.values)
+            if column.lengths is not None:
+                tensors[f"{prefix}.{position}.lengths"] = torch.as_tensor(column.lengths)
+            columns.append({"name": name, "kind": column.kind, "vocabulary": list(column.vocabulary)})
+        meta = {"name": self.name, "columns": columns, "ids": None if integer_ids else self.ids.tolist()}
+        return tensors, meta
+
+    @classmethod
+    def from_tensors(
+        cls, prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+    ) -> FeatureTable:
+        """The table `to_tensors` wrote."""
+        ids = (
+            tensors[f"{prefix}.ids"].numpy() if meta["ids"] is None else np.asarray(meta["ids"], dtype=object)
+        )
+        columns = {}
+        for position, column in enumerate(meta["columns"]):
+            lengths = tensors.get(f"{prefix}.{position}.lengths")
+            columns[column["name"]] = FeatureColumn(
+                column["kind"],
+                tensors[f"{prefix}.{position}.values"].numpy(),
+                None if lengths is None else lengths.numpy(),
+                tuple(column["vocabulary"]),
+            )
+        return cls(ids, columns, tensors[f"{prefix}.present"].numpy(), meta["name"])
 
     @classmethod
     def from_frame(

@@ -16,6 +16,7 @@ import torch
 from recgym.baselines import log_popularity
 from recgym.data.interactions import InteractionLog
 from recgym.data.simulated_logs import collect_logs
+from recgym.data.synthetic_features import SyntheticFeatures, world_features
 from recgym.data.user_profiles import click_profiles
 from recgym.simulators.world import GroundTruthConfig, GroundTruthWorld
 
@@ -36,6 +37,8 @@ class LoggingConfig:
     """Share of recommendations drawn uniformly from the catalog."""
     seed: int = 0
     """Seed of the logged sessions."""
+    features: SyntheticFeatures = field(default_factory=SyntheticFeatures)
+    """What the users and items show of themselves (the logs carry them as feature tables)."""
 
 
 def logging_policy_probabilities(world: GroundTruthWorld, config: LoggingConfig) -> torch.Tensor:
@@ -46,14 +49,15 @@ def logging_policy_probabilities(world: GroundTruthWorld, config: LoggingConfig)
 
 
 def generate_logs(config: LoggingConfig | None = None) -> tuple[InteractionLog, GroundTruthWorld]:
-    """Run the logging policy in the world; return the click log (impressions included) and the world."""
+    """Run the logging policy in the world; return the click log (impressions included, with the
+    users' and items' features) and the world."""
     config = config or LoggingConfig()
     world = GroundTruthWorld(config.world)
     probabilities = logging_policy_probabilities(world, config)
     log = collect_logs(
         world, probabilities, config.sessions_per_user, config.horizon, config.seed, "synthetic"
     )
-    return log, world
+    return log.with_features(*world_features(world.affinity, config.features)), world
 
 
 def logged_user_profiles(config: GroundTruthConfig) -> torch.Tensor:
