@@ -49,6 +49,7 @@ def test_each_kind_is_encoded_with_codes_padding_and_a_sorted_vocabulary() -> No
         (lambda f: f.drop(columns="item"), "no id column 'item'"),
         (lambda f: f.assign(item=[10, 10, 30]), "repeats 1 ids (first 10)"),
         (lambda f: f.assign(item=[10, None, 30]), "1 empty ids"),
+        (lambda f: f.assign(item=["10", " ", "30"]), "1 empty ids"),
         (lambda f: f.assign(price=[1.0, np.nan, 2.0]), "column 'price' (float) has 1 empty values"),
         (
             lambda f: f.assign(price=["1", "cheap", "2"]),

@@ -98,15 +98,15 @@ class FeatureTable:
 
     def to_tensors(self, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """The table as tensors named `prefix.*` and JSON metadata, for a cache entry (`from_tensors`)."""
-        tensors = {f"{prefix}.present": torch.as_tensor(self.present)}
+        tensors = {f"{prefix}.present": torch.tensor(self.present)}  # copies: arrays may be read-only
         integer_ids = self.ids.dtype.kind in "iu"
         if integer_ids:
-            tensors[f"{prefix}.ids"] = torch.as_tensor(self.ids.astype(np.int64))
+            tensors[f"{prefix}.ids"] = torch.tensor(self.ids.astype(np.int64))
         columns = []
         for position, (name, column) in enumerate(self.columns.items()):
-            tensors[f"{prefix}.{position}.values"] = torch.as_tensor(column.values)
+            tensors[f"{prefix}.{position}.values"] = torch.tensor(column.values)
             if column.lengths is not None:
-                tensors[f"{prefix}.{position}.lengths"] = torch.as_tensor(column.lengths)
+                tensors[f"{prefix}.{position}.lengths"] = torch.tensor(column.lengths)
             columns.append({"name": name, "kind": column.kind, "vocabulary": list(column.vocabulary)})
         meta = {"name": self.name, "columns": columns, "ids": None if integer_ids else self.ids.tolist()}
         return tensors, meta
@@ -161,8 +161,9 @@ class FeatureTable:
         if absent:
             raise LogError(f"{name}: kinds are given for columns {absent} the table lacks")
         ids = frame[id_column]
-        if ids.isna().any():
-            raise LogError(f"{name}: column {id_column!r} has {int(ids.isna().sum())} empty ids")
+        empty = ids.isna() | (ids.astype(str).str.strip() == "")
+        if empty.any():
+            raise LogError(f"{name}: column {id_column!r} has {int(empty.sum())} empty ids")
         doubled = ids[ids.duplicated()]
         if len(doubled):
             raise LogError(
