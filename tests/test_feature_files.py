@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recgym.data.coat import load_coat
@@ -126,3 +127,14 @@ def test_any_table_of_features_from_python_and_from_the_table_source(tmp_path) -
     assert np.array_equal(rows.columns["genres"].lengths, [2, 1])
     with pytest.raises(LogError, match="feature kind 'genres' must be column:kind"):
         TableLogs(str(tmp_path / "log.csv"), user="uid", item="iid", feature_kinds=("genres",)).read()
+
+
+def test_a_parquet_table_keeps_its_types_and_its_lists(tmp_path) -> None:
+    frame = pd.DataFrame(
+        {"iid": [10, 20], "tags": [["a", "b"], []], "price": [1.0, 2.5], "brand": ["x", "y"]}
+    )
+    frame.to_parquet(tmp_path / "items.parquet")
+    table = read_feature_table(tmp_path / "items.parquet", "iid")
+    kinds = {name: column.kind for name, column in table.columns.items()}
+    assert kinds == {"tags": "token_seq", "price": "float", "brand": "token"}
+    assert table.ids.tolist() == [10, 20] and table.columns["tags"].lengths.tolist() == [2, 0]
