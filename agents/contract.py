@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import torch
 
 from recgym.policy import Policy
-from recgym.sessions import HISTORY_LEN, HORIZON
+from recgym.session_shape import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 

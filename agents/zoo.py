@@ -22,7 +22,7 @@ from recgym.agents.training.checkpoint import config_from, mismatch, read_agent
 from recgym.choices import ChoiceError, Choices
 from recgym.runs.checkpoint import CheckpointError
 from recgym.runs.tensor_tree import join_tree
-from recgym.sessions import HISTORY_LEN, HORIZON
+from recgym.session_shape import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 

@@ -31,7 +31,8 @@ from recgym.compiled_step import CompiledStep, compiled_step
 from recgym.envs.dense import DenseObservation, ObservationKind, check_observation
 from recgym.envs.render import SessionPicture
 from recgym.random import RowStreams
-from recgym.sessions import HISTORY_LEN, HORIZON, Sessions, StepResult
+from recgym.session_shape import HISTORY_LEN, HORIZON
+from recgym.sessions import Sessions, StepResult
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 from recgym.simulators.registry import make_simulator

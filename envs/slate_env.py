@@ -21,7 +21,8 @@ from recgym.envs.dense import ObservationKind
 from recgym.envs.rec_env import RecEnv, as_int
 from recgym.envs.vector_env import RecVectorEnv, check_actions
 from recgym.random import RowStreams
-from recgym.sessions import HISTORY_LEN, HORIZON, StepResult
+from recgym.session_shape import HISTORY_LEN, HORIZON
+from recgym.sessions import StepResult
 from recgym.simulators.choice import ChoiceConfig, SlateSimulator
 from recgym.simulators.protocol import UserSimulator
 

@@ -37,7 +37,8 @@ from recgym.envs.rec_env import (
     simulator_observation_space,
 )
 from recgym.random import RowStreams
-from recgym.sessions import HISTORY_LEN, HORIZON, Sessions, StepResult, check_items
+from recgym.session_shape import HISTORY_LEN, HORIZON
+from recgym.sessions import Sessions, StepResult, check_items
 from recgym.simulators.protocol import UserSimulator
 
 CHECK_EVERY = 1024

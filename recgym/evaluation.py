@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from recgym.policy import Policy
 from recgym.random import RowStreams
-from recgym.sessions import HISTORY_LEN, HORIZON, Sessions
+from recgym.session_shape import HISTORY_LEN, HORIZON
+from recgym.sessions import Sessions
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.protocol import UserSimulator
 

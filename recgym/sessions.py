@@ -16,6 +16,7 @@ import torch
 
 from recgym.random import RowStreams
 from recgym.rows import where_rows
+from recgym.session_shape import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig, SlateSimulator
 from recgym.simulators.protocol import Response, SimState, UserSimulator
 
@@ -39,13 +40,6 @@ SHOWN = "shown"
 """A simulator state entry [B, n_items] bool marking the items shown so far in the session. A simulator
 that keeps it (every `DynamicsSimulator` does, for its repeat penalty) lends it to `Sessions`, which then
 keeps no copy of its own."""
-
-
-HORIZON = 50
-"""Longest session, in recommendations, wherever none is given (envs, evaluation, runs, agents)."""
-HISTORY_LEN = 20
-"""Recent recommendations and responses in the observation wherever none is given: one default, so an
-agent trained with the defaults is evaluated and served with the history it learned from."""
 
 
 class Sessions:

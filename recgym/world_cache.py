@@ -159,10 +159,13 @@ def _load_log(folder: Path) -> InteractionLog:
     if meta.get("format") != LOGS_FORMAT or not {*_COLUMNS, "user_ids", "item_ids"} <= set(tensors):
         raise CheckpointError(f"{folder} holds no {LOGS_FORMAT} log")
     frame = pd.DataFrame({name: tensors[name].numpy() for name in _COLUMNS})
-    features = {
-        what: FeatureTable.from_tensors(what, tensors, meta[what]) if what in meta else None
-        for what in ("user_features", "item_features")
-    }
+    try:
+        features = {
+            what: FeatureTable.from_tensors(what, tensors, meta[what]) if what in meta else None
+            for what in ("user_features", "item_features")
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{folder}: its feature tables are damaged ({error!r})") from None
     return InteractionLog(
         frame=frame,
         user_ids=np.asarray(tensors["user_ids"].numpy()),

@@ -68,9 +68,8 @@ def test_ml1m_and_ml_latest_files(tmp_path) -> None:
     write(latest, "tags.csv", "userId,movieId,tag,timestamp\n1,10,Classic,5\n2,10,classic,6\n2,10,slow,7\n")
     users, items = movielens_features(latest)
     assert users is None
-    assert items.columns["tags"].vocabulary == ("classic", "slow") and items.columns[
-        "tags"
-    ].lengths.tolist() == [2, 0]
+    tags = items.columns["tags"]
+    assert tags.vocabulary == ("classic", "slow") and tags.lengths.tolist() == [2, 0]
     assert items.columns["genres"].lengths.tolist() == [1, 0]
     write(latest, "tags.csv", "userId,movieId,tag,timestamp\n1,99,odd,5\n")
     with pytest.raises(LogError, match="tags for 1 movies movies.csv does not list"):
@@ -95,11 +94,8 @@ def test_coat_one_hot_attributes_become_tokens(tmp_path) -> None:
     write(features, "item_features_map.txt", "color:red\ncolor:blue\n")
     write(features, "item_features.ascii", "1 0\n0 1\n0 0\n")
     users, items = read_coat_features(tmp_path)
-    assert users.columns["age"].values.tolist() == [1, 0] and items.columns["color"].values.tolist() == [
-        2,
-        1,
-        0,
-    ]
+    assert users.columns["age"].values.tolist() == [1, 0]
+    assert items.columns["color"].values.tolist() == [2, 1, 0]
     write(tmp_path, "train.ascii", "1 0 2\n0 3 0\n")
     write(tmp_path, "test.ascii", "1 0 2\n0 3 0\n")
     assert load_coat(tmp_path).train.user_feature_rows().columns["gender"].vocabulary == ("men", "women")

@@ -3,6 +3,8 @@ missing ones marked, and the tables part of the log's fingerprint."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from recgym.data.features import FeatureTable
 from recgym.data.interactions import InteractionLog, LogError
 from recgym.models.fitted import log_fingerprint
+from recgym.runs.checkpoint import CheckpointError
+from recgym.world_cache import _load_log, _save_log
 
 
 def items_frame() -> pd.DataFrame:
@@ -120,3 +124,15 @@ def test_a_table_round_trips_through_tensors(ids) -> None:
     tensors, meta = table.to_tensors("items")
     again = FeatureTable.from_tensors("items", tensors, meta)
     assert again.fingerprint() == table.fingerprint() and again.ids.tolist() == ids
+
+
+def test_the_logs_cache_keeps_the_features_and_names_a_damaged_entry(tmp_path) -> None:
+    log = small_log().with_features(items=FeatureTable.from_frame(items_frame(), "item"))
+    _save_log(tmp_path / "logs", log)
+    assert log_fingerprint(_load_log(tmp_path / "logs")) == log_fingerprint(log)
+    meta_path = tmp_path / "logs" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["item_features"]["columns"][0]["vocabulary"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="feature tables are damaged"):
+        _load_log(tmp_path / "logs")

@@ -18,7 +18,7 @@ import recgym.envs.rec_env
 from recgym.envs.rec_env import RecEnv
 from recgym.envs.sb3_vec_env import SB3VecEnv
 from recgym.envs.vector_env import RecVectorEnv
-from recgym.sessions import HISTORY_LEN
+from recgym.session_shape import HISTORY_LEN
 from recgym.simulators.dynamics import DynamicsConfig
 from recgym.simulators.world import GroundTruthWorld
 

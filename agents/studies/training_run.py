@@ -33,7 +33,7 @@ from recgym.runs.config_checks import check_at_least_one, check_device, check_se
 from recgym.runs.config_record import config_record
 from recgym.runs.folders import make_run_dir
 from recgym.runs.resume import run_to_resume
-from recgym.sessions import HISTORY_LEN, HORIZON
+from recgym.session_shape import HISTORY_LEN, HORIZON
 from recgym.simulators.choice import ChoiceConfig
 from recgym.simulators.dynamics import DynamicsSimulator
 from recgym.simulators.dynamics_store import save_dynamics

@@ -19,8 +19,8 @@ import pandas as pd
 
 from recgym.data.features import KINDS, FeatureKind, FeatureTable
 from recgym.data.interactions import LogError
-from recgym.data.item_genres import _read_fields, _read_named_fields, _read_u_genre
-from recgym.data.loaders import PARQUET_SUFFIXES, _existing, _find_movielens_file
+from recgym.data.item_genres import _read_fields, _read_named_fields, read_u_item_fields
+from recgym.data.loaders import _INTEGER_TOKEN, PARQUET_SUFFIXES, _existing, _find_movielens_file
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 _WORD = re.compile(r"[a-z0-9']+")
@@ -94,14 +94,7 @@ def read_ml100k_items(path: str | Path) -> FeatureTable:
     """ML-100K `u.item`: id|title|release date|video release date|IMDb URL|a 0/1 flag per genre (names
     from `u.genre` beside it)."""
     path = _existing(path)
-    genres = _read_u_genre(path.with_name("u.genre"))
-    n_fields = 5 + len(genres)
-    frame = _read_fields(
-        path, sep="|", encoding="latin-1", n_fields=n_fields, required=[0, *range(5, n_fields)]
-    )
-    flags = frame.iloc[:, 5:]
-    if not flags.isin(["0", "1"]).to_numpy().all():
-        raise LogError(f"{path}: genre flags (fields 6-{n_fields}) must be 0 or 1")
+    frame, genres, _ = read_u_item_fields(path)
     words = [title_words(str(title))[0] for title in frame[1].fillna("")]
     dates = frame[2].fillna("")
     table = pd.DataFrame(
@@ -109,7 +102,7 @@ def read_ml100k_items(path: str | Path) -> FeatureTable:
             "item_id": _ids(frame[0]),
             "title": words,
             "release_year": [date[-4:] if len(date) >= 4 else "" for date in dates],
-            "genres": [[genres[j] for j in np.flatnonzero(row)] for row in flags.to_numpy() == "1"],
+            "genres": genres,
         }
     )
     return FeatureTable.from_frame(table, "item_id", MOVIE_KINDS, name=path.name)
@@ -252,7 +245,7 @@ def _ids(values: pd.Series) -> pd.Series:
     """Text ids as a ratings loader reads them: integers when every one is digits without leading
     zeros (so they match the log's integer ids), else the text itself."""
     text = values.astype(str).str.strip()
-    if text.str.fullmatch(r"0|[1-9][0-9]{0,17}").all():
+    if text.str.fullmatch(_INTEGER_TOKEN).all():
         return text.astype(np.int64)
     return text
 

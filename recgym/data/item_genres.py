@@ -108,7 +108,14 @@ def _genre_file(ratings: Path) -> Path:
 
 
 def _read_u_item(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
-    """ML-100K `u.item`: id|title|release date|video release date|IMDb URL|one 0/1 flag per genre."""
+    """ML-100K `u.item`'s ids, each item's genres and the genre names."""
+    frame, lists, names = read_u_item_fields(path)
+    return frame[0].tolist(), lists, names
+
+
+def read_u_item_fields(path: Path) -> tuple[pd.DataFrame, list[list[str]], list[str]]:
+    """ML-100K `u.item` (id|title|release date|video release date|IMDb URL|one 0/1 flag per genre) as
+    its fields (text, numbered from 0), each item's genres, and the genre names from `u.genre`."""
     names = _read_u_genre(path.with_name("u.genre"))
     n_fields = 5 + len(names)
     frame = _read_fields(
@@ -118,7 +125,7 @@ def _read_u_item(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
     if not flags.isin(["0", "1"]).to_numpy().all():
         raise LogError(f"{path}: genre flags (fields 6-{n_fields}) must be 0 or 1")
     lists = [[names[j] for j in np.flatnonzero(row)] for row in flags.to_numpy() == "1"]
-    return frame[0].tolist(), lists, names
+    return frame, lists, names
 
 
 def _read_u_genre(path: Path) -> list[str]:
